@@ -1,0 +1,58 @@
+"""The operators the runtime implements, and the check that a model uses only those."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import UnsupportedOpsError
+from .model import ModelInfo, OperatorInfo
+
+
+@dataclass(frozen=True)
+class Kernel:
+    op: str          # TFLite builtin name
+    namespace: str   # C++ namespace under mf::kernels
+    header: str      # include path inside the runtime
+    versions: tuple[int, int]
+
+
+# Keep in step with runtime/src/microforge/kernels/.
+KERNELS: dict[str, Kernel] = {
+    k.op: k
+    for k in (
+        Kernel("FULLY_CONNECTED", "fully_connected", "microforge/kernels/fully_connected.h", (1, 9)),
+        Kernel("QUANTIZE", "quantize", "microforge/kernels/quantize.h", (1, 2)),
+        Kernel("DEQUANTIZE", "dequantize", "microforge/kernels/dequantize.h", (1, 2)),
+    )
+}
+
+
+def kernel_for(op: OperatorInfo) -> Kernel | None:
+    k = KERNELS.get(op.op)
+    if k is None or not (k.versions[0] <= op.version <= k.versions[1]):
+        return None
+    return k
+
+
+def check_supported(model: ModelInfo) -> list[Kernel]:
+    """Return the kernels the model needs, in first-use order; list every gap at once."""
+    missing = [op for op in model.operators if kernel_for(op) is None]
+    if missing:
+        lines = [
+            f"  operator {op.index}: {op.op} v{op.version}"
+            + ("" if op.op not in KERNELS else f" (runtime has v{KERNELS[op.op].versions[0]}-{KERNELS[op.op].versions[1]})")
+            for op in missing
+        ]
+        names = sorted({op.op for op in missing})
+        raise UnsupportedOpsError(
+            f"{model.path.name} uses {len(missing)} operator(s) the microforge runtime lacks "
+            f"({', '.join(names)}):\n" + "\n".join(lines),
+            f"supported operators: {', '.join(sorted(KERNELS))}; re-export the model with those, "
+            "or add the kernels to runtime/",
+        )
+    needed: list[Kernel] = []
+    for op in model.operators:
+        k = kernel_for(op)
+        if k is not None and k not in needed:
+            needed.append(k)
+    return needed

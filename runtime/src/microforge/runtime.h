@@ -1,0 +1,158 @@
+// microforge micro-runtime: public API.
+//
+// A TFLite-Micro-compatible interpreter for int8 / float32 models.
+//   - reads the .tflite flatbuffer in place (bounds-checked; a corrupt model is
+//     an error status, never a wild read),
+//   - uses one caller-owned arena (16-byte aligned) and no heap,
+//   - no exceptions, no RTTI.
+//
+// Typical use (the generated project does exactly this):
+//
+//   alignas(16) static uint8_t arena[model::kArenaSize];
+//   mf::Interpreter interp(model::kData, model::kSize, model::kOps,
+//                          arena, sizeof(arena), &model::kPlan);
+//   if (interp.init() != mf::Status::kOk) { /* report interp.error_op() */ }
+//   memcpy(interp.input(0)->data, bytes, interp.input(0)->bytes);
+//   interp.invoke();
+//   use(interp.output(0)->data, interp.output(0)->bytes);
+//
+// Lifetimes: the model bytes, the resolver, the plan and the arena must outlive
+// the Interpreter. Tensor pointers stay valid until the Interpreter dies.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "microforge/tensor.h"
+
+namespace mf {
+
+class FbTable;  // bounds-checked flatbuffer table view (flatbuffer.h)
+
+constexpr size_t align16(size_t n) { return (n + 15u) & ~static_cast<size_t>(15u); }
+
+enum class Status : uint8_t {
+  kOk = 0,
+  kBadModel,        // flatbuffer malformed / out of bounds / inconsistent
+  kUnsupportedOp,   // op code or version not in the resolver
+  kUnsupportedType, // tensor type or parameter the kernel does not handle
+  kArenaTooSmall,   // see Interpreter::arena_required()
+  kBadPlan,         // memory plan does not match the model
+  kBadArgument,     // caller error (index out of range, invoke before init)
+  kKernelError,     // a kernel's Prepare rejected its tensors
+};
+
+// Stable lower-case name, e.g. "arena-too-small".
+const char* status_name(Status s);
+
+// Parsed node as kernels see it: tensors and parameters, never the interpreter.
+struct Node {
+  Tensor* const* inputs;   // nullptr entries for optional (-1) inputs
+  uint8_t num_inputs;
+  Tensor* const* outputs;
+  uint8_t num_outputs;
+  const void* params;      // kernel-specific parsed builtin options (see kernels)
+  void* op_data;           // kernel-owned persistent bytes in the arena tail
+};
+
+// One kernel. All checks and multiplier math go in prepare; eval does none.
+struct Registration {
+  int32_t builtin_code;    // tflite::BuiltinOperator value
+  int32_t min_version;
+  int32_t max_version;
+  // Bytes of parsed params (copied out of the flatbuffer options table).
+  size_t params_bytes;
+  // Parses the builtin options table into params. options is a bounds-checked
+  // view of the operator's builtin_options table (empty when absent).
+  Status (*parse)(const FbTable& options, void* params);
+  // Persistent op_data bytes for a node whose first output's last dimension is
+  // out_channels. Each kernel header also offers this as a constexpr
+  // state_bytes(out_channels) = align16(params_bytes) + align16(op_data_bytes),
+  // which the generator uses to size the arena exactly at build time.
+  size_t (*op_data_bytes)(int32_t out_channels);
+  Status (*prepare)(Node& node);
+  Status (*eval)(const Node& node);
+};
+
+// The set of kernels a firmware links; generated per model.
+struct OpResolver {
+  const Registration* const* regs;
+  size_t count;
+  const Registration* find(int32_t builtin_code, int32_t version) const;
+};
+
+// Offline memory plan emitted by the generator: offset of every tensor's data
+// in the arena (kNoOffset for constants and unused tensors).
+struct MemoryPlan {
+  static constexpr int32_t kNoOffset = -1;
+  const int32_t* offsets;
+  size_t num_tensors;
+  size_t activation_bytes;   // bytes at the arena head the plan uses
+};
+
+// Exact arena bytes for a model: the plan's activations at the head, then the
+// runtime's own state in the tail. The generator emits this as a constant
+// expression so each target's compiler applies its own struct sizes:
+//   io_slots     = sum over operators of (inputs + outputs)
+//   kernel_bytes = sum over operators of <kernel>::state_bytes(out_channels)
+constexpr size_t arena_bytes(size_t activation_bytes, size_t num_tensors, size_t num_nodes,
+                             size_t io_slots, size_t kernel_bytes) {
+  return align16(activation_bytes) + align16(num_tensors * sizeof(Tensor)) +
+         align16(num_nodes * sizeof(Node)) + align16(num_nodes * sizeof(void*)) +
+         align16(io_slots * sizeof(Tensor*)) + kernel_bytes;
+}
+
+class Interpreter {
+ public:
+  // arena must be 16-byte aligned. plan may be null: the runtime then places
+  // every activation tensor itself (no reuse).
+  Interpreter(const uint8_t* model, size_t model_size, const OpResolver& ops,
+              uint8_t* arena, size_t arena_size, const MemoryPlan* plan = nullptr);
+
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  // Verifies the model, binds tensors, allocates, runs every kernel's prepare.
+  Status init();
+  Status invoke();
+
+  size_t num_inputs() const;
+  size_t num_outputs() const;
+  Tensor* input(size_t i);
+  Tensor* output(size_t i);
+
+  // Operator index that failed init/invoke, or -1.
+  int32_t error_op() const { return error_op_; }
+  // Builtin code of the op that was missing or failed, or -1.
+  int32_t error_code() const { return error_code_; }
+  // Bytes init() needed (valid after kArenaTooSmall too), and bytes in use.
+  size_t arena_required() const { return arena_required_; }
+  size_t arena_used() const { return arena_used_; }
+
+ private:
+  Status fail(Status s, int32_t op, int32_t code);
+
+  const uint8_t* model_;
+  size_t model_size_;
+  const OpResolver& ops_;
+  uint8_t* arena_;
+  size_t arena_size_;
+  const MemoryPlan* plan_;
+
+  Tensor* tensors_ = nullptr;      // in the arena tail
+  size_t num_tensors_ = 0;
+  Node* nodes_ = nullptr;          // in the arena tail
+  const Registration** regs_ = nullptr;
+  size_t num_nodes_ = 0;
+  const int32_t* input_ids_ = nullptr;   // points into the model
+  size_t num_inputs_ = 0;
+  const int32_t* output_ids_ = nullptr;
+  size_t num_outputs_ = 0;
+  bool ready_ = false;
+  int32_t error_op_ = -1;
+  int32_t error_code_ = -1;
+  size_t arena_required_ = 0;
+  size_t arena_used_ = 0;
+};
+
+}  // namespace mf
