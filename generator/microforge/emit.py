@@ -126,6 +126,8 @@ def platformio_ini(boards: list[Board]) -> str:
         "",
         "[platformio]",
         f"default_envs = {', '.join(local or [boards[0].id])}",
+        "; seeded for offline builds by `microforge setup`; PLATFORMIO_CORE_DIR overrides it",
+        "core_dir = ~/.microforge/platformio",
         "",
         "[env]",
         "build_flags = -std=gnu++17 -Wall",

@@ -1,0 +1,44 @@
+// The porting layer: everything board-specific the firmware needs.
+// One implementation per board family lives in src/port/<name>/port.cpp and is
+// compiled only when the build defines MF_PORT_<NAME>=1 (the board catalogue
+// sets it in platformio.ini). Kernels and the interpreter never call these.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace mf {
+namespace port {
+
+// Board setup (clocks, UART, timers). Called once, first thing in main.
+void init();
+
+// Next byte from the host link, or -1 when none is available yet.
+// Returns -2 when the link is closed for good (host port: stdin EOF).
+int read_byte();
+
+// Writes bytes to the host link and flushes them.
+void write(const char* data, size_t len);
+
+// Monotonic microseconds since init. On QEMU with -icount this is derived
+// from the instruction count and is therefore exact and repeatable.
+uint64_t time_us();
+
+// Executed-instruction or cycle counter when the board has one, else 0.
+// cycle_counter_kind() names it: "cycles", "instructions" or "none".
+uint64_t cycle_count();
+const char* cycle_counter_kind();
+
+// Ends the program with a status (host: exit code; QEMU: semihosting exit;
+// real boards: reset or spin).
+[[noreturn]] void exit(int code);
+
+}  // namespace port
+}  // namespace mf
+
+// The application hooks. The firmware (src/main.cpp of a generated project) defines these two
+// instead of main(): every port supplies the entry point and calls mf::port::init(), then
+// mf_app_setup() once, then mf_app_loop() forever. Host and QEMU ports define int main();
+// the Arduino port defines setup()/loop(). Plain C++ free functions at global scope.
+void mf_app_setup();
+void mf_app_loop();

@@ -1,0 +1,74 @@
+// Host port: the firmware runs as a native process; the host link is stdin/stdout.
+// POSIX read(2)/write(2) on fds 0 and 1: unbuffered, 8-bit clean.
+#if MF_PORT_HOST
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "microforge/port.h"
+
+namespace mf {
+namespace port {
+namespace {
+
+std::chrono::steady_clock::time_point g_start;
+
+}  // namespace
+
+void init() { g_start = std::chrono::steady_clock::now(); }
+
+int read_byte() {
+  for (;;) {
+    unsigned char c = 0;
+    const ssize_t n = ::read(0, &c, 1);
+    if (n == 1) {
+      return c;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    return -2;  // EOF or a broken stdin: the link is closed for good
+  }
+}
+
+void write(const char* data, size_t len) {
+  while (len > 0) {
+    const ssize_t n = ::write(1, data, len);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return;  // stdout is gone; nothing sensible left to do
+    }
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+}
+
+uint64_t time_us() {
+  const auto elapsed = std::chrono::steady_clock::now() - g_start;
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
+}
+
+uint64_t cycle_count() { return 0; }
+
+const char* cycle_counter_kind() { return "none"; }
+
+void exit(int code) { ::exit(code); }
+
+}  // namespace port
+}  // namespace mf
+
+int main() {
+  mf::port::init();
+  mf_app_setup();
+  for (;;) {
+    mf_app_loop();
+  }
+}
+
+#endif  // MF_PORT_HOST
