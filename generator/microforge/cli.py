@@ -75,6 +75,25 @@ def _cmd_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .verify import format_report, verify
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            bar = "#" * (30 * done // max(total, 1))
+            print(f"\r  [{bar:<30}] {done}/{total}", end="" if done < total else "\n",
+                  file=sys.stderr, flush=True)
+
+    print(f"building and starting env '{args.env}' of {args.project} ...", flush=True)
+    report = verify(Path(args.project), args.env, count=args.count, seed=args.seed,
+                    inputs=Path(args.inputs) if args.inputs else None, port=args.port,
+                    progress=progress)
+    print(format_report(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.as_dict(), indent=2))
+    return 0 if report.ok else 10
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="microforge", description=__doc__)
     p.add_argument("--version", action="version", version=f"microforge {__version__}")
@@ -95,6 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     boards = sub.add_parser("boards", help="list the board catalogue")
     boards.add_argument("--json", action="store_true")
     boards.set_defaults(func=_cmd_boards)
+
+    ver = sub.add_parser("verify", help="build, run and check a project env bit-exact against TFLM")
+    ver.add_argument("project", help="a generated project folder")
+    ver.add_argument("--env", required=True, help="the platformio.ini env to run")
+    ver.add_argument("--count", type=int, default=100, help="number of inputs (default 100)")
+    ver.add_argument("--seed", type=int, default=1234, help="seed of the random inputs")
+    ver.add_argument("--inputs", help="an .npz of inputs to use instead of random ones")
+    ver.add_argument("--port", help="serial port of a real board")
+    ver.add_argument("--json", help="write the full report (raw outputs included) here")
+    ver.set_defaults(func=_cmd_verify)
 
     setup = sub.add_parser("setup", help="seed PlatformIO for offline builds and check the toolchains")
     setup.add_argument("--core-dir", help="PlatformIO core dir (default: $MICROFORGE_PIO_CORE or "

@@ -52,8 +52,9 @@ def _kernel_bytes_expr(model: ModelInfo) -> str:
     for op in model.operators:
         k = kernel_for(op)
         assert k is not None
-        out = model.tensors[op.outputs[0]] if op.outputs else None
-        channels = out.shape[-1] if out is not None and out.shape else 1
+        # per-channel quantization parameters of the weights (input 1); 0 when per-tensor
+        weights = model.tensors[op.inputs[1]] if len(op.inputs) > 1 and op.inputs[1] >= 0 else None
+        channels = len(weights.quant.scales) if weights is not None and weights.quant.per_channel else 0
         terms.append(f"mf::kernels::{k.namespace}::state_bytes({channels})")
     return "\n      + ".join(terms) if terms else "0"
 
@@ -109,7 +110,7 @@ def model_plan_cpp(model: ModelInfo, plan: MemoryPlan) -> str:
     return (
         _stamp(model)
         + '#include "model.h"\n\nnamespace model {\nnamespace {\n\n'
-        + f"// Arena offset of each tensor's data; -1 = constant or unused. Peak-live lower bound: "
+        + "// Arena offset of each tensor's data; -1 = constant or unused. Peak-live lower bound: "
         + f"{plan.lower_bound} B.\n"
         + "const int32_t kOffsets[kTensors] = {\n" + "\n".join(rows) + "\n};\n\n"
         + "}  // namespace\n\n"

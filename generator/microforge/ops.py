@@ -34,15 +34,16 @@ def kernel_for(op: OperatorInfo) -> Kernel | None:
     return k
 
 
+def _versions_note(op: OperatorInfo) -> str:
+    k = KERNELS.get(op.op)
+    return f" (runtime has v{k.versions[0]}-{k.versions[1]})" if k else ""
+
+
 def check_supported(model: ModelInfo) -> list[Kernel]:
     """Return the kernels the model needs, in first-use order; list every gap at once."""
     missing = [op for op in model.operators if kernel_for(op) is None]
     if missing:
-        lines = [
-            f"  operator {op.index}: {op.op} v{op.version}"
-            + ("" if op.op not in KERNELS else f" (runtime has v{KERNELS[op.op].versions[0]}-{KERNELS[op.op].versions[1]})")
-            for op in missing
-        ]
+        lines = [f"  operator {op.index}: {op.op} v{op.version}{_versions_note(op)}" for op in missing]
         names = sorted({op.op for op in missing})
         raise UnsupportedOpsError(
             f"{model.path.name} uses {len(missing)} operator(s) the microforge runtime lacks "

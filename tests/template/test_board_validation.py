@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from microforge.boards import all_boards
 from microforge.cli import main as cli_main
 from microforge.pio_env import default_core_dir, pio_environ, seed_core_dir

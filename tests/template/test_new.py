@@ -9,11 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from support import EXAMPLES, ROOT
 from microforge.cli import main as cli_main
 from microforge.model import read_model
+from support import EXAMPLES, ROOT
 
 sys.path.insert(0, str(ROOT / "tests" / "models"))
 from make_models import FC, FLOAT32, Writer  # noqa: E402

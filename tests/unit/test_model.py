@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tflite_micro.python.tflite_micro import runtime as tflm
-
-from support import EXAMPLES, shared_model
 from microforge.errors import ModelError
 from microforge.model import parse_model, read_model
+from support import EXAMPLES, shared_model
+from tflite_micro.python.tflite_micro import runtime as tflm
 
 
 def _tflm_io(path: Path) -> tuple[dict, dict]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from support import EXAMPLES, shared_model
 from microforge.model import read_model
 from microforge.plan import ALIGN, MemoryPlan, plan_memory
+from support import EXAMPLES, shared_model
 
 
 def _check_no_overlap(plan: MemoryPlan) -> None:

@@ -65,8 +65,9 @@ struct Registration {
   // Parses the builtin options table into params. options is a bounds-checked
   // view of the operator's builtin_options table (empty when absent).
   Status (*parse)(const FbTable& options, void* params);
-  // Persistent op_data bytes for a node whose first output's last dimension is
-  // out_channels. Each kernel header also offers this as a constexpr
+  // Persistent op_data bytes for a node whose weights (input 1) carry
+  // out_channels per-channel quantization parameters (0 when per-tensor).
+  // Each kernel header also offers this as a constexpr
   // state_bytes(out_channels) = align16(params_bytes) + align16(op_data_bytes),
   // which the generator uses to size the arena exactly at build time.
   size_t (*op_data_bytes)(int32_t out_channels);

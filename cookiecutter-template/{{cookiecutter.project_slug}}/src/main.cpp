@@ -1,0 +1,291 @@
+// microforge firmware: the model behind the MLPerf Tiny / EEMBC serial protocol
+// plus the mf- extensions (see docs/design.md of microforge).
+//
+// Commands end with '%' (CR/LF ignored); every reply line starts with "m-" or
+// "e-" and every reply ends with "m-ready". Nothing is printed unasked after
+// boot and nothing is echoed. No heap: the arena, the input buffer ("db") and
+// the command line are static. All I/O and time go through mf::port.
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <microforge/port.h>
+#include <microforge/runtime.h>
+
+#include "model/model.h"
+#include "model/model_data.h"
+#include "protocol_io.h"
+
+namespace {
+
+constexpr size_t kMaxLine = 1024;  // longest command, without the '%'
+constexpr size_t kDbBytes = model::kInputBytes > 0 ? model::kInputBytes : 1;
+
+alignas(16) uint8_t arena[model::kArenaSize];
+mf::Interpreter interp(model::kData, model::kSize, model::kOps, arena, sizeof(arena),
+                       &model::kPlan);
+mf::Status init_status = mf::Status::kBadArgument;
+
+uint8_t db[kDbBytes];   // the EEMBC input buffer: all inputs, back to back
+size_t db_len = 0;      // bytes received since "db load"
+size_t db_expect = 0;   // bytes announced by "db load" (0: no load yet)
+bool have_results = false;
+
+char line[kMaxLine];
+size_t line_len = 0;
+bool line_overflow = false;
+
+proto::Writer out;
+
+void ready() { out.line("m-ready"); }
+
+void error(const char* what) {
+  out.str("e-").str(what).end();
+}
+
+void init_error() {
+  out.str("e-init-failed-").str(mf::status_name(init_status)).str("-op-");
+  out.i64(interp.error_op()).end();
+}
+
+const char* dtype_name(mf::DType t) {
+  switch (t) {
+    case mf::DType::kFloat32: return "float32";
+    case mf::DType::kFloat16: return "float16";
+    case mf::DType::kInt32: return "int32";
+    case mf::DType::kUInt8: return "uint8";
+    case mf::DType::kInt64: return "int64";
+    case mf::DType::kBool: return "bool";
+    case mf::DType::kInt16: return "int16";
+    case mf::DType::kInt8: return "int8";
+    default: return "unknown";
+  }
+}
+
+// Copies the db buffer into the input tensors (before every invoke: the
+// memory plan may reuse input memory for later activations) and invokes.
+mf::Status invoke_once() {
+  size_t at = 0;
+  for (size_t i = 0; i < interp.num_inputs(); ++i) {
+    mf::Tensor* t = interp.input(i);
+    memcpy(t->data, db + at, t->bytes);
+    at += t->bytes;
+  }
+  mf::Status s = interp.invoke();
+  have_results = s == mf::Status::kOk;
+  return s;
+}
+
+// Element i of a tensor as a real number: dequantized for per-tensor
+// quantized integers, the value itself otherwise.
+float real_value(const mf::Tensor& t, int32_t i) {
+  float v = 0.0f;
+  switch (t.type) {
+    case mf::DType::kFloat32: return t.as<float>()[i];
+    case mf::DType::kInt8: v = static_cast<float>(t.as<int8_t>()[i]); break;
+    case mf::DType::kUInt8: v = static_cast<float>(t.as<uint8_t>()[i]); break;
+    case mf::DType::kInt16: v = static_cast<float>(t.as<int16_t>()[i]); break;
+    case mf::DType::kInt32: v = static_cast<float>(t.as<int32_t>()[i]); break;
+    default: return 0.0f;
+  }
+  if (t.num_channels == 1 && t.scale > 0.0f) {
+    return (v - static_cast<float>(t.zero_point)) * t.scale;
+  }
+  return v;
+}
+
+void print_results() {
+  const mf::Tensor& t = *interp.output(0);
+  out.str("m-results-[");
+  for (int32_t i = 0; i < t.elements(); ++i) {
+    if (i > 0) out.chr(',');
+    out.fixed6(real_value(t, i));
+  }
+  out.chr(']').end();
+}
+
+bool check_ready_to_run() {
+  if (init_status != mf::Status::kOk) {
+    init_error();
+    return false;
+  }
+  if (db_expect != model::kInputBytes || db_len != model::kInputBytes) {
+    error("not-loaded");
+    return false;
+  }
+  return true;
+}
+
+void invoke_error(mf::Status s) {
+  out.str("e-invoke-").str(mf::status_name(s)).end();
+}
+
+// "infer N W": W untimed warm-up runs, then N runs between two laps.
+void cmd_infer(const char* args, size_t n) {
+  uint32_t runs = 1;
+  uint32_t warmup = 0;
+  const char* space = static_cast<const char*>(memchr(args, ' ', n));
+  size_t first = space ? static_cast<size_t>(space - args) : n;
+  if ((n > 0 && !proto::parse_u32(args, first, &runs)) ||
+      (space && !proto::parse_u32(space + 1, n - first - 1, &warmup))) {
+    return error("unknown-command");
+  }
+  if (!check_ready_to_run()) return;
+  out.str("m-warmup-start-").u64(warmup).end();
+  for (uint32_t i = 0; i < warmup; ++i) {
+    mf::Status s = invoke_once();
+    if (s != mf::Status::kOk) return invoke_error(s);
+  }
+  out.line("m-warmup-done");
+  out.str("m-infer-start-").u64(runs).end();
+  uint64_t t0 = mf::port::time_us();
+  mf::Status s = mf::Status::kOk;
+  for (uint32_t i = 0; i < runs && s == mf::Status::kOk; ++i) s = invoke_once();
+  uint64_t t1 = mf::port::time_us();
+  if (s != mf::Status::kOk) return invoke_error(s);
+  out.str("m-lap-us-").u64(t0).end();
+  out.str("m-lap-us-").u64(t1).end();
+  out.line("m-infer-done");
+  print_results();
+}
+
+// "mf-run": one timed invoke, then every output's raw bytes.
+void cmd_mf_run() {
+  if (!check_ready_to_run()) return;
+  uint64_t c0 = mf::port::cycle_count();
+  uint64_t t0 = mf::port::time_us();
+  mf::Status s = invoke_once();
+  uint64_t t1 = mf::port::time_us();
+  uint64_t c1 = mf::port::cycle_count();
+  if (s != mf::Status::kOk) return invoke_error(s);
+  out.str("m-mf-us-").u64(t1 - t0).end();
+  out.str("m-mf-count-").u64(c1 - c0).end();
+  for (size_t i = 0; i < interp.num_outputs(); ++i) {
+    const mf::Tensor& t = *interp.output(i);
+    out.str("m-mf-out-").u64(i).chr('-').hex(static_cast<const uint8_t*>(t.data), t.bytes).end();
+  }
+}
+
+void print_tensor(const char* kind, size_t i, const mf::Tensor& t) {
+  out.str("m-mf-").str(kind).chr('-').u64(i).chr('-').str(dtype_name(t.type)).chr('-');
+  for (int d = 0; d < t.rank; ++d) {
+    if (d > 0) out.chr('x');
+    out.i64(t.dims[d]);
+  }
+  out.chr('-').u64(t.bytes).end();
+}
+
+void cmd_mf_info() {
+  out.str("m-mf-version-").str(model::kGeneratorVersion).end();
+  out.str("m-mf-arena-").u64(model::kArenaSize).end();
+  if (init_status != mf::Status::kOk) return init_error();
+  for (size_t i = 0; i < interp.num_inputs(); ++i) print_tensor("input", i, *interp.input(i));
+  for (size_t i = 0; i < interp.num_outputs(); ++i) print_tensor("output", i, *interp.output(i));
+  out.str("m-mf-counter-").str(mf::port::cycle_counter_kind()).end();
+}
+
+void cmd_db_load(const char* arg, size_t n) {
+  uint32_t bytes = 0;
+  if (!proto::parse_u32(arg, n, &bytes) || bytes != model::kInputBytes) {
+    out.str("e-bad-size-expected-").u64(model::kInputBytes).end();
+    return;
+  }
+  db_expect = bytes;
+  db_len = 0;
+  have_results = false;
+  out.str("m-[Expecting ").u64(bytes).str(" bytes]").end();
+}
+
+void cmd_db_data(const char* hex, size_t n) {
+  if (db_expect == 0) return error("not-loaded");
+  if (n % 2 != 0 || db_len + n / 2 > db_expect) {
+    return error(n % 2 != 0 ? "bad-hex" : "overflow");
+  }
+  if (!proto::parse_hex(hex, n, db + db_len)) return error("bad-hex");
+  db_len += n / 2;
+  if (db_len == db_expect) out.line("m-load-done");
+}
+
+void dispatch(const char* c, size_t n) {
+  using proto::equals;
+  using proto::starts_with;
+  if (equals(c, n, "name")) {
+    out.line("m-name-dut-[microforge]");
+  } else if (equals(c, n, "profile")) {
+    out.str("m-profile-[microforge ").str(model::kGeneratorVersion).chr(']').end();
+    out.str("m-model-[").str(model::kProfile).chr(']').end();
+  } else if (equals(c, n, "timestamp")) {
+    out.str("m-lap-us-").u64(mf::port::time_us()).end();
+  } else if (equals(c, n, "db print")) {
+    out.str("m-buffer-").hex(db, db_len).end();
+  } else if (starts_with(c, n, "db load ")) {
+    cmd_db_load(c + 8, n - 8);
+  } else if (starts_with(c, n, "db ")) {
+    cmd_db_data(c + 3, n - 3);
+  } else if (equals(c, n, "infer")) {
+    cmd_infer(c, 0);
+  } else if (starts_with(c, n, "infer ")) {
+    cmd_infer(c + 6, n - 6);
+  } else if (equals(c, n, "results")) {
+    if (init_status != mf::Status::kOk) {
+      init_error();
+    } else if (!have_results) {
+      error("not-loaded");
+    } else {
+      print_results();
+    }
+  } else if (equals(c, n, "mf-info")) {
+    cmd_mf_info();
+  } else if (equals(c, n, "mf-run")) {
+    cmd_mf_run();
+  } else if (equals(c, n, "mf-exit")) {
+    mf::port::exit(0);
+  } else {
+    error("unknown-command");
+  }
+  ready();
+}
+
+}  // namespace
+
+void mf_app_setup() {
+  out.line("m-timestamp-mode-performance");
+  init_status = interp.init();
+  if (init_status == mf::Status::kOk) {
+    out.line("m-init-done");
+  } else {
+    init_error();
+  }
+  ready();
+}
+
+// Consumes every byte available now; returns when the link is idle.
+void mf_app_loop() {
+  for (;;) {
+    int c = mf::port::read_byte();
+    if (c == -2) mf::port::exit(0);  // host link closed for good
+    if (c < 0) return;
+    if (c == '\r' || c == '\n') continue;
+    if (c != '%') {
+      if (line_len < kMaxLine) {
+        line[line_len++] = static_cast<char>(c);
+      } else {
+        line_overflow = true;  // keep discarding until the '%'
+      }
+      continue;
+    }
+    if (line_overflow) {
+      error("overflow");
+      ready();
+    } else {
+      // Tolerate spaces around the command (some terminals add them).
+      size_t start = 0;
+      size_t end = line_len;
+      while (start < end && line[start] == ' ') ++start;
+      while (end > start && line[end - 1] == ' ') --end;
+      dispatch(line + start, end - start);
+    }
+    line_len = 0;
+    line_overflow = false;
+  }
+}

@@ -1,0 +1,168 @@
+"""Building a project env and starting its firmware as a pytest-embedded ``Dut``.
+
+The DUT reuses pytest-embedded's plumbing: the bytes the firmware prints go to its message
+queue, so they land in ``dut.log`` and ``dut.expect(...)`` works as usual. The protocol client
+reads the same bytes from the transport's own line queue, which blocks (no busy polling) and
+reports the firmware's exit at once (pexpect on a log file never would).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pytest_embedded.dut import Dut
+
+from ..errors import ToolError
+from ..protocol import DeviceClient
+from .project import EnvSpec
+from .transport import ProcessTransport, SerialTransport, Sink
+
+BUILD_TIMEOUT = 900.0
+UPLOAD_TIMEOUT = 300.0
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes (xdist workers) on ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def pio_env() -> dict[str, str]:
+    """Environment for ``pio``: the private, seeded core dir when microforge.pio_env exists."""
+    try:
+        from .. import pio_env
+    except ImportError:
+        return dict(os.environ)
+    core = pio_env.default_core_dir()
+    with file_lock(core.parent / f".{core.name}.seed.lock"):
+        pio_env.seed_core_dir(core)
+    return pio_env.pio_environ(core)
+
+
+def _pio() -> list[str]:
+    """PlatformIO of the running Python (it is a dependency), else the one on PATH."""
+    if importlib.util.find_spec("platformio") is not None:
+        return [sys.executable, "-m", "platformio"]
+    exe = shutil.which("pio") or shutil.which("platformio")
+    if exe is None:
+        raise ToolError("PlatformIO (pio) is not installed", hint="pip install platformio==6.2.0")
+    return [exe]
+
+
+def run_pio(project: Path, args: list[str], log: Path, timeout: float) -> None:
+    """Runs ``pio <args>`` in ``project``; output goes to ``log``; raises ToolError with its tail."""
+    cmd = [*_pio(), *args, "-d", str(project)]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        try:
+            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=pio_env(),
+                                  timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise ToolError(f"'{' '.join(cmd)}' took more than {timeout:g} s (log: {log})") from None
+    if proc.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
+        raise ToolError(f"'{' '.join(args)}' failed with exit code {proc.returncode} "
+                        f"(full log: {log}):\n{tail}")
+
+
+def build(project: Path, env: str) -> Path:
+    """``pio run -e <env>``, serialized across processes per PlatformIO core dir.
+
+    Each project links its own copy of the platform into the core dir under the one name
+    ``microforge`` (``symlink://``), so two projects building at once race on that link.
+    """
+    log = project / ".pio" / f"mf-build-{env}.log"
+    core = Path(pio_env().get("PLATFORMIO_CORE_DIR", Path.home() / ".platformio"))
+    with file_lock(core / ".microforge-build.lock"):
+        run_pio(project, ["run", "-e", env], log, BUILD_TIMEOUT)
+    return project / ".pio" / "build" / env
+
+
+def host_command(build_dir: Path) -> list[str]:
+    """The native executable: the argv the platform leaves in mf-run.json, else the program."""
+    run_json = build_dir / "mf-run.json"
+    if run_json.is_file():
+        argv = json.loads(run_json.read_text(encoding="utf-8")).get("argv")
+        if argv and Path(argv[0]).is_file():
+            return [str(a) for a in argv]
+    for name in ("program", "firmware"):
+        if (build_dir / name).is_file():
+            return [str(build_dir / name)]
+    raise ToolError(f"no native executable in {build_dir}: did the host build succeed?")
+
+
+def qemu_command(build_dir: Path, spec: EnvSpec) -> list[str]:
+    qemu = shutil.which("qemu-system-arm")
+    if qemu is None:
+        raise ToolError("qemu-system-arm is not on PATH", hint="apt-get install qemu-system-arm")
+    return [qemu, "-M", spec.qemu_machine, "-cpu", spec.qemu_cpu, "-nographic", "-monitor", "none",
+            "-semihosting-config", "enable=on,target=native", "-icount", "shift=6",
+            "-kernel", str(build_dir / "firmware.elf")]
+
+
+def upload(project: Path, env: str, port: str, wait: float = 30.0) -> None:
+    """Flashes with ``pio run -t upload`` and waits for the (USB) serial port to come back."""
+    log = project / ".pio" / f"mf-upload-{env}.log"
+    with file_lock(project / ".pio" / f"mf-port-{Path(port).name}.lock"):
+        run_pio(project, ["run", "-e", env, "-t", "upload", "--upload-port", port], log,
+                UPLOAD_TIMEOUT)
+    deadline = time.monotonic() + wait
+    delay = 0.05
+    while not Path(port).exists() or not os.access(port, os.R_OK | os.W_OK):
+        if time.monotonic() > deadline:
+            raise ToolError(f"{port} did not come back within {wait:g} s after the upload")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+    time.sleep(0.5)  # the board re-enumerates before its firmware listens
+
+
+class MfDut(Dut):
+    """A pytest-embedded Dut whose ``write()`` reaches the firmware and which owns the client.
+
+    ``dut.expect(...)`` matches on dut.log as usual. ``write()`` bypasses ``client``: the reply it
+    provokes stays queued for the client, so do not mix both within one exchange.
+    """
+
+    def __init__(self, transport: ProcessTransport | SerialTransport, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.transport = transport
+        self.client = DeviceClient(transport)
+
+    def write(self, s: str | bytes) -> None:
+        self.transport.send(s.decode("ascii") if isinstance(s, bytes) else s)
+
+    def close(self) -> None:
+        self.transport.close()
+        super().close()
+
+
+def start(spec: EnvSpec, build_dir: Path, port: str | None, baud: int, sink: Sink,
+          project: Path) -> ProcessTransport | SerialTransport:
+    """The transport to a freshly started firmware (host process, QEMU, or a flashed board)."""
+    if spec.kind == "host":
+        return ProcessTransport(host_command(build_dir), name=f"host:{spec.name}", sink=sink,
+                                cwd=project)
+    if spec.kind == "emulator":
+        return ProcessTransport(qemu_command(build_dir, spec),
+                                name=f"qemu:{spec.qemu_machine}:{spec.name}", sink=sink, cwd=project)
+    if spec.kind == "hardware" and port:
+        upload(project, spec.name, port)
+        return SerialTransport(port, baud, sink=sink)
+    raise ToolError(f"env '{spec.name}' (kind '{spec.kind}') cannot be started here")

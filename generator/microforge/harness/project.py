@@ -1,0 +1,87 @@
+"""What the harness needs to know about a generated project: its envs and its model."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+KINDS = ("host", "emulator", "hardware")
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """One ``[env:<name>]`` of platformio.ini, as the harness sees it."""
+
+    name: str
+    kind: str  # host | emulator | hardware | "" (not a microforge env)
+    qemu_machine: str = ""
+    qemu_cpu: str = ""
+
+    def __str__(self) -> str:
+        return self.name
+
+    def skip_reason(self, port: str | None) -> str | None:
+        """None when the env can run here, else why not (shown as the skip reason)."""
+        if self.kind == "host":
+            return None
+        if self.kind == "emulator":
+            if not (self.qemu_machine and self.qemu_cpu):
+                return (f"env '{self.name}': emulator env without custom_microforge_qemu_machine "
+                        "and custom_microforge_qemu_cpu")
+            if shutil.which("qemu-system-arm") is None:
+                return (f"env '{self.name}' needs qemu-system-arm, which is not installed "
+                        "(apt-get install qemu-system-arm)")
+            return None
+        if self.kind == "hardware":
+            return None if port else f"env '{self.name}' is a real board: pass --port=<serial port>"
+        return f"env '{self.name}' has no custom_microforge_kind (host, emulator or hardware)"
+
+
+def read_envs(project: Path) -> list[EnvSpec]:
+    """The envs of ``project/platformio.ini`` in file order ([env] and ``extends`` merged)."""
+    ini = project / "platformio.ini"
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    if not parser.read(ini, encoding="utf-8"):
+        return []
+    base = dict(parser["env"]) if parser.has_section("env") else {}
+
+    def options(section: str, depth: int = 0) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        own = dict(parser[section])
+        for parent in own.get("extends", "").replace(",", " ").split():
+            if parser.has_section(parent) and depth < 8:
+                merged.update(options(parent, depth + 1))
+        merged.update(own)
+        return merged
+
+    envs = []
+    for section in parser.sections():
+        if not section.startswith("env:"):
+            continue
+        opts = {**base, **options(section)}
+        envs.append(EnvSpec(
+            name=section[4:],
+            kind=opts.get("custom_microforge_kind", "").strip(),
+            qemu_machine=opts.get("custom_microforge_qemu_machine", "").strip(),
+            qemu_cpu=opts.get("custom_microforge_qemu_cpu", "").strip(),
+        ))
+    return envs
+
+
+def model_path(project: Path) -> Path:
+    """``model/<model_file>`` from .cookiecutter.json, else the only .tflite under model/."""
+    answers = project / ".cookiecutter.json"
+    if answers.is_file():
+        name = json.loads(answers.read_text(encoding="utf-8")).get("model_file")
+        if name:
+            return project / "model" / name
+    found = sorted((project / "model").glob("*.tflite"))
+    if len(found) != 1:
+        raise FileNotFoundError(
+            f"{project}: cannot tell the model: no model_file in .cookiecutter.json and "
+            f"{len(found)} .tflite files under model/")
+    return found[0]

@@ -1,0 +1,302 @@
+"""Host side of the microforge serial protocol (EEMBC / MLPerf Tiny base + ``mf-`` extensions).
+
+The client talks to any line transport: an object with ``name`` (the port or target, used in
+error messages), ``send(text)`` and ``read_line(timeout) -> str``. ``read_line`` raises
+``TimeoutError`` when no complete line arrived in time and ``EOFError`` when the link is closed
+for good (the firmware process exited); the client turns both into errors that name the command,
+the target and the last lines seen.
+
+Every command ends with ``%``; every reply line starts with ``m-`` (``e-`` for errors) and the
+reply ends with ``m-ready``. Lines that start with neither are noise (a boot banner, a bootloader
+message) and are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
+
+from .errors import MicroforgeError
+
+DEFAULT_TIMEOUT = 5.0  # the official runner's per-command timeout
+INFER_TIMEOUT = 30.0
+DEFAULT_CHUNK = 250  # bytes per `db` command: 500 hex digits, within the 1024-char line limit
+MAX_CHUNK = 500  # the firmware accepts up to 1000 hex digits per `db`
+
+
+class ProtocolError(MicroforgeError):
+    """The device replied something the protocol does not allow, or an ``e-`` error."""
+
+    exit_code = 9
+
+
+class DeviceError(ProtocolError):
+    """The device answered a command with an ``e-`` line."""
+
+
+class DeviceTimeout(ProtocolError):
+    """The device did not finish its reply in time."""
+
+
+class DeviceGone(ProtocolError):
+    """The link closed (the firmware exited or crashed) while a reply was pending."""
+
+
+class LineTransport(Protocol):
+    name: str
+
+    def send(self, text: str) -> None: ...
+
+    def read_line(self, timeout: float) -> str: ...
+
+
+@dataclass(frozen=True)
+class TensorDesc:
+    index: int
+    dtype: str
+    shape: tuple[int, ...]
+    nbytes: int
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    version: str
+    arena_bytes: int
+    inputs: list[TensorDesc] = field(default_factory=list)
+    outputs: list[TensorDesc] = field(default_factory=list)
+    counter: str = "none"
+
+    @property
+    def input_bytes(self) -> int:
+        return sum(t.nbytes for t in self.inputs)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    outputs: list[bytes]
+    us: int
+    count: int
+
+
+@dataclass(frozen=True)
+class InferResult:
+    start_us: int
+    end_us: int
+    runs: int
+    results: list[float]
+
+    @property
+    def us_per_run(self) -> float:
+        return (self.end_us - self.start_us) / max(self.runs, 1)
+
+
+class Profile(NamedTuple):
+    profile: str
+    model: str
+
+
+_TENSOR = re.compile(r"^m-mf-(input|output)-(\d+)-([a-z0-9]+)-([0-9x]*)-(\d+)$")
+
+
+def _bracketed(line: str, prefix: str) -> str:
+    if not line.startswith(prefix) or not line.endswith("]"):
+        raise ProtocolError(f"expected a line like '{prefix}...]', got {line!r}")
+    return line[len(prefix) : -1]
+
+
+def _int_after(line: str, prefix: str) -> int:
+    if not line.startswith(prefix) or not line[len(prefix) :].isdigit():
+        raise ProtocolError(f"expected '{prefix}<digits>', got {line!r}")
+    return int(line[len(prefix) :])
+
+
+class DeviceClient:
+    """Speaks the protocol over one transport. Not thread-safe: one command at a time."""
+
+    def __init__(self, transport: LineTransport, chunk_size: int = DEFAULT_CHUNK,
+                 history: int = 12) -> None:
+        if not 1 <= chunk_size <= MAX_CHUNK:
+            raise ValueError(f"chunk_size must be 1..{MAX_CHUNK} bytes, got {chunk_size}")
+        self.transport = transport
+        self.chunk_size = chunk_size
+        self.recent: deque[str] = deque(maxlen=history)
+        self.boot_lines: list[str] = []
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _context(self, what: str) -> str:
+        seen = "\n    ".join(self.recent) if self.recent else "(nothing)"
+        return f"{what} on {self.transport.name}; last lines seen:\n    {seen}"
+
+    def _read_reply(self, what: str, timeout: float) -> list[str]:
+        """Lines up to (not including) ``m-ready``; noise skipped, ``\\r`` stripped."""
+        lines: list[str] = []
+        while True:
+            try:
+                raw = self.transport.read_line(timeout)
+            except TimeoutError:
+                raise DeviceTimeout(
+                    self._context(f"no 'm-ready' within {timeout:g} s after {what}"),
+                    hint="check that the firmware runs and speaks the protocol (baud, port)",
+                ) from None
+            except EOFError:
+                detail = getattr(self.transport, "exit_detail", None)
+                how = f" ({detail()})" if callable(detail) else ""
+                raise DeviceGone(
+                    self._context(f"the device closed the link{how} during {what}"),
+                    hint="the firmware exited or crashed: see the DUT log",
+                ) from None
+            line = raw.strip("\r\n")
+            self.recent.append(line)
+            if not line.startswith(("m-", "e-")):
+                continue
+            if line == "m-ready":
+                return lines
+            lines.append(line)
+
+    def wait_boot(self, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+        """Reads the boot banner up to ``m-ready``; raises if init failed."""
+        self.boot_lines = self._read_reply("boot", timeout)
+        self._raise_errors("boot", self.boot_lines)
+        return self.boot_lines
+
+    def sync(self, timeout: float = DEFAULT_TIMEOUT, attempts: int = 3) -> None:
+        """For links that may have missed the boot banner (serial): ``name%`` until it answers.
+
+        Bytes the device received before the port was ours (line noise) end up in front of the
+        first command and spoil it; an ``e-`` reply other than a failed init is therefore retried.
+        A boot banner read on the way is kept in ``boot_lines``; a failed init raises.
+        """
+        for attempt in range(attempts):
+            self.transport.send("name%")
+            try:
+                while True:
+                    lines = self._read_reply("sync ('name%')", timeout)
+                    if any(ln.startswith("e-init-failed") for ln in lines):
+                        self._raise_errors("boot", lines)
+                    if any(ln.startswith("m-name-dut-") for ln in lines):
+                        return
+                    if any(ln.startswith("e-") for ln in lines):
+                        break  # a spoiled command: send it again
+                    self.boot_lines = lines
+            except DeviceTimeout:
+                if attempt == attempts - 1:
+                    raise
+        raise ProtocolError(self._context(f"no clean reply to 'name%' after {attempts} attempts"))
+
+    def _raise_errors(self, what: str, lines: Iterable[str]) -> None:
+        errors = [ln for ln in lines if ln.startswith("e-")]
+        if errors:
+            raise DeviceError(self._context(f"{what} failed with {', '.join(errors)}"))
+
+    def command(self, cmd: str, timeout: float = DEFAULT_TIMEOUT, check: bool = True) -> list[str]:
+        """Sends ``cmd%`` and returns the reply lines before ``m-ready``.
+
+        With ``check`` an ``e-`` line raises ``DeviceError``; without, it is returned.
+        """
+        cmd = cmd.removesuffix("%")
+        self.transport.send(cmd + "%")
+        lines = self._read_reply(f"command '{cmd}%'", timeout)
+        if check:
+            self._raise_errors(f"command '{cmd}%'", lines)
+        return lines
+
+    # -- EEMBC base -----------------------------------------------------------------------
+    def name(self) -> str:
+        (line,) = self._expect_count("name", 1)
+        return _bracketed(line, "m-name-dut-[")
+
+    def profile(self) -> Profile:
+        lines = self._expect_count("profile", 2)
+        return Profile(_bracketed(lines[0], "m-profile-["), _bracketed(lines[1], "m-model-["))
+
+    def timestamp(self) -> int:
+        (line,) = self._expect_count("timestamp", 1)
+        return _int_after(line, "m-lap-us-")
+
+    def load(self, data: bytes, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """``db load N`` then ``db <hex>`` chunks; checks ``m-load-done`` on the last one."""
+        (line,) = self._expect_count(f"db load {len(data)}", 1, timeout)
+        if line != f"m-[Expecting {len(data)} bytes]":
+            raise ProtocolError(self._context(f"unexpected reply to 'db load {len(data)}%': {line!r}"))
+        for start in range(0, len(data), self.chunk_size):
+            chunk = data[start : start + self.chunk_size]
+            reply = self.command("db " + chunk.hex(), timeout)
+            last = start + len(chunk) >= len(data)
+            if reply != (["m-load-done"] if last else []):
+                raise ProtocolError(
+                    self._context(f"unexpected reply to db chunk at byte {start}: {reply!r}"))
+
+    def buffer(self) -> bytes:
+        (line,) = self._expect_count("db print", 1)
+        return bytes.fromhex(line.removeprefix("m-buffer-"))
+
+    def infer(self, runs: int, warmup: int = 0, timeout: float = INFER_TIMEOUT) -> InferResult:
+        lines = self.command(f"infer {runs} {warmup}", timeout)
+        laps = [_int_after(ln, "m-lap-us-") for ln in lines if ln.startswith("m-lap-us-")]
+        results = [ln for ln in lines if ln.startswith("m-results-[")]
+        if len(laps) < 2 or len(results) != 1 or "m-infer-done" not in lines:
+            raise ProtocolError(self._context(f"malformed reply to 'infer {runs} {warmup}%': {lines}"))
+        return InferResult(laps[0], laps[-1], runs, _floats(results[0]))
+
+    def results(self) -> list[float]:
+        (line,) = self._expect_count("results", 1)
+        return _floats(line)
+
+    # -- microforge extensions ------------------------------------------------------------
+    def info(self) -> DeviceInfo:
+        lines = self.command("mf-info")
+        version, arena, counter = "", -1, "none"
+        tensors: dict[str, list[TensorDesc]] = {"input": [], "output": []}
+        for ln in lines:
+            if m := _TENSOR.match(ln):
+                shape = tuple(int(d) for d in m[4].split("x")) if m[4] else ()
+                tensors[m[1]].append(TensorDesc(int(m[2]), m[3], shape, int(m[5])))
+            elif ln.startswith("m-mf-version-"):
+                version = ln.removeprefix("m-mf-version-")
+            elif ln.startswith("m-mf-arena-"):
+                arena = _int_after(ln, "m-mf-arena-")
+            elif ln.startswith("m-mf-counter-"):
+                counter = ln.removeprefix("m-mf-counter-")
+        if not version or arena < 0:
+            raise ProtocolError(self._context(f"malformed reply to 'mf-info%': {lines}"))
+        return DeviceInfo(version, arena, tensors["input"], tensors["output"], counter)
+
+    def run(self, timeout: float = INFER_TIMEOUT) -> RunResult:
+        """One inference on the loaded buffer: raw output bytes, microseconds, counter delta."""
+        lines = self.command("mf-run", timeout)
+        if len(lines) < 3:
+            raise ProtocolError(self._context(f"malformed reply to 'mf-run%': {lines}"))
+        us = _int_after(lines[0], "m-mf-us-")
+        count = _int_after(lines[1], "m-mf-count-")
+        outputs: list[bytes] = []
+        for i, ln in enumerate(lines[2:]):
+            prefix = f"m-mf-out-{i}-"
+            if not ln.startswith(prefix):
+                raise ProtocolError(self._context(f"expected '{prefix}<hex>' from 'mf-run%', got {ln!r}"))
+            try:
+                outputs.append(bytes.fromhex(ln[len(prefix) :]))
+            except ValueError:
+                raise ProtocolError(self._context(f"bad hex in {ln[:60]!r}")) from None
+        return RunResult(outputs, us, count)
+
+    def exit(self) -> None:
+        """Ends the firmware (``mf-exit%``); no reply is expected."""
+        self.transport.send("mf-exit%")
+
+    def _expect_count(self, cmd: str, n: int, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+        lines = self.command(cmd, timeout)
+        if len(lines) != n:
+            raise ProtocolError(
+                self._context(f"'{cmd}%' should reply {n} line(s) before m-ready, got {lines}"))
+        return lines
+
+
+def _floats(line: str) -> list[float]:
+    body = _bracketed(line, "m-results-[")
+    try:
+        return [float(v) for v in body.split(",")] if body else []
+    except ValueError:
+        raise ProtocolError(f"non-numeric value in {line!r}") from None

@@ -1,0 +1,248 @@
+// Interpreter: verifies the model, lays out the arena, prepares and runs nodes.
+//
+// Arena layout (all regions 16-byte aligned, sizes exactly as mf::arena_bytes):
+//   [activations | Tensor[num_tensors] | Node[num_nodes] | Registration*[num_nodes]
+//    | Tensor*[io_slots] | per node: params, op_data]
+#include "microforge/model_reader.h"
+#include "microforge/runtime.h"
+
+namespace mf {
+
+const char* status_name(Status s) {
+  switch (s) {
+    case Status::kOk: return "ok";
+    case Status::kBadModel: return "bad-model";
+    case Status::kUnsupportedOp: return "unsupported-op";
+    case Status::kUnsupportedType: return "unsupported-type";
+    case Status::kArenaTooSmall: return "arena-too-small";
+    case Status::kBadPlan: return "bad-plan";
+    case Status::kBadArgument: return "bad-argument";
+    case Status::kKernelError: return "kernel-error";
+  }
+  return "unknown";
+}
+
+size_t dtype_bytes(DType t) {
+  switch (t) {
+    case DType::kFloat32: case DType::kInt32: return 4;
+    case DType::kFloat16: case DType::kInt16: return 2;
+    case DType::kUInt8: case DType::kBool: case DType::kInt8: return 1;
+    case DType::kInt64: return 8;
+    case DType::kString: return 0;
+  }
+  return 0;
+}
+
+const Registration* OpResolver::find(int32_t builtin_code, int32_t version) const {
+  for (size_t i = 0; i < count; ++i) {
+    const Registration* r = regs[i];
+    if (r != nullptr && r->builtin_code == builtin_code && version >= r->min_version &&
+        version <= r->max_version) {
+      return r;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+
+// The channels of the arena contract: the number of per-channel quantization
+// parameters of the operator's weights (input 1), or 0 when they are per-tensor
+// or absent. Only per-channel ops need per-channel state.
+int32_t out_channels(const tfl::ModelView& mv, const tfl::OpView& op) {
+  int32_t idx = -1;
+  Tensor t;
+  if (!op.inputs.get(1, &idx) || idx < 0) return 0;
+  if (tfl::read_tensor(mv, static_cast<uint32_t>(idx), &t) != Status::kOk) return 0;
+  return t.num_channels > 1 ? t.num_channels : 0;
+}
+
+uint64_t a16(uint64_t n) { return (n + 15u) & ~static_cast<uint64_t>(15u); }
+
+// Channel counts beyond this cannot occur on a microcontroller; rejecting them
+// keeps op_data_bytes() from overflowing a 32-bit size_t.
+constexpr int32_t kMaxChannels = 1 << 24;
+
+// Checks one tensor's plan entry; activation tensors without an offset are
+// allowed here (unused), their use is checked when nodes are wired.
+bool plan_entry_ok(const MemoryPlan& plan, size_t i, const Tensor& t) {
+  const int32_t off = plan.offsets[i];
+  if (off == MemoryPlan::kNoOffset) return true;
+  if (t.is_constant || off < 0) return false;
+  const size_t a = dtype_bytes(t.type);
+  if (static_cast<size_t>(off) % a != 0) return false;
+  return static_cast<size_t>(off) <= plan.activation_bytes &&
+         t.bytes <= plan.activation_bytes - static_cast<size_t>(off);
+}
+
+}  // namespace
+
+Interpreter::Interpreter(const uint8_t* model, size_t model_size, const OpResolver& ops,
+                         uint8_t* arena, size_t arena_size, const MemoryPlan* plan)
+    : model_(model), model_size_(model_size), ops_(ops), arena_(arena), arena_size_(arena_size),
+      plan_(plan) {}
+
+Status Interpreter::fail(Status s, int32_t op, int32_t code) {
+  error_op_ = op;
+  error_code_ = code;
+  return s;
+}
+
+Status Interpreter::init() {
+  ready_ = false;
+  error_op_ = error_code_ = -1;
+  arena_required_ = arena_used_ = 0;
+  num_inputs_ = num_outputs_ = 0;
+  tfl::ModelView mv;
+  Status s = tfl::open_model(model_, model_size_, &mv);
+  if (s != Status::kOk) return fail(s, -1, -1);
+  const uint32_t nt = mv.tensors.size();
+  const uint32_t nn = mv.operators.size();
+  if (plan_ != nullptr && (plan_->num_tensors != nt || (nt > 0 && plan_->offsets == nullptr))) {
+    return fail(Status::kBadPlan, -1, -1);
+  }
+
+  // Pass 1: verify every tensor and operator, size everything.
+  // Sizes are summed in 64 bits so a hostile model cannot wrap a 32-bit size_t.
+  uint64_t bump = 0;
+  for (uint32_t i = 0; i < nt; ++i) {
+    Tensor t;
+    s = tfl::read_tensor(mv, i, &t);
+    if (s != Status::kOk) return fail(s, -1, -1);
+    if (!t.is_constant) bump += align16(t.bytes);
+    if (plan_ != nullptr && !plan_entry_ok(*plan_, i, t)) return fail(Status::kBadPlan, -1, -1);
+  }
+  uint64_t io_slots = 0, kernel_bytes = 0;
+  for (uint32_t i = 0; i < nn; ++i) {
+    tfl::OpView op;
+    s = tfl::read_operator(mv, i, &op);
+    if (s != Status::kOk) return fail(s, static_cast<int32_t>(i), -1);
+    const Registration* reg = ops_.find(op.builtin_code, op.version);
+    if (reg == nullptr) return fail(Status::kUnsupportedOp, static_cast<int32_t>(i), op.builtin_code);
+    const int32_t channels = out_channels(mv, op);
+    if (channels > kMaxChannels) {
+      return fail(Status::kUnsupportedType, static_cast<int32_t>(i), op.builtin_code);
+    }
+    io_slots += op.inputs.size() + op.outputs.size();
+    kernel_bytes += a16(reg->params_bytes) + a16(reg->op_data_bytes(channels));
+  }
+  const uint64_t act = plan_ != nullptr ? plan_->activation_bytes : bump;
+  const uint64_t need = a16(act) + a16(uint64_t{nt} * sizeof(Tensor)) +
+                        a16(uint64_t{nn} * sizeof(Node)) + a16(uint64_t{nn} * sizeof(void*)) +
+                        a16(io_slots * sizeof(Tensor*)) + kernel_bytes;
+  if (need > static_cast<uint64_t>(SIZE_MAX)) {
+    arena_required_ = SIZE_MAX;
+    return fail(Status::kArenaTooSmall, -1, -1);
+  }
+  // Same value as the public constant expression the generator emits.
+  arena_required_ = arena_bytes(static_cast<size_t>(act), nt, nn, static_cast<size_t>(io_slots),
+                                static_cast<size_t>(kernel_bytes));
+  if (arena_ == nullptr || (reinterpret_cast<uintptr_t>(arena_) & 15u) != 0) {
+    return fail(Status::kBadArgument, -1, -1);
+  }
+  if (arena_size_ < arena_required_) return fail(Status::kArenaTooSmall, -1, -1);
+
+  // Carve the tail.
+  uint8_t* p = arena_ + align16(static_cast<size_t>(act));
+  tensors_ = reinterpret_cast<Tensor*>(p);
+  p += align16(nt * sizeof(Tensor));
+  nodes_ = reinterpret_cast<Node*>(p);
+  p += align16(nn * sizeof(Node));
+  regs_ = reinterpret_cast<const Registration**>(p);
+  p += align16(nn * sizeof(void*));
+  Tensor** slots = reinterpret_cast<Tensor**>(p);
+  p += align16(static_cast<size_t>(io_slots) * sizeof(Tensor*));
+  num_tensors_ = nt;
+  num_nodes_ = nn;
+
+  // Pass 2: bind tensors (constants to the model, activations to the arena).
+  size_t offset = 0;
+  for (uint32_t i = 0; i < nt; ++i) {
+    Tensor& t = tensors_[i];
+    s = tfl::read_tensor(mv, i, &t);
+    if (s != Status::kOk) return fail(s, -1, -1);
+    if (t.is_constant) continue;
+    if (plan_ == nullptr) {
+      t.data = arena_ + offset;
+      offset += align16(t.bytes);
+    } else if (plan_->offsets[i] != MemoryPlan::kNoOffset) {
+      t.data = arena_ + plan_->offsets[i];
+    }
+  }
+
+  // Wire nodes: io slots, params, op data; parse options.
+  for (uint32_t i = 0; i < nn; ++i) {
+    const int32_t op_index = static_cast<int32_t>(i);
+    tfl::OpView op;
+    s = tfl::read_operator(mv, i, &op);
+    if (s != Status::kOk) return fail(s, op_index, -1);
+    const Registration* reg = ops_.find(op.builtin_code, op.version);
+    if (reg == nullptr) return fail(Status::kUnsupportedOp, op_index, op.builtin_code);
+    regs_[i] = reg;
+    Node& n = nodes_[i];
+    const uint32_t nin = op.inputs.size(), nout = op.outputs.size();
+    for (uint32_t k = 0; k < nin + nout; ++k) {
+      int32_t idx = -1;
+      if (k < nin) op.inputs.get(k, &idx);
+      else op.outputs.get(k - nin, &idx);
+      slots[k] = idx < 0 ? nullptr : &tensors_[idx];
+      if (slots[k] != nullptr && slots[k]->data == nullptr) {
+        return fail(Status::kBadPlan, op_index, op.builtin_code);  // used but unplaced
+      }
+      if (k >= nin && slots[k]->is_constant) return fail(Status::kBadModel, op_index, op.builtin_code);
+    }
+    n.inputs = slots;
+    n.num_inputs = static_cast<uint8_t>(nin);
+    n.outputs = slots + nin;
+    n.num_outputs = static_cast<uint8_t>(nout);
+    slots += nin + nout;
+    const size_t data_bytes = reg->op_data_bytes(out_channels(mv, op));
+    n.params = reg->params_bytes != 0 ? p : nullptr;
+    p += align16(reg->params_bytes);
+    n.op_data = data_bytes != 0 ? p : nullptr;
+    p += align16(data_bytes);
+    s = reg->parse(op.options, const_cast<void*>(n.params));
+    if (s != Status::kOk) return fail(s, op_index, op.builtin_code);
+  }
+
+  // Graph inputs and outputs must have memory.
+  input_ids_ = reinterpret_cast<const int32_t*>(mv.inputs.data());
+  output_ids_ = reinterpret_cast<const int32_t*>(mv.outputs.data());
+  for (uint32_t i = 0; i < mv.inputs.size() + mv.outputs.size(); ++i) {
+    const int32_t idx = i < mv.inputs.size() ? input_ids_[i] : output_ids_[i - mv.inputs.size()];
+    if (tensors_[idx].is_constant) return fail(Status::kBadModel, -1, -1);  // lives in flash
+    if (tensors_[idx].data == nullptr) return fail(Status::kBadPlan, -1, -1);
+  }
+
+  for (uint32_t i = 0; i < nn; ++i) {
+    s = regs_[i]->prepare(nodes_[i]);
+    if (s != Status::kOk) return fail(s, static_cast<int32_t>(i), regs_[i]->builtin_code);
+  }
+  num_inputs_ = mv.inputs.size();
+  num_outputs_ = mv.outputs.size();
+  arena_used_ = static_cast<size_t>(p - arena_);
+  ready_ = true;
+  return Status::kOk;
+}
+
+Status Interpreter::invoke() {
+  if (!ready_) return fail(Status::kBadArgument, -1, -1);
+  for (size_t i = 0; i < num_nodes_; ++i) {
+    const Status s = regs_[i]->eval(nodes_[i]);
+    if (s != Status::kOk) return fail(s, static_cast<int32_t>(i), regs_[i]->builtin_code);
+  }
+  return Status::kOk;
+}
+
+size_t Interpreter::num_inputs() const { return num_inputs_; }
+size_t Interpreter::num_outputs() const { return num_outputs_; }
+
+Tensor* Interpreter::input(size_t i) {
+  return i < num_inputs_ ? &tensors_[input_ids_[i]] : nullptr;
+}
+
+Tensor* Interpreter::output(size_t i) {
+  return i < num_outputs_ ? &tensors_[output_ids_[i]] : nullptr;
+}
+
+}  // namespace mf

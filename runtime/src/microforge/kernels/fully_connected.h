@@ -1,0 +1,52 @@
+// FULLY_CONNECTED: int8 (per-tensor or per-channel weights, int32 bias) and
+// float32, fused NONE / RELU / RELU_N1_TO_1 / RELU6, keep_num_dims.
+// Matches TFLM's reference kernel bit for bit.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "microforge/runtime.h"
+
+namespace mf {
+namespace kernels {
+namespace fully_connected {
+
+constexpr int32_t kBuiltinCode = 9;  // tflite::BuiltinOperator_FULLY_CONNECTED
+
+struct Params {
+  uint8_t activation;  // tflite::ActivationFunctionType
+  bool keep_num_dims;
+};
+
+// Persistent op data; per-channel multipliers and shifts follow it.
+struct OpData {
+  int32_t batches;
+  int32_t accum_depth;
+  int32_t out_depth;
+  int32_t input_offset;   // -input zero point
+  int32_t output_offset;  // output zero point
+  int32_t act_min;        // quantized activation range
+  int32_t act_max;
+  int32_t multiplier;     // per-tensor requantization
+  int32_t shift;
+  bool per_channel;
+  bool is_float;
+  float f_min;            // float activation range
+  float f_max;
+};
+
+constexpr size_t op_data_bytes(int32_t out_channels) {
+  return sizeof(OpData) +
+         2u * sizeof(int32_t) * static_cast<size_t>(out_channels > 0 ? out_channels : 0);
+}
+
+constexpr size_t state_bytes(int32_t out_channels) {
+  return align16(sizeof(Params)) + align16(op_data_bytes(out_channels));
+}
+
+extern const Registration kRegistration;
+
+}  // namespace fully_connected
+}  // namespace kernels
+}  // namespace mf

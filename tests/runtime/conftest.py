@@ -1,0 +1,16 @@
+"""Fixtures of the runtime tests."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rt_common import build_driver  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def driver(tmp_path_factory) -> Path:
+    return build_driver("g++", tmp_path_factory.mktemp("runtime"))

@@ -1,0 +1,97 @@
+"""Shared helpers of the runtime tests: sources, the driver build, running both sides."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+RUNTIME_SRC = ROOT / "runtime" / "src"
+SHARED = ROOT / ".." / "shared"
+FLAGS = ["-std=c++17", "-fno-exceptions", "-fno-rtti", "-Wall", "-Wextra", "-Werror"]
+M4_FLAGS = [
+    "-Os",
+    "-mcpu=cortex-m4",
+    "-mthumb",
+    "-mfpu=fpv4-sp-d16",
+    "-mfloat-abi=hard",
+    "-ffunction-sections",
+    "-fdata-sections",
+]
+
+
+def runtime_sources() -> list[Path]:
+    mf = RUNTIME_SRC / "microforge"
+    return sorted(mf.glob("*.cpp")) + sorted((mf / "kernels").glob("*.cpp"))
+
+
+def shared_model(rel: str) -> Path:
+    path = (SHARED / "models" / rel).resolve()
+    if not path.is_file():
+        pytest.skip(f"{path} not present (../shared is optional)")
+    return path
+
+
+def build_driver(compiler: str, out_dir: Path) -> Path:
+    if shutil.which(compiler) is None:
+        pytest.skip(f"{compiler} not installed")
+    exe = out_dir / f"run_model_{compiler.replace('+', 'x')}"
+    cmd = [
+        compiler,
+        *FLAGS,
+        "-g",
+        "-O1",
+        "-fsanitize=address,undefined",
+        "-fno-sanitize-recover=all",
+        f"-I{RUNTIME_SRC}",
+        str(HERE / "run_model.cpp"),
+        *map(str, runtime_sources()),
+        "-o",
+        str(exe),
+    ]
+    subprocess.run(cmd, check=True)
+    return exe
+
+
+def run(driver: Path, model: Path, data: bytes = b"", *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(driver), str(model), *args], input=data, capture_output=True, timeout=300)
+
+
+def ours(driver: Path, model: Path, inputs: list[np.ndarray], *args: str) -> list[str]:
+    res = run(driver, model, b"".join(x.tobytes() for x in inputs), *args)
+    assert res.returncode == 0, res.stdout.decode() + res.stderr.decode()
+    return res.stdout.decode().split()
+
+
+def tflm(model: bytes, inputs: list[np.ndarray]) -> list[str]:
+    from tflite_micro.python.tflite_micro import runtime
+
+    it = runtime.Interpreter.from_bytes(model, arena_size=1 << 20)
+    out = []
+    for x in inputs:
+        it.set_input(x, 0)
+        it.invoke()
+        out.append(it.get_output(0).tobytes().hex())
+    return out
+
+
+def random_inputs(model: bytes, n: int, seed: int, lo: float = -8, hi: float = 8):
+    from tflite_micro.python.tflite_micro import runtime
+
+    det = runtime.Interpreter.from_bytes(model, arena_size=1 << 20).get_input_details(0)
+    rng = np.random.default_rng(seed)
+    shape, dtype = tuple(det["shape"]), det["dtype"]
+    if dtype == np.int8:
+        return [rng.integers(-128, 128, shape, dtype=np.int8) for _ in range(n)]
+    return [rng.uniform(lo, hi, shape).astype(np.float32) for _ in range(n)]
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path

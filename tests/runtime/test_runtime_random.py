@@ -1,0 +1,85 @@
+"""Randomized differential tests: random FC models (shapes, scales, zero points,
+activations, per-tensor / per-channel, float io) against tflite-micro."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tflite_build as tb  # noqa: E402
+from rt_common import ours, tflm, write  # noqa: E402
+
+
+def random_int8_fc(seed: int) -> tuple[bytes, list[np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    depth, out, batch = int(rng.integers(1, 64)), int(rng.integers(1, 40)), int(rng.integers(1, 4))
+    act, per_channel = int(rng.integers(0, 4)), bool(rng.integers(0, 2))
+    use_bias, float_io = bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
+    in_s, in_zp = float(np.float32(10 ** rng.uniform(-3, 0))), int(rng.integers(-128, 128))
+    out_s, out_zp = float(np.float32(10 ** rng.uniform(-3, 1))), int(rng.integers(-128, 128))
+    w = rng.integers(-127, 128, (out, depth)).astype(np.int8)
+    ws = [float(x) for x in (10 ** rng.uniform(-4, -1, out if per_channel else 1)).astype(np.float32)]
+    bs = [float(np.float32(np.float64(np.float32(in_s)) * np.float64(s))) for s in ws]
+    tensors, ops, x = [], [], 0
+    if float_io:
+        tensors.append(tb.T([batch, depth], tb.FLOAT32))
+        ops.append(tb.Op(tb.QUANTIZE, [0], [1]))
+        x = 1
+    tensors.append(tb.T([batch, depth], tb.INT8, scale=[in_s], zero_point=[in_zp]))
+    wi = len(tensors)
+    tensors.append(tb.T([out, depth], tb.INT8, w, scale=ws, zero_point=[0] * len(ws)))
+    bias = rng.integers(-20000, 20000, out).astype(np.int32)
+    tensors.append(tb.T([out], tb.INT32, bias, scale=bs, zero_point=[0] * len(bs)))
+    oi = len(tensors)
+    tensors.append(tb.T([batch, out], tb.INT8, scale=[out_s], zero_point=[out_zp]))
+    ins = [x, wi, wi + 1 if use_bias else -1]
+    ops.append(tb.Op(tb.FULLY_CONNECTED, ins, [oi], version=4, fc=(act, False)))
+    if float_io:
+        tensors.append(tb.T([batch, out], tb.FLOAT32))
+        ops.append(tb.Op(tb.DEQUANTIZE, [oi], [oi + 1]))
+    model = tb.build(tensors, ops, [0], [len(tensors) - 1])
+    if float_io:
+        inputs = [(rng.normal(0, 1, (batch, depth)) * in_s * 60).astype(np.float32) for _ in range(20)]
+    else:
+        inputs = [rng.integers(-128, 128, (batch, depth)).astype(np.int8) for _ in range(20)]
+    return model, inputs
+
+
+def random_float_fc(seed: int) -> tuple[bytes, list[np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    depth, out = int(rng.integers(1, 100)), int(rng.integers(1, 30))
+    lead = [int(v) for v in rng.integers(1, 4, int(rng.integers(1, 3)))]
+    act, use_bias, keep = int(rng.integers(0, 4)), bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
+    in_shape = [*lead, depth]
+    out_shape = [*lead, out] if keep else [int(np.prod(lead)), out]
+    tensors = [
+        tb.T(in_shape, tb.FLOAT32),
+        tb.T([out, depth], tb.FLOAT32, rng.normal(0, 1, (out, depth)).astype(np.float32)),
+        tb.T([out], tb.FLOAT32, rng.normal(0, 1, out).astype(np.float32)),
+        tb.T(out_shape, tb.FLOAT32),
+    ]
+    op = tb.Op(tb.FULLY_CONNECTED, [0, 1, 2 if use_bias else -1], [3], fc=(act, keep))
+    model = tb.build(tensors, [op], [0], [3])
+    inputs = [(rng.normal(0, 1, in_shape) * 10 ** rng.uniform(-3, 3)).astype(np.float32) for _ in range(10)]
+    inputs[0].flat[0] = [np.inf, np.nan, -np.inf][seed % 3]
+    return model, inputs
+
+
+@pytest.mark.parametrize("block", range(4))
+def test_random_int8_fc_models(driver, tmp_path, block):
+    for seed in range(block * 20, block * 20 + 20):
+        model, inputs = random_int8_fc(seed)
+        got = ours(driver, write(tmp_path, f"r{seed}.tflite", model), inputs)
+        assert got == tflm(model, inputs), f"seed {seed}"
+
+
+@pytest.mark.parametrize("block", range(2))
+def test_random_float_fc_models(driver, tmp_path, block):
+    for seed in range(block * 20, block * 20 + 20):
+        model, inputs = random_float_fc(seed)
+        got = ours(driver, write(tmp_path, f"f{seed}.tflite", model), inputs)
+        assert got == tflm(model, inputs), f"seed {seed}"
