@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from microforge.cli import main as cli_main
-from support import EXAMPLES, SHARED_MODELS
+from support import EXAMPLES, ROOT, SHARED_MODELS
 
 COUNT = 100
 MODELS = [
@@ -30,6 +30,16 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("arm-none-eabi-g++") is None or shutil.which("qemu-system-arm") is None,
                        reason="needs gcc-arm-none-eabi and qemu-system-arm (bash tools/bootstrap)"),
 ]
+
+
+def _check_image(elf: Path) -> None:
+    """The linked Cortex-M image: no heap, exception or RTTI symbols (the platform's own check)."""
+    sys.path.insert(0, str(ROOT / "boards" / "platform" / "builder"))
+    from imagecheck import forbidden_symbols, symbols
+
+    names = symbols(str(elf))
+    assert "_ZN2mf11Interpreter6invokeEv" in names  # the check reads the real image
+    assert forbidden_symbols(str(elf)) == []
 
 
 @pytest.mark.parametrize("model", MODELS, ids=[m.stem for m in MODELS])
@@ -53,6 +63,7 @@ def test_generated_project_is_bit_exact_on_host_and_qemu(model: Path, tmp_path: 
         assert case.find("skipped") is None and case.find("failure") is None, ET.tostring(case)
         props = {p.get("name"): p.get("value") for p in case.iter("property")}
         assert props["inputs"] == str(COUNT)
+    _check_image(project / ".pio" / "build" / "qemu-m4" / "firmware.elf")
     # the real board env is generated but not runnable here: skipped with a reason, never built
     nano = cases["test_bit_exact[nano33ble]"]
     assert nano.find("skipped") is not None

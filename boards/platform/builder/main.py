@@ -13,7 +13,6 @@ Nothing here touches the network or PlatformIO's registry.
 
 import json
 import os
-import re
 import subprocess
 import sys
 
@@ -30,15 +29,8 @@ PORT = mf.get("port")
 if PORT:
     env.Append(CPPDEFINES=[(f"MF_PORT_{PORT.upper()}", 1)])
 
-# Symbols that must not appear in an embedded image: the heap, C++ allocation and exceptions.
-FORBIDDEN_SYMBOLS = re.compile(
-    r"^(?:malloc|free|calloc|realloc|memalign|aligned_alloc|posix_memalign"
-    r"|_malloc_r|_free_r|_calloc_r|_realloc_r|_sbrk|_sbrk_r"
-    r"|_Znwj.*|_Znaj.*|_Znwm.*|_Znam.*|_ZdlPv.*|_ZdaPv.*"
-    r"|__cxa_throw|__cxa_rethrow|__cxa_allocate_exception|__cxa_free_exception"
-    r"|__cxa_begin_catch|__cxa_end_catch|__gxx_personality_v0|__cxa_call_unexpected"
-    r"|_Unwind_.*|__gnu_unwind_.*|__aeabi_unwind_cpp_pr[0-9])$"
-)
+sys.path.insert(0, os.path.join(PLATFORM_DIR, "builder"))
+from imagecheck import forbidden_symbols  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def _write_run_json(target, source, env):  # pylint: disable=unused-argument
@@ -63,28 +55,17 @@ def _exec_program(target, source, env):  # pylint: disable=unused-argument
     return subprocess.call(argv)
 
 
-def forbidden_symbols(elf_path, nm="arm-none-eabi-nm"):
-    """Names of forbidden symbols defined or referenced in elf_path."""
-    out = subprocess.run([nm, elf_path], check=True, capture_output=True, text=True).stdout
-    found = set()
-    for line in out.splitlines():
-        parts = line.split()
-        if parts and FORBIDDEN_SYMBOLS.match(parts[-1]):
-            found.add(parts[-1])
-    return sorted(found)
-
-
 def _check_image(target, source, env):  # pylint: disable=unused-argument
     suffix = env.subst("$PROGSUFFIX")
     elf = next(n.get_abspath() for n in list(target) + list(source) if str(n).endswith(suffix))
     found = forbidden_symbols(elf, env.subst("$NM"))
     if not found:
-        print(f"Image check: no heap or exception symbols in {os.path.basename(elf)}")
+        print(f"Image check: no heap, exception or RTTI symbols in {os.path.basename(elf)}")
         return 0
     sys.stderr.write(
-        f"Error: image check failed for {elf}: heap/exception symbols present: "
+        f"Error: image check failed for {elf}: heap/exception/RTTI symbols present: "
         f"{', '.join(found)}\n"
-        "microforge firmware must not allocate or throw (see boards/platform/README.md).\n"
+        "microforge firmware must not allocate, throw or use RTTI (see boards/platform/README.md).\n"
     )
     # Remove the image so the next build relinks and checks again.
     if os.path.isfile(elf):
@@ -224,14 +205,14 @@ check_enabled = str(board.get("build.mf_checkimage", "yes")).lower() not in ("0"
 if embedded and check_enabled:
     env.AddPostAction(
         program,
-        env.VerboseAction(_check_image, "Checking $TARGET for heap and exception symbols"),
+        env.VerboseAction(_check_image, "Checking $TARGET for heap, exception and RTTI symbols"),
     )
 
 if embedded:
     env.AddPlatformTarget(
         "checkimage",
         program,
-        env.VerboseAction(_check_image, "Checking $SOURCE for heap and exception symbols"),
+        env.VerboseAction(_check_image, "Checking $SOURCE for heap, exception and RTTI symbols"),
         "Check image",
         "Fail if the image defines or references malloc/new/exceptions/unwinding",
     )
