@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import flatbuffers
@@ -46,6 +47,8 @@ class Op:
     outputs: list[int]
     version: int = 1
     fc: tuple[int, bool] | None = None  # (activation, keep_num_dims)
+    # Generic hook: (BuiltinOptions union type, fn(builder) -> options table offset).
+    options: tuple[int, Callable[[flatbuffers.Builder], int]] | None = None
 
 
 def _ivec(b, start, values, kind="int32"):
@@ -109,6 +112,9 @@ def build(tensors: list[T], ops: list[Op], inputs: list[int], outputs: list[int]
             FullyConnectedOptions.FullyConnectedOptionsAddFusedActivationFunction(b, o.fc[0])
             FullyConnectedOptions.FullyConnectedOptionsAddKeepNumDims(b, o.fc[1])
             opt = FullyConnectedOptions.FullyConnectedOptionsEnd(b)
+        opt_type = 8
+        if o.options is not None:
+            opt_type, opt = o.options[0], o.options[1](b)
         ins = _ivec(b, Operator.OperatorStartInputsVector, o.inputs)
         outs = _ivec(b, Operator.OperatorStartOutputsVector, o.outputs)
         Operator.OperatorStart(b)
@@ -116,7 +122,7 @@ def build(tensors: list[T], ops: list[Op], inputs: list[int], outputs: list[int]
         Operator.OperatorAddInputs(b, ins)
         Operator.OperatorAddOutputs(b, outs)
         if opt is not None:
-            Operator.OperatorAddBuiltinOptionsType(b, 8)
+            Operator.OperatorAddBuiltinOptionsType(b, opt_type)
             Operator.OperatorAddBuiltinOptions(b, opt)
         op_offs.append(Operator.OperatorEnd(b))
 

@@ -3,6 +3,7 @@
 #include <float.h>
 
 #include "microforge/flatbuffer.h"
+#include "microforge/kernels/activation.h"
 #include "microforge/kernels/quant_math.h"
 
 // The float kernel must round every product and sum separately, like TFLM's
@@ -21,7 +22,6 @@ namespace {
 
 // FullyConnectedOptions field ids.
 constexpr int kOptActivation = 0, kOptWeightsFormat = 1, kOptKeepNumDims = 2;
-constexpr uint8_t kActRelu = 1, kActReluN1To1 = 2, kActRelu6 = 3;  // 0 = NONE
 
 int32_t* channel_multipliers(OpData* d) { return reinterpret_cast<int32_t*>(d + 1); }
 const int32_t* channel_multipliers(const OpData* d) {
@@ -37,7 +37,7 @@ Status parse(const FbTable& options, void* params) {
       !options.scalar<uint8_t>(kOptKeepNumDims, 0, &keep)) {
     return Status::kBadModel;
   }
-  if (act < 0 || act > kActRelu6 || format != 0) return Status::kUnsupportedType;
+  if (!activation_supported(act) || format != 0) return Status::kUnsupportedType;
   p->activation = static_cast<uint8_t>(act);
   p->keep_num_dims = keep != 0;
   return Status::kOk;
@@ -46,23 +46,6 @@ Status parse(const FbTable& options, void* params) {
 size_t data_bytes(int32_t out_channels) { return op_data_bytes(out_channels); }
 
 bool scale_ok(float s) { return s > 0.0f && s <= FLT_MAX; }
-
-// TFLM CalculateActivationRangeQuantized for int8 outputs.
-void activation_range_int8(uint8_t act, const Tensor& out, int32_t* lo, int32_t* hi) {
-  auto quantize = [&out](float x) -> int32_t {
-    const int64_t q = static_cast<int64_t>(out.zero_point) + qm::round_to_int32(x / out.scale);
-    return static_cast<int32_t>(q < INT32_MIN ? INT32_MIN : (q > INT32_MAX ? INT32_MAX : q));
-  };
-  int32_t a = -128, b = 127;
-  if (act == kActRelu || act == kActRelu6) a = quantize(0.0f) > a ? quantize(0.0f) : a;
-  if (act == kActRelu6) b = quantize(6.0f) < b ? quantize(6.0f) : b;
-  if (act == kActReluN1To1) {
-    a = quantize(-1.0f) > a ? quantize(-1.0f) : a;
-    b = quantize(1.0f) < b ? quantize(1.0f) : b;
-  }
-  *lo = a;
-  *hi = b;
-}
 
 Status prepare_int8(const Params& p, const Tensor& in, const Tensor& w, const Tensor* bias,
                     const Tensor& out, OpData* d) {
@@ -141,14 +124,7 @@ Status prepare(Node& node) {
       return Status::kUnsupportedType;  // hybrid (int8 weights, float io) is not supported
     }
     d->is_float = true;
-    d->f_min = -FLT_MAX;
-    d->f_max = FLT_MAX;
-    if (p.activation == kActRelu || p.activation == kActRelu6) d->f_min = 0.0f;
-    if (p.activation == kActRelu6) d->f_max = 6.0f;
-    if (p.activation == kActReluN1To1) {
-      d->f_min = -1.0f;
-      d->f_max = 1.0f;
-    }
+    activation_range_float(p.activation, &d->f_min, &d->f_max);
     return Status::kOk;
   }
   if (in->type != DType::kInt8) return Status::kUnsupportedType;
@@ -163,10 +139,7 @@ void eval_float(const OpData& d, const float* x, const float* w, const float* bi
       float total = 0.0f;
       for (int32_t k = 0; k < d.accum_depth; ++k) total += xb[k] * wc[k];
       float v = total + (bias != nullptr ? bias[c] : 0.0f);
-      // std::min(std::max(v, lo), hi) order, so NaN propagates as in TFLM.
-      v = (v < d.f_min) ? d.f_min : v;
-      v = (d.f_max < v) ? d.f_max : v;
-      y[b * d.out_depth + c] = v;
+      y[b * d.out_depth + c] = clamp_float(v, d.f_min, d.f_max);
     }
   }
 }

@@ -1,0 +1,230 @@
+#include "microforge/kernels/arithmetic.h"
+
+#include <float.h>
+
+#include "microforge/flatbuffer.h"
+#include "microforge/kernels/activation.h"
+#include "microforge/kernels/quant_math.h"
+
+// Keep float arithmetic exactly as written (no fused multiply-add).
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+namespace mf {
+namespace kernels {
+namespace arithmetic {
+
+namespace {
+
+constexpr int kOptActivation = 0;  // Add/Sub/MulOptions.fused_activation_function
+constexpr int kLeftShift = 20;     // int8 ADD / SUB headroom
+enum class Kind : uint8_t { kAdd, kSub, kMul };
+
+Status parse(const FbTable& options, void* params) {
+  int8_t act = 0;
+  if (!options.scalar<int8_t>(kOptActivation, 0, &act)) return Status::kBadModel;
+  if (!activation_supported(act)) return Status::kUnsupportedType;
+  static_cast<Params*>(params)->activation = static_cast<uint8_t>(act);
+  return Status::kOk;
+}
+
+size_t data_bytes(int32_t channels) { return op_data_bytes(channels); }
+
+bool scale_ok(float s) { return s > 0.0f && s <= FLT_MAX; }
+bool zero_point_ok(int32_t z) { return z >= -128 && z <= 127; }
+
+// Broadcast strides of one input against the output shape in d->dims.
+bool broadcast_strides(const Tensor& in, const OpData& d, int32_t* stride) {
+  const int pad = kMaxRank - in.rank;
+  if (pad < 0) return false;
+  int32_t s = 1;
+  for (int k = kMaxRank - 1; k >= 0; --k) {
+    const int32_t dim = k >= pad ? in.dims[k - pad] : 1;
+    if (dim != d.dims[k] && dim != 1) return false;
+    stride[k] = (dim == 1 && d.dims[k] != 1) ? 0 : s;
+    s *= dim;
+  }
+  return true;
+}
+
+// TFLite QuantizeMultiplierSmallerThanOneExp: 0 < real < 1.
+bool multiplier_below_one(double real, int32_t* m, int32_t* shift) {
+  int sh = 0;
+  if (!(real > 0.0 && real < 1.0) || !qm::quantize_multiplier(real, m, &sh) || sh > 0) {
+    return false;
+  }
+  *shift = sh;
+  return true;
+}
+
+Status prepare_int8(Kind kind, const Params& p, const Tensor& a, const Tensor& b, const Tensor& out,
+                    OpData* d) {
+  if (b.type != DType::kInt8 || out.type != DType::kInt8) return Status::kUnsupportedType;
+  if (a.num_channels != 1 || b.num_channels != 1 || out.num_channels != 1) {
+    return Status::kUnsupportedType;
+  }
+  if (!scale_ok(a.scale) || !scale_ok(b.scale) || !scale_ok(out.scale) ||
+      !zero_point_ok(a.zero_point) || !zero_point_ok(b.zero_point) ||
+      !zero_point_ok(out.zero_point)) {
+    return Status::kKernelError;
+  }
+  d->input1_offset = -a.zero_point;
+  d->input2_offset = -b.zero_point;
+  d->output_offset = out.zero_point;
+  activation_range_int8(p.activation, out, &d->act_min, &d->act_max);
+  if (kind == Kind::kMul) {
+    const double real = static_cast<double>(a.scale) * static_cast<double>(b.scale) /
+                        static_cast<double>(out.scale);
+    int sh = 0;
+    if (!qm::quantize_multiplier(real, &d->output_multiplier, &sh)) return Status::kKernelError;
+    d->output_shift = sh;
+    return Status::kOk;
+  }
+  const float max_scale = a.scale > b.scale ? a.scale : b.scale;
+  double r1, r2, ro;
+  if (kind == Kind::kAdd) {  // TFLM add_common.cc: double arithmetic
+    const double twice = 2 * static_cast<double>(max_scale);
+    r1 = static_cast<double>(a.scale) / twice;
+    r2 = static_cast<double>(b.scale) / twice;
+    ro = twice / (static_cast<double>(1 << kLeftShift) * static_cast<double>(out.scale));
+  } else {  // TFLM sub_common.cc: float arithmetic
+    const float twice = 2 * max_scale;
+    r1 = static_cast<double>(a.scale / twice);
+    r2 = static_cast<double>(b.scale / twice);
+    ro = static_cast<double>(twice / (static_cast<float>(1 << kLeftShift) * out.scale));
+  }
+  if (!multiplier_below_one(r1, &d->input1_multiplier, &d->input1_shift) ||
+      !multiplier_below_one(r2, &d->input2_multiplier, &d->input2_shift) ||
+      !multiplier_below_one(ro, &d->output_multiplier, &d->output_shift)) {
+    return Status::kKernelError;
+  }
+  return Status::kOk;
+}
+
+Status prepare(Kind kind, Node& node) {
+  if (node.num_inputs != 2 || node.num_outputs != 1) return Status::kKernelError;
+  const Tensor* a = node.inputs[0];
+  const Tensor* b = node.inputs[1];
+  const Tensor* out = node.outputs[0];
+  if (a == nullptr || b == nullptr || out == nullptr) return Status::kKernelError;
+  const Params& p = *static_cast<const Params*>(node.params);
+  OpData* d = static_cast<OpData*>(node.op_data);
+  *d = OpData();
+  if (a->type != b->type || a->type != out->type) return Status::kUnsupportedType;
+  const int pad = kMaxRank - out->rank;
+  for (int k = 0; k < kMaxRank; ++k) d->dims[k] = k >= pad ? out->dims[k - pad] : 1;
+  if (!broadcast_strides(*a, *d, d->stride1) || !broadcast_strides(*b, *d, d->stride2)) {
+    return Status::kKernelError;
+  }
+  // Every output dimension must come from an input (no broadcasting into the output).
+  for (int k = 0; k < kMaxRank; ++k) {
+    const int pa = kMaxRank - a->rank, pb = kMaxRank - b->rank;
+    const int32_t da = k >= pa ? a->dims[k - pa] : 1, db = k >= pb ? b->dims[k - pb] : 1;
+    if (d->dims[k] != (da > db ? da : db)) return Status::kKernelError;
+  }
+  bool same = a->rank == b->rank;
+  for (int k = 0; same && k < a->rank; ++k) same = a->dims[k] == b->dims[k];
+  if (!same && out->rank > 4) return Status::kUnsupportedType;
+  d->size = out->elements();
+  if (a->type == DType::kFloat32) {
+    d->is_float = true;
+    activation_range_float(p.activation, &d->f_min, &d->f_max);
+    return Status::kOk;
+  }
+  if (a->type != DType::kInt8) return Status::kUnsupportedType;
+  return prepare_int8(kind, p, *a, *b, *out, d);
+}
+
+// Visits the output in order with the matching input element indices.
+template <typename F> void for_each(const OpData& d, F f) {
+  int32_t idx[kMaxRank] = {0, 0, 0, 0, 0, 0};
+  int32_t i1 = 0, i2 = 0;
+  for (int32_t o = 0; o < d.size; ++o) {
+    f(o, i1, i2);
+    for (int k = kMaxRank - 1; k >= 0; --k) {
+      i1 += d.stride1[k];
+      i2 += d.stride2[k];
+      if (++idx[k] < d.dims[k]) break;
+      i1 -= d.stride1[k] * d.dims[k];
+      i2 -= d.stride2[k] * d.dims[k];
+      idx[k] = 0;
+    }
+  }
+}
+
+// MultiplyByQuantizedMultiplierSmallerThanOneExp (shift <= 0).
+int32_t scale_down(int32_t x, int32_t m, int32_t shift) {
+  return qm::rounding_divide_by_pot(qm::sat_rounding_doubling_high_mul(x, m), -shift);
+}
+
+template <Kind kKind> void eval_int8(const OpData& d, const int8_t* a, const int8_t* b, int8_t* y) {
+  for_each(d, [&](int32_t o, int32_t i1, int32_t i2) {
+    const int32_t va = d.input1_offset + a[i1];
+    const int32_t vb = d.input2_offset + b[i2];
+    int32_t r;
+    if (kKind == Kind::kMul) {
+      r = qm::multiply_by_quantized_multiplier(va * vb, d.output_multiplier, d.output_shift);
+    } else {
+      const int32_t sa = scale_down(va * (1 << kLeftShift), d.input1_multiplier, d.input1_shift);
+      const int32_t sb = scale_down(vb * (1 << kLeftShift), d.input2_multiplier, d.input2_shift);
+      r = scale_down(kKind == Kind::kAdd ? sa + sb : sa - sb, d.output_multiplier, d.output_shift);
+    }
+    y[o] = static_cast<int8_t>(qm::clamp(r + d.output_offset, d.act_min, d.act_max));
+  });
+}
+
+template <Kind kKind> void eval_float(const OpData& d, const float* a, const float* b, float* y) {
+  for_each(d, [&](int32_t o, int32_t i1, int32_t i2) {
+    const float v = kKind == Kind::kAdd ? a[i1] + b[i2]
+                    : kKind == Kind::kSub ? a[i1] - b[i2]
+                                          : a[i1] * b[i2];
+    y[o] = clamp_float(v, d.f_min, d.f_max);
+  });
+}
+
+template <Kind kKind> Status eval(const Node& node) {
+  const OpData& d = *static_cast<const OpData*>(node.op_data);
+  if (d.is_float) {
+    eval_float<kKind>(d, node.inputs[0]->as<float>(), node.inputs[1]->as<float>(),
+                      node.outputs[0]->as<float>());
+  } else {
+    eval_int8<kKind>(d, node.inputs[0]->as<int8_t>(), node.inputs[1]->as<int8_t>(),
+                     node.outputs[0]->as<int8_t>());
+  }
+  return Status::kOk;
+}
+
+Status prepare_add(Node& node) { return prepare(Kind::kAdd, node); }
+Status prepare_sub(Node& node) { return prepare(Kind::kSub, node); }
+Status prepare_mul(Node& node) { return prepare(Kind::kMul, node); }
+
+}  // namespace
+}  // namespace arithmetic
+
+// TFLM ignores op versions. int8 is ADD v2 / SUB v2 / MUL v2; later versions
+// bring int16, int64 or 5-6D broadcasting; types and shapes are checked in prepare.
+namespace ar = arithmetic;
+namespace add {
+const Registration kRegistration = {kBuiltinCode,   1,
+                                    5,              sizeof(ar::Params),
+                                    ar::parse,      ar::data_bytes,
+                                    ar::prepare_add, ar::eval<ar::Kind::kAdd>};
+}  // namespace add
+namespace sub {
+const Registration kRegistration = {kBuiltinCode,   1,
+                                    5,              sizeof(ar::Params),
+                                    ar::parse,      ar::data_bytes,
+                                    ar::prepare_sub, ar::eval<ar::Kind::kSub>};
+}  // namespace sub
+namespace mul {
+const Registration kRegistration = {kBuiltinCode,   1,
+                                    7,              sizeof(ar::Params),
+                                    ar::parse,      ar::data_bytes,
+                                    ar::prepare_mul, ar::eval<ar::Kind::kMul>};
+}  // namespace mul
+
+}  // namespace kernels
+}  // namespace mf

@@ -1,0 +1,79 @@
+#include "microforge/kernels/average_pool_2d.h"
+
+#include "microforge/kernels/activation.h"
+#include "microforge/kernels/quant_math.h"
+
+namespace mf {
+namespace kernels {
+namespace average_pool_2d {
+
+namespace {
+
+using pool_common::OpData;
+using pool_common::Params;
+
+template <typename T, typename Reduce>
+void pool(const OpData& d, const Params& p, const T* x, T* y, Reduce reduce) {
+  for (int32_t b = 0; b < d.batches; ++b) {
+    const T* xb = x + static_cast<size_t>(b) * d.in_h * d.in_w * d.depth;
+    for (int32_t oy = 0; oy < d.out_h; ++oy) {
+      for (int32_t ox = 0; ox < d.out_w; ++ox) {
+        const pool_common::Window w = pool_common::window(d, p, oy, ox);
+        for (int32_t c = 0; c < d.depth; ++c) *y++ = reduce(xb + c, w);
+      }
+    }
+  }
+}
+
+Status eval(const Node& node) {
+  const OpData& d = *static_cast<const OpData*>(node.op_data);
+  const Params& p = *static_cast<const Params*>(node.params);
+  const int32_t row = d.in_w * d.depth;
+  if (d.is_float) {
+    pool<float>(d, p, node.inputs[0]->as<float>(), node.outputs[0]->as<float>(),
+                [&](const float* xb, const pool_common::Window& w) {
+                  float total = 0.0f;
+                  int32_t count = 0;
+                  for (int32_t fy = w.fy0; fy < w.fy1; ++fy) {
+                    for (int32_t fx = w.fx0; fx < w.fx1; ++fx) {
+                      total += xb[(w.y0 + fy) * row + (w.x0 + fx) * d.depth];
+                      ++count;
+                    }
+                  }
+                  return clamp_float(total / static_cast<float>(count), d.f_min, d.f_max);
+                });
+  } else {
+    pool<int8_t>(d, p, node.inputs[0]->as<int8_t>(), node.outputs[0]->as<int8_t>(),
+                 [&](const int8_t* xb, const pool_common::Window& w) {
+                   int32_t acc = 0, count = 0;
+                   for (int32_t fy = w.fy0; fy < w.fy1; ++fy) {
+                     for (int32_t fx = w.fx0; fx < w.fx1; ++fx) {
+                       acc += xb[(w.y0 + fy) * row + (w.x0 + fx) * d.depth];
+                       ++count;
+                     }
+                   }
+                   // Rounded to nearest, ties away from zero (C++ division truncates).
+                   acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                   return static_cast<int8_t>(qm::clamp(acc, d.act_min, d.act_max));
+                 });
+  }
+  return Status::kOk;
+}
+
+}  // namespace
+
+// TFLM ignores op versions. TFLite marks float AVERAGE_POOL_2D v1, int8 v2 and
+// int16 v3; we accept 1-3 as the generator's table does (ops.py) and reject
+// int16 in prepare.
+const Registration kRegistration = {kBuiltinCode,
+                                    1,
+                                    3,
+                                    sizeof(Params),
+                                    pool_common::parse,
+                                    pool_common::data_bytes,
+                                    pool_common::prepare,
+                                    eval};
+
+}  // namespace average_pool_2d
+}  // namespace kernels
+}  // namespace mf

@@ -1,0 +1,25 @@
+// AVERAGE_POOL_2D: int8 and float32, SAME / VALID padding, strides, filter size, fused
+// NONE / RELU / RELU_N1_TO_1 / RELU6; averages each window (int8: rounded half away from zero).
+// Input and output [N, H, W, C]. Matches TFLM's reference kernel bit for bit.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "microforge/kernels/pool_common.h"
+#include "microforge/runtime.h"
+
+namespace mf {
+namespace kernels {
+namespace average_pool_2d {
+
+constexpr int32_t kBuiltinCode = 1;  // tflite::BuiltinOperator_AVERAGE_POOL_2D
+
+// Pools have no weights: the state does not depend on channels.
+constexpr size_t state_bytes(int32_t channels) { return pool_common::state_bytes(channels); }
+
+extern const Registration kRegistration;
+
+}  // namespace average_pool_2d
+}  // namespace kernels
+}  // namespace mf

@@ -1,0 +1,27 @@
+// DEPTHWISE_CONV_2D: int8 (per-tensor or per-channel weights, int32 bias) and
+// float32; SAME / VALID padding, strides, dilation, depth_multiplier, fused
+// NONE / RELU / RELU_N1_TO_1 / RELU6. Input [N, H, W, C], filter
+// [1, KH, KW, C * M] (per-channel scales along dimension 3), output
+// [N, OH, OW, C * M]. Matches TFLM's reference kernel bit for bit.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "microforge/kernels/conv_common.h"
+#include "microforge/runtime.h"
+
+namespace mf {
+namespace kernels {
+namespace depthwise_conv_2d {
+
+constexpr int32_t kBuiltinCode = 4;  // tflite::BuiltinOperator_DEPTHWISE_CONV_2D
+
+// channels: per-channel quantization parameters of the filter (0 if per-tensor).
+constexpr size_t state_bytes(int32_t channels) { return conv_common::state_bytes(channels); }
+
+extern const Registration kRegistration;
+
+}  // namespace depthwise_conv_2d
+}  // namespace kernels
+}  // namespace mf

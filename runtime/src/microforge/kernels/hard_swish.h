@@ -1,0 +1,36 @@
+// HARD_SWISH: x * relu6(x + 3) / 6. int8 (per-tensor) with TFLite's int16
+// fixed-point reference algorithm, and float32. Matches TFLM bit for bit.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "microforge/runtime.h"
+
+namespace mf {
+namespace kernels {
+namespace hard_swish {
+
+constexpr int32_t kBuiltinCode = 117;  // tflite::BuiltinOperator_HARD_SWISH
+
+struct OpData {
+  int32_t size;
+  int32_t input_zero_point;
+  int32_t output_zero_point;
+  int32_t output_exponent;    // <= 0
+  int32_t reluish_exponent;
+  int16_t output_multiplier;  // Q0.15
+  int16_t reluish_multiplier; // Q0.15
+  bool is_float;
+};
+
+constexpr size_t op_data_bytes(int32_t /*channels*/) { return sizeof(OpData); }
+constexpr size_t state_bytes(int32_t channels) {
+  return align16(0) + align16(op_data_bytes(channels));  // no params
+}
+
+extern const Registration kRegistration;
+
+}  // namespace hard_swish
+}  // namespace kernels
+}  // namespace mf

@@ -1,0 +1,57 @@
+// Shared by AVERAGE_POOL_2D and MAX_POOL_2D: Pool2DOptions parsing, op data and
+// prepare (geometry, padding and activation range as TFLM computes them).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "microforge/runtime.h"
+
+namespace mf {
+namespace kernels {
+namespace pool_common {
+
+struct Params {
+  int8_t padding;  // tflite::Padding
+  uint8_t activation;
+  int32_t stride_w, stride_h;
+  int32_t filter_w, filter_h;
+};
+
+struct OpData {
+  int32_t batches, in_h, in_w, depth;
+  int32_t out_h, out_w;
+  int32_t pad_h, pad_w;
+  int32_t act_min, act_max;  // int8
+  float f_min, f_max;        // float32
+  bool is_float;
+};
+
+constexpr size_t state_bytes(int32_t /*channels*/) {
+  return align16(sizeof(Params)) + align16(sizeof(OpData));
+}
+
+Status parse(const FbTable& options, void* params);
+size_t data_bytes(int32_t channels);
+Status prepare(Node& node);
+
+// Window of output (oy, ox): first input row / column and the clipped filter
+// ranges [fy0, fy1) x [fx0, fx1), as TFLM's reference pools compute them.
+struct Window {
+  int32_t y0, x0, fy0, fy1, fx0, fx1;
+};
+
+inline Window window(const OpData& d, const Params& p, int32_t oy, int32_t ox) {
+  Window w;
+  w.y0 = oy * p.stride_h - d.pad_h;
+  w.x0 = ox * p.stride_w - d.pad_w;
+  w.fy0 = w.y0 < 0 ? -w.y0 : 0;
+  w.fx0 = w.x0 < 0 ? -w.x0 : 0;
+  w.fy1 = p.filter_h < d.in_h - w.y0 ? p.filter_h : d.in_h - w.y0;
+  w.fx1 = p.filter_w < d.in_w - w.x0 ? p.filter_w : d.in_w - w.x0;
+  return w;
+}
+
+}  // namespace pool_common
+}  // namespace kernels
+}  // namespace mf

@@ -1,0 +1,46 @@
+// Shape-only ops that move no data around: RESHAPE, SQUEEZE, EXPAND_DIMS.
+// Each copies its input's bytes to the output unchanged (any element type);
+// the output tensor's shape is authoritative, as in TFLM, so shape inputs and
+// options are only checked, never applied.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "microforge/runtime.h"
+
+namespace mf {
+namespace kernels {
+namespace reshape_common {
+
+struct OpData {
+  uint32_t bytes;  // input bytes == output bytes
+};
+
+constexpr size_t op_data_bytes(int32_t /*channels*/) { return sizeof(OpData); }
+constexpr size_t state_bytes(int32_t channels) {
+  return align16(0) + align16(op_data_bytes(channels));  // no params
+}
+
+}  // namespace reshape_common
+
+namespace reshape {
+constexpr int32_t kBuiltinCode = 22;  // tflite::BuiltinOperator_RESHAPE
+using reshape_common::state_bytes;
+extern const Registration kRegistration;
+}  // namespace reshape
+
+namespace squeeze {
+constexpr int32_t kBuiltinCode = 43;  // tflite::BuiltinOperator_SQUEEZE
+using reshape_common::state_bytes;
+extern const Registration kRegistration;
+}  // namespace squeeze
+
+namespace expand_dims {
+constexpr int32_t kBuiltinCode = 70;  // tflite::BuiltinOperator_EXPAND_DIMS
+using reshape_common::state_bytes;
+extern const Registration kRegistration;
+}  // namespace expand_dims
+
+}  // namespace kernels
+}  // namespace mf

@@ -1,0 +1,192 @@
+"""Builds random CONV_2D / DEPTHWISE_CONV_2D / AVERAGE_POOL_2D / MAX_POOL_2D test models."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import flatbuffers
+import numpy as np
+import tflite_build as tb
+
+Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions = (
+    importlib.import_module(f"tflite.{n}") for n in ("Conv2DOptions", "DepthwiseConv2DOptions", "Pool2DOptions")
+)
+
+AVERAGE_POOL_2D, CONV_2D, DEPTHWISE_CONV_2D, MAX_POOL_2D = 1, 3, 4, 17
+SAME, VALID = 0, 1
+_OPT_CONV, _OPT_DW, _OPT_POOL = 1, 2, 5  # BuiltinOptions union types
+
+Options = tuple[int, Callable[[flatbuffers.Builder], int]]
+
+
+def conv_options(padding: int, stride: tuple[int, int], act: int, dilation: tuple[int, int]) -> Options:
+    """stride / dilation are (h, w)."""
+
+    def make(b: flatbuffers.Builder) -> int:
+        m = Conv2DOptions
+        m.Conv2DOptionsStart(b)
+        m.Conv2DOptionsAddPadding(b, padding)
+        m.Conv2DOptionsAddStrideW(b, stride[1])
+        m.Conv2DOptionsAddStrideH(b, stride[0])
+        m.Conv2DOptionsAddFusedActivationFunction(b, act)
+        m.Conv2DOptionsAddDilationWFactor(b, dilation[1])
+        m.Conv2DOptionsAddDilationHFactor(b, dilation[0])
+        return m.Conv2DOptionsEnd(b)
+
+    return _OPT_CONV, make
+
+
+def dw_options(padding: int, stride: tuple[int, int], mult: int, act: int, dilation: tuple[int, int]) -> Options:
+    def make(b: flatbuffers.Builder) -> int:
+        m = DepthwiseConv2DOptions
+        m.DepthwiseConv2DOptionsStart(b)
+        m.DepthwiseConv2DOptionsAddPadding(b, padding)
+        m.DepthwiseConv2DOptionsAddStrideW(b, stride[1])
+        m.DepthwiseConv2DOptionsAddStrideH(b, stride[0])
+        m.DepthwiseConv2DOptionsAddDepthMultiplier(b, mult)
+        m.DepthwiseConv2DOptionsAddFusedActivationFunction(b, act)
+        m.DepthwiseConv2DOptionsAddDilationWFactor(b, dilation[1])
+        m.DepthwiseConv2DOptionsAddDilationHFactor(b, dilation[0])
+        return m.DepthwiseConv2DOptionsEnd(b)
+
+    return _OPT_DW, make
+
+
+def pool_options(padding: int, stride: tuple[int, int], filt: tuple[int, int], act: int) -> Options:
+    def make(b: flatbuffers.Builder) -> int:
+        m = Pool2DOptions
+        m.Pool2DOptionsStart(b)
+        m.Pool2DOptionsAddPadding(b, padding)
+        m.Pool2DOptionsAddStrideW(b, stride[1])
+        m.Pool2DOptionsAddStrideH(b, stride[0])
+        m.Pool2DOptionsAddFilterWidth(b, filt[1])
+        m.Pool2DOptionsAddFilterHeight(b, filt[0])
+        m.Pool2DOptionsAddFusedActivationFunction(b, act)
+        return m.Pool2DOptionsEnd(b)
+
+    return _OPT_POOL, make
+
+
+def out_size(padding: int, size: int, filt: int, stride: int, dilation: int = 1) -> int:
+    """TFLite's ComputeOutSize."""
+    eff = (filt - 1) * dilation + 1
+    return (size + stride - 1) // stride if padding == SAME else (size + stride - eff) // stride
+
+
+@dataclass
+class Case:
+    """One window-op configuration; the model builders below draw the rest at random."""
+
+    kind: str  # "conv", "dw", "avg", "max"
+    is_float: bool
+    act: int
+    padding: int
+    per_channel: bool = False
+    stride: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
+    mult: int = 1
+
+    def __str__(self) -> str:
+        q = "f32" if self.is_float else ("pc" if self.per_channel else "pt")
+        pad = "same" if self.padding == SAME else "valid"
+        return f"{self.kind}-{q}-act{self.act}-{pad}-s{self.stride}-d{self.dilation}-m{self.mult}"
+
+
+def cases(kind: str) -> list[Case]:
+    """Every activation x padding for float and int8 (conv: per-tensor and per-channel), with
+    strides, dilations and depth multipliers 1 and 2 spread over them."""
+    out = []
+    for i, (is_float, per_channel, act, padding) in enumerate(
+        (f, pc, a, p) for f in (False, True) for pc in (False, True) for a in range(4) for p in (SAME, VALID)
+    ):
+        if is_float and per_channel:
+            continue
+        if kind in ("avg", "max") and per_channel:
+            continue
+        stride = (1 + i % 2, 1 + (i // 2) % 2)
+        dilation = (1 + (i // 3) % 2, 1 + (i // 5) % 2) if kind in ("conv", "dw") else (1, 1)
+        mult = 1 + (i // 4) % 2 if kind == "dw" else 1
+        out.append(Case(kind, is_float, act, padding, per_channel, stride, dilation, mult))
+    return out
+
+
+def _geometry(rng: np.random.Generator, c: Case, fh: int, fw: int) -> tuple[int, int, int, int]:
+    """Input height / width large enough for a VALID window, and the output extent."""
+    eff_h, eff_w = (fh - 1) * c.dilation[0] + 1, (fw - 1) * c.dilation[1] + 1
+    h, w = int(rng.integers(eff_h, eff_h + 7)), int(rng.integers(eff_w, eff_w + 7))
+    oh = out_size(c.padding, h, fh, c.stride[0], c.dilation[0])
+    ow = out_size(c.padding, w, fw, c.stride[1], c.dilation[1])
+    return h, w, oh, ow
+
+
+def conv_model(c: Case, seed: int, bias: bool | None = None) -> bytes:
+    """CONV_2D or DEPTHWISE_CONV_2D with random shapes, weights, scales and zero points."""
+    rng = np.random.default_rng(seed)
+    fh, fw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    h, w, oh, ow = _geometry(rng, c, fh, fw)
+    batch, cin = int(rng.integers(1, 3)), int(rng.integers(1, 6))
+    cout = cin * c.mult if c.kind == "dw" else int(rng.integers(1, 7))
+    wshape = [1, fh, fw, cout] if c.kind == "dw" else [cout, fh, fw, cin]
+    qdim = 3 if c.kind == "dw" else 0
+    use_bias = bool(rng.integers(0, 4)) if bias is None else bias  # mostly with bias
+    if c.kind == "dw" and bias is None:
+        use_bias = True  # tflite-micro's DEPTHWISE_CONV_2D crashes (SIGSEGV) without a bias
+    if c.kind == "dw":
+        opts = dw_options(c.padding, c.stride, c.mult, c.act, c.dilation)
+    else:
+        opts = conv_options(c.padding, c.stride, c.act, c.dilation)
+    code = DEPTHWISE_CONV_2D if c.kind == "dw" else CONV_2D
+    if c.is_float:
+        tensors = [
+            tb.T([batch, h, w, cin], tb.FLOAT32),
+            tb.T(wshape, tb.FLOAT32, rng.normal(0, 0.5, wshape).astype(np.float32)),
+            tb.T([cout], tb.FLOAT32, rng.normal(0, 0.5, cout).astype(np.float32)),
+            tb.T([batch, oh, ow, cout], tb.FLOAT32),
+        ]
+        version = 2 if c.kind == "dw" and c.dilation != (1, 1) else 1
+    else:
+        in_s, in_zp = float(np.float32(10 ** rng.uniform(-3, 0))), int(rng.integers(-128, 128))
+        n = cout if c.per_channel else 1
+        ws = [float(x) for x in (10 ** rng.uniform(-3, -1, n)).astype(np.float32)]
+        taps = fh * fw * (1 if c.kind == "dw" else cin)
+        out_s = float(np.float32(in_s * float(np.mean(ws)) * np.sqrt(taps) * rng.uniform(30, 300)))
+        out_zp = int(rng.integers(-128, 128))
+        tensors = [
+            tb.T([batch, h, w, cin], tb.INT8, scale=[in_s], zero_point=[in_zp]),
+            tb.T(wshape, tb.INT8, rng.integers(-127, 128, wshape).astype(np.int8), ws, [0] * n, qdim),
+            tb.T(
+                [cout],
+                tb.INT32,
+                rng.integers(-30000, 30000, cout).astype(np.int32),
+                [float(np.float32(in_s * s)) for s in ws],
+                [0] * n,
+            ),
+            tb.T([batch, oh, ow, cout], tb.INT8, scale=[out_s], zero_point=[out_zp]),
+        ]
+        version = 3
+    op = tb.Op(code, [0, 1, 2 if use_bias else -1], [3], version=version, options=opts)
+    return tb.build(tensors, [op], [0], [3])
+
+
+def pool_model(c: Case, seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    fh, fw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    h, w, oh, ow = _geometry(rng, c, fh, fw)
+    batch, ch = int(rng.integers(1, 3)), int(rng.integers(1, 6))
+    if c.is_float:
+        q: dict = {}
+        dtype = tb.FLOAT32
+    else:
+        q = {"scale": [float(np.float32(10 ** rng.uniform(-2, 0)))], "zero_point": [int(rng.integers(-128, 128))]}
+        dtype = tb.INT8
+    tensors = [tb.T([batch, h, w, ch], dtype, **q), tb.T([batch, oh, ow, ch], dtype, **q)]
+    code = AVERAGE_POOL_2D if c.kind == "avg" else MAX_POOL_2D
+    opts = pool_options(c.padding, c.stride, (fh, fw), c.act)
+    op = tb.Op(code, [0], [1], version=1 if c.is_float else 2, options=opts)
+    return tb.build(tensors, [op], [0], [1])
+
+
+def model_for(c: Case, seed: int) -> bytes:
+    return pool_model(c, seed) if c.kind in ("avg", "max") else conv_model(c, seed)
