@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from .errors import BoardError
 from .resources import catalogue_dir
 
 KINDS = ("host", "emulator", "hardware")
+CYCLE_COUNTERS = ("cycles", "instructions", "none")
+KERNEL_SETS = ("reference",)
+_USB_ID = re.compile(r"^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$")
 _REQUIRED = ("id", "name", "kind", "platformio", "port", "cpu", "cflags", "flash_bytes", "ram_bytes",
              "budget_source", "cycle_counter", "usb", "qemu", "kernels")
 
@@ -28,9 +32,10 @@ class Board:
     ram_bytes: int | None
     budget_source: str
     cycle_counter: str
-    usb: str | None
+    usb: str | None  # the primary VID:PID (the running sketch's USB serial port)
     qemu: dict[str, str] | None
     kernels: str
+    usb_ids: tuple[str, ...] = ()  # every VID:PID the board shows (sketch, bootloader, variants)
 
     @property
     def local_platform(self) -> bool:
@@ -54,13 +59,40 @@ def _load(path: Path) -> Board:
         raise BoardError(f"board {raw['id']}: an emulator needs qemu.machine")
     if not {"platform", "board"} <= set(raw["platformio"]):
         raise BoardError(f"board {raw['id']}: platformio needs platform and board")
+    usb_ids = _check_fields(raw)
     return Board(
         id=raw["id"], name=raw["name"], kind=raw["kind"],
         platformio={k: str(v) for k, v in raw["platformio"].items()},
         port=raw["port"], cpu=raw["cpu"], fpu=raw.get("fpu", ""), cflags=tuple(raw["cflags"]),
         flash_bytes=raw["flash_bytes"], ram_bytes=raw["ram_bytes"], budget_source=raw["budget_source"],
-        cycle_counter=raw["cycle_counter"], usb=raw["usb"], qemu=raw["qemu"], kernels=raw["kernels"],
+        cycle_counter=raw["cycle_counter"], usb=usb_ids[0] if usb_ids else None, qemu=raw["qemu"],
+        kernels=raw["kernels"], usb_ids=usb_ids,
     )
+
+
+def _check_fields(raw: dict) -> tuple[str, ...]:
+    """Types and values of the data fields; returns the USB ids (`usb` is null, "VID:PID" or a list)."""
+    bid = raw["id"]
+    if not isinstance(raw["cflags"], list) or not all(isinstance(f, str) for f in raw["cflags"]):
+        raise BoardError(f"board {bid}: cflags must be a list of strings")
+    for key in ("flash_bytes", "ram_bytes"):
+        value = raw[key]
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
+            raise BoardError(f"board {bid}: {key} must be a positive integer (bytes free) or null")
+    if raw["kind"] != "host" and (raw["flash_bytes"] is None or raw["ram_bytes"] is None):
+        raise BoardError(f"board {bid}: a {raw['kind']} board needs flash_bytes and ram_bytes")
+    if not str(raw["budget_source"]).strip():
+        raise BoardError(f"board {bid}: budget_source must say where the budgets come from")
+    if raw["cycle_counter"] not in CYCLE_COUNTERS:
+        raise BoardError(f"board {bid}: cycle_counter {raw['cycle_counter']!r} is not one of "
+                         f"{', '.join(CYCLE_COUNTERS)}")
+    if raw["kernels"] not in KERNEL_SETS:
+        raise BoardError(f"board {bid}: kernels {raw['kernels']!r} is not one of {', '.join(KERNEL_SETS)}")
+    usb = raw["usb"]
+    ids = [] if usb is None else [usb] if isinstance(usb, str) else usb
+    if not isinstance(ids, list) or not all(isinstance(u, str) and _USB_ID.match(u) for u in ids):
+        raise BoardError(f"board {bid}: usb must be null, \"VID:PID\" (hex) or a list of them, not {usb!r}")
+    return tuple(u.upper() for u in ids)
 
 
 def all_boards() -> dict[str, Board]:

@@ -99,10 +99,13 @@ __attribute__((section(".isr_vector"), used)) void (*const mf_vector_table[16 + 
 };
 
 void Reset_Handler(void) {
-  /* FPU first: with -mfloat-abi=hard the compiler may use VFP registers anywhere. */
+#if defined(__ARM_FP)
+  /* FPU first: with -mfloat-abi=hard the compiler may use VFP registers anywhere. Only built
+   * for FPU targets: a Cortex-M3 has no CPACR, and QEMU's mps2-an385 faults on the write. */
   volatile uint32_t* const cpacr = (volatile uint32_t*)0xE000ED88u;
   *cpacr |= 0xFu << 20; /* CP10 and CP11 full access */
   __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
 
   for (uint32_t *src = &__data_load__, *dst = &__data_start__; dst < &__data_end__;) {
     *dst++ = *src++;
