@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class MicroforgeError(Exception):
     """Base error: ``str(err)`` is the problem, ``err.hint`` the fix."""
@@ -47,3 +49,24 @@ class ToolError(MicroforgeError):
     """A required tool (compiler, QEMU, PlatformIO) is missing or failed."""
 
     exit_code = 8
+
+
+class WriteError(MicroforgeError):
+    """The project could not be written (full disk, permissions, name too long)."""
+
+    exit_code = 9
+
+    _REASONS: dict[int, tuple[str, str]] = {
+        errno.ENOSPC: ("no space left on the device", "free some space, or choose an --output on another disk"),
+        errno.EDQUOT: ("disk quota exceeded", "free some space, or choose an --output on another disk"),
+        errno.EACCES: ("permission denied", "choose an --output folder you can write to"),
+        errno.EPERM: ("operation not permitted", "choose an --output folder you can write to"),
+        errno.EROFS: ("the file system is read-only", "choose an --output folder on a writable disk"),
+        errno.ENAMETOOLONG: ("a file or folder name is too long", "choose a shorter --output path"),
+    }
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, target: object) -> WriteError:
+        reason, hint = cls._REASONS.get(exc.errno or 0, (exc.strerror or str(exc), "check the --output folder"))
+        where = f" ({exc.filename})" if exc.filename else ""
+        return cls(f"cannot write the project {target}: {reason}{where}; nothing was written", hint)

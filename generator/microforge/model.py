@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import tflite
 from tflite.utils import BUILTIN_OPCODE2NAME
 
@@ -26,6 +27,8 @@ DTYPES: dict[int, tuple[str, int]] = {
 }
 
 MAX_MODEL_BYTES = 1 << 31  # flatbuffers cannot address more
+MAX_RANK = 6  # the runtime's kMaxRank
+_REEXPORT = "the file is damaged or was not written by the TFLite converter: re-export the model"
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,11 @@ class TensorInfo:
     buffer: int
     constant: bool
     quant: Quantization
+    variable: bool = False  # state (e.g. LSTM): read before any operator writes it
 
     @property
     def elements(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+        return math.prod(self.shape)  # exact: hostile shapes must not wrap around
 
     @property
     def nbytes(self) -> int:
@@ -125,37 +129,69 @@ def parse_model(data: bytes, path: Path = Path("model.tflite")) -> ModelInfo:
         raise ModelError(f"{path} is larger than 2 GiB", "a microcontroller model must be far smaller")
     try:
         info = _parse(data, path)
-    except ModelError:
-        raise
+    except ModelError as err:
+        if str(path) in str(err):
+            raise
+        raise type(err)(f"{path}: {err}", err.hint) from err  # every message names the file
     except Exception as exc:  # the flatbuffers reader raises many kinds on corrupt input
         raise ModelError(
-            f"{path} is corrupt: its flatbuffer cannot be read ({type(exc).__name__})",
+            f"{path} is corrupt: its flatbuffer cannot be read "
+            f"({'a table lies outside the file' if isinstance(exc, _Corrupt) else type(exc).__name__})",
             "re-export the model; the file may be truncated or damaged",
         ) from exc
     _validate(info)
     return info
 
 
+class _Corrupt(Exception):
+    """A table lies (partly) outside the file; parse_model turns it into a ModelError."""
+
+
+def _table(obj: object) -> object:
+    """Checks a flatbuffer table as the runtime's FbTable::at does; returns obj.
+
+    The flatbuffers package reads a field only when it is accessed, and never checks the object
+    size a vtable declares; the runtime rejects such tables, so the generator must too.
+    """
+    tab = obj._tab  # type: ignore[attr-defined]
+    data, pos = tab.Bytes, tab.Pos
+    size = len(data)
+    if not 0 <= pos <= size - 4:
+        raise _Corrupt
+    vt = pos - struct.unpack_from("<i", data, pos)[0]
+    if not 0 <= vt <= size - 4:
+        raise _Corrupt
+    vsize, osize = struct.unpack_from("<HH", data, vt)
+    if vsize < 4 or vsize % 2 or vt + vsize > size or osize < 4 or pos + osize > size:
+        raise _Corrupt
+    for slot in range(vt + 4, vt + vsize, 2):
+        field = struct.unpack_from("<H", data, slot)[0]
+        if field and not 4 <= field < osize:
+            raise _Corrupt
+    return obj
+
+
 def _parse(data: bytes, path: Path) -> ModelInfo:
-    model = tflite.Model.GetRootAsModel(data, 0)
+    model = _table(tflite.Model.GetRootAsModel(data, 0))
     if model.SubgraphsLength() < 1:
         raise ModelError(f"{path} has no subgraph", "re-export the model")
-    buffers = [model.Buffers(i) for i in range(model.BuffersLength())]
+    buffers = [_table(model.Buffers(i)) for i in range(model.BuffersLength())]
     for i, buf in enumerate(buffers):
         if buf.Offset() > 1 or buf.Size() > 0:
             raise ModelError(
                 f"{path}: buffer {i} is stored outside the flatbuffer (models over 2 GB)",
                 "export the model without external buffers",
             )
-    sub = model.Subgraphs(0)
+    sub = _table(model.Subgraphs(0))
     tensors = [_tensor(sub.Tensors(i), i, buffers) for i in range(sub.TensorsLength())]
-    codes = [model.OperatorCodes(i) for i in range(model.OperatorCodesLength())]
+    codes = [_table(model.OperatorCodes(i)) for i in range(model.OperatorCodesLength())]
     ops: list[OperatorInfo] = []
     for i in range(sub.OperatorsLength()):
-        op = sub.Operators(i)
+        op = _table(sub.Operators(i))
         idx = op.OpcodeIndex()
         if idx >= len(codes):
-            raise ModelError(f"{path}: operator {i} refers to operator code {idx}, which does not exist")
+            raise ModelError(f"{path}: operator {i} refers to operator code {idx}, which does not exist",
+                             _REEXPORT)
         code = codes[idx]
         builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
         name = BUILTIN_OPCODE2NAME.get(builtin, f"BUILTIN_{builtin}")
@@ -192,19 +228,24 @@ def _tensor(t: tflite.Tensor, index: int, buffers: list[tflite.Buffer]) -> Tenso
     buf = t.Buffer()
     constant = 0 < buf < len(buffers) and buffers[buf].DataLength() > 0
     if buf < 0 or buf >= max(len(buffers), 1):
-        raise ModelError(f"tensor {index} refers to buffer {buf}; the model has {len(buffers)}")
+        raise ModelError(f"tensor {index} refers to buffer {buf}; the model has {len(buffers)}", _REEXPORT)
+    _table(t)
     q = t.Quantization()
+    if q is not None:
+        _table(q)
     quant = Quantization()
     if q is not None and q.ScaleLength():
         scales = tuple(float(v) for v in q.ScaleAsNumpy())
         zps = tuple(int(v) for v in q.ZeroPointAsNumpy()) if q.ZeroPointLength() else ()
         quant = Quantization(scales, zps, q.QuantizedDimension())
     name = t.Name()
-    info = TensorInfo(index, name.decode(errors="replace") if name else "", shape, dtype, buf, constant, quant)
+    info = TensorInfo(index, name.decode(errors="replace") if name else "", shape, dtype, buf, constant, quant,
+                      bool(t.IsVariable()))
     if constant and buffers[buf].DataLength() != info.nbytes:
         raise ModelError(
             f"tensor {index} ({info.name}) holds {buffers[buf].DataLength()} bytes "
-            f"but its shape {list(shape)} of {dtype} needs {info.nbytes}"
+            f"but its shape {list(shape)} of {dtype} needs {info.nbytes}",
+            _REEXPORT,
         )
     return info
 
@@ -222,14 +263,50 @@ def _validate(m: ModelInfo) -> None:
             )
         if t.quant.scales and len(t.quant.zero_points) not in (len(t.quant.scales),):
             raise ModelError(f"{where}: tensor {t.index} has {len(t.quant.scales)} scales "
-                             f"but {len(t.quant.zero_points)} zero points")
+                             f"but {len(t.quant.zero_points)} zero points", _REEXPORT)
+        if t.quant.per_channel and not (
+            (0 <= t.quant.axis < len(t.shape) and t.shape[t.quant.axis] == len(t.quant.scales))
+            or t.shape == (len(t.quant.scales),)  # a 1-D bias whose axis the converter left as the weights'
+        ):
+            raise ModelError(f"{where}: tensor {t.index} has {len(t.quant.scales)} per-channel scales on axis "
+                             f"{t.quant.axis} of shape {list(t.shape)}", _REEXPORT)
     for op in m.operators:
         for idx in (*op.inputs, *op.outputs):
             if idx < -1 or idx >= n:
                 raise ModelError(f"{where}: operator {op.index} ({op.op}) refers to tensor {idx}; "
-                                 f"the model has {n}")
+                                 f"the model has {n}", _REEXPORT)
         if any(i < 0 for i in op.outputs):
-            raise ModelError(f"{where}: operator {op.index} ({op.op}) has a missing output")
+            raise ModelError(f"{where}: operator {op.index} ({op.op}) has a missing output", _REEXPORT)
     for idx in (*m.inputs, *m.outputs):
         if idx < 0 or idx >= n:
-            raise ModelError(f"{where}: model input/output refers to tensor {idx}; the model has {n}")
+            raise ModelError(f"{where}: model input/output refers to tensor {idx}; the model has {n}", _REEXPORT)
+
+
+def check_runtime_rules(m: ModelInfo) -> None:
+    """What the runtime's init() also rejects: rank > 6, tensors of 2 GiB or more, and a dataflow
+    out of order (read before written, written twice, an output never written).
+
+    Not part of read_model: `inspect` describes any readable model, e.g. one whose custom
+    operator reads a scratch tensor; `new` calls this after the supported-ops check.
+    """
+    for t in m.tensors:
+        if len(t.shape) > MAX_RANK:
+            raise ModelError(f"{m.path}: tensor {t.index} ({t.name}) has rank {len(t.shape)}; the runtime "
+                             f"supports up to {MAX_RANK}", "reshape the model to at most 6 dimensions")
+        if t.nbytes >= MAX_MODEL_BYTES:
+            raise ModelError(f"{m.path}: tensor {t.index} ({t.name}) of shape {list(t.shape)} needs "
+                             f"{t.nbytes:,} bytes", _REEXPORT)
+    written = {*m.inputs, *(t.index for t in m.tensors if t.constant or t.variable)}
+    for op in m.operators:
+        for idx in op.inputs:
+            if idx >= 0 and idx not in written:
+                raise ModelError(f"{m.path}: operator {op.index} ({op.op}) reads tensor {idx} before any "
+                                 "operator writes it (operators out of order, or a cycle)", _REEXPORT)
+        for idx in op.outputs:
+            if idx in written:
+                what = "a constant" if m.tensors[idx].constant else "a tensor already written"
+                raise ModelError(f"{m.path}: operator {op.index} ({op.op}) writes tensor {idx}, {what}", _REEXPORT)
+            written.add(idx)
+    for idx in m.outputs:
+        if idx not in written:
+            raise ModelError(f"{m.path}: model output tensor {idx} is never written", _REEXPORT)

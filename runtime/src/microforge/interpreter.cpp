@@ -75,6 +75,41 @@ bool plan_entry_ok(const MemoryPlan& plan, size_t i, const Tensor& t) {
          t.bytes <= plan.activation_bytes - static_cast<size_t>(off);
 }
 
+// Dataflow order, checked once in init(): every tensor an operator reads is a
+// constant, a variable (the caller marks those), a graph input or an earlier
+// operator's output; no tensor is written twice (graph inputs count as
+// written); every graph output is written. This rejects cycles and in-place
+// operators, whose results would depend on the arena plan. During the check the
+// top bit of Tensor::rank (<= kMaxRank, so the bit is free) marks "written"; it
+// is cleared again before returning.
+// Returns kOrderOk, the index of the first offending operator, or kOrderOutputs.
+constexpr uint8_t kWritten = 0x80;
+constexpr int64_t kOrderOk = -1, kOrderOutputs = -2;
+
+int64_t dataflow_check(Tensor* tensors, const Node* nodes, size_t nn, const int32_t* in_ids,
+                       size_t nin, const int32_t* out_ids, size_t nout, size_t nt) {
+  for (size_t i = 0; i < nin; ++i) tensors[in_ids[i]].rank |= kWritten;
+  int64_t bad = kOrderOk;
+  for (size_t i = 0; bad == kOrderOk && i < nn; ++i) {
+    const Node& n = nodes[i];
+    for (size_t k = 0; k < n.num_inputs; ++k) {
+      const Tensor* t = n.inputs[k];
+      const bool readable = t == nullptr || t->is_constant || (t->rank & kWritten) != 0;
+      if (!readable) bad = static_cast<int64_t>(i);
+    }
+    for (size_t k = 0; k < n.num_outputs; ++k) {
+      Tensor* t = n.outputs[k];
+      if (t->rank & kWritten) bad = static_cast<int64_t>(i);
+      t->rank |= kWritten;
+    }
+  }
+  for (size_t i = 0; bad == kOrderOk && i < nout; ++i) {
+    if ((tensors[out_ids[i]].rank & kWritten) == 0) bad = kOrderOutputs;
+  }
+  for (size_t i = 0; i < nt; ++i) tensors[i].rank &= static_cast<uint8_t>(~kWritten);
+  return bad;
+}
+
 }  // namespace
 
 Interpreter::Interpreter(const uint8_t* model, size_t model_size, const OpResolver& ops,
@@ -212,6 +247,15 @@ Status Interpreter::init() {
     const int32_t idx = i < mv.inputs.size() ? input_ids_[i] : output_ids_[i - mv.inputs.size()];
     if (tensors_[idx].is_constant) return fail(Status::kBadModel, -1, -1);  // lives in flash
     if (tensors_[idx].data == nullptr) return fail(Status::kBadPlan, -1, -1);
+  }
+  for (uint32_t i = 0; i < nt; ++i) {
+    if (tfl::tensor_is_variable(mv, i)) tensors_[i].rank |= kWritten;
+  }
+  const int64_t order = dataflow_check(tensors_, nodes_, nn, input_ids_, mv.inputs.size(),
+                                       output_ids_, mv.outputs.size(), nt);
+  if (order != kOrderOk) {
+    const int32_t op = order >= 0 ? static_cast<int32_t>(order) : -1;
+    return fail(Status::kBadModel, op, op >= 0 ? regs_[op]->builtin_code : -1);
   }
 
   for (uint32_t i = 0; i < nn; ++i) {

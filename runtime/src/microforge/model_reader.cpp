@@ -31,6 +31,8 @@ Status read_quantization(const FbTable& q, Tensor* t) {
   if (n == 0) return Status::kOk;  // not quantized (zero points alone are ignored)
   if (zps.size() != n) return kBad;
   if (!aligned(scales.data(), 4) || !aligned(zps.data(), 8)) return kBad;
+  // A 1-D tensor (a bias) may carry the weights' axis: TFLM accepts it, so do we.
+  if (n > 1 && t->rank == 1 && t->dims[0] == static_cast<int32_t>(n)) dim = 0;
   if (n > 1 && (dim < 0 || dim >= t->rank || t->dims[dim] != static_cast<int32_t>(n))) {
     return kBad;
   }
@@ -118,6 +120,13 @@ Status read_tensor(const ModelView& mv, uint32_t index, Tensor* t) {
     t->is_constant = true;
   }
   return read_quantization(quant, t);
+}
+
+bool tensor_is_variable(const ModelView& mv, uint32_t index) {
+  FbTable tt;
+  uint8_t variable = 0;
+  return mv.tensors.table(index, &tt) && tt.scalar<uint8_t>(kTensorIsVariable, 0, &variable) &&
+         variable != 0;
 }
 
 Status read_operator(const ModelView& mv, uint32_t index, OpView* op) {

@@ -23,7 +23,7 @@ constexpr int kSubgraphTensors = 0, kSubgraphInputs = 1, kSubgraphOutputs = 2,
               kSubgraphOperators = 3;
 // table Tensor
 constexpr int kTensorShape = 0, kTensorType = 1, kTensorBuffer = 2,
-              kTensorQuantization = 4, kTensorSparsity = 6;
+              kTensorQuantization = 4, kTensorIsVariable = 5, kTensorSparsity = 6;
 // table QuantizationParameters
 constexpr int kQuantScale = 2, kQuantZeroPoint = 3, kQuantDimension = 6;
 // table Operator
@@ -62,6 +62,10 @@ Status open_model(const uint8_t* buf, size_t size, ModelView* mv);
 // Fills t from tensors[index]: shape, type, bytes, quantization, and data for
 // constants (pointer into the model). Activations get data = nullptr.
 Status read_tensor(const ModelView& mv, uint32_t index, Tensor* t);
+
+// True when tensors[index] is a variable (state read before any operator
+// writes it, e.g. LSTM). False for a malformed entry (read_tensor rejects it).
+bool tensor_is_variable(const ModelView& mv, uint32_t index);
 
 // Reads operators[index] and checks its opcode and tensor indices.
 Status read_operator(const ModelView& mv, uint32_t index, OpView* op);
