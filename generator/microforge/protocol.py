@@ -14,6 +14,7 @@ message) and are skipped.
 from __future__ import annotations
 
 import re
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,7 +43,14 @@ class DeviceTimeout(ProtocolError):
 
 
 class DeviceGone(ProtocolError):
-    """The link closed (the firmware exited or crashed) while a reply was pending."""
+    """The link closed (the firmware exited or crashed, the port vanished) while a reply was pending."""
+
+
+class DeviceReset(ProtocolError):
+    """The boot banner appeared inside a reply: the device restarted; its state is lost."""
+
+
+BOOT_MARKERS = ("m-timestamp-mode-performance", "m-init-done")
 
 
 class LineTransport(Protocol):
@@ -128,14 +136,23 @@ class DeviceClient:
     # -- plumbing -------------------------------------------------------------------------
     def _context(self, what: str) -> str:
         seen = "\n    ".join(self.recent) if self.recent else "(nothing)"
-        return f"{what} on {self.transport.name}; last lines seen:\n    {seen}"
+        partial = getattr(self.transport, "partial_line", None)
+        tail = partial() if callable(partial) else ""
+        more = f"\n  unfinished line (no newline yet): {tail[:120]!r}" if tail else ""
+        return f"{what} on {self.transport.name}; last lines seen:\n    {seen}{more}"
 
-    def _read_reply(self, what: str, timeout: float) -> list[str]:
-        """Lines up to (not including) ``m-ready``; noise skipped, ``\\r`` stripped."""
+    def _read_reply(self, what: str, timeout: float, booting: bool = False) -> list[str]:
+        """Lines up to (not including) ``m-ready``; noise skipped, ``\\r`` stripped.
+
+        ``timeout`` bounds the whole reply, not each line: a device that keeps printing noise
+        cannot hold the client forever. Outside ``booting`` a boot banner line means the device
+        restarted under us: ``DeviceReset`` (the caller may ``sync()`` and repeat the command).
+        """
         lines: list[str] = []
+        deadline = time.monotonic() + timeout
         while True:
             try:
-                raw = self.transport.read_line(timeout)
+                raw = self.transport.read_line(max(deadline - time.monotonic(), 0.0))
             except TimeoutError:
                 raise DeviceTimeout(
                     self._context(f"no 'm-ready' within {timeout:g} s after {what}"),
@@ -152,13 +169,16 @@ class DeviceClient:
             self.recent.append(line)
             if not line.startswith(("m-", "e-")):
                 continue
+            if not booting and line in BOOT_MARKERS:
+                raise DeviceReset(self._context(f"the device restarted during {what}"),
+                                  hint="a reset or brown-out mid-run: check power and the reset line")
             if line == "m-ready":
                 return lines
             lines.append(line)
 
     def wait_boot(self, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
         """Reads the boot banner up to ``m-ready``; raises if init failed."""
-        self.boot_lines = self._read_reply("boot", timeout)
+        self.boot_lines = self._read_reply("boot", timeout, booting=True)
         self._raise_errors("boot", self.boot_lines)
         return self.boot_lines
 
@@ -173,7 +193,7 @@ class DeviceClient:
             self.transport.send("name%")
             try:
                 while True:
-                    lines = self._read_reply("sync ('name%')", timeout)
+                    lines = self._read_reply("sync ('name%')", timeout, booting=True)
                     if any(ln.startswith("e-init-failed") for ln in lines):
                         self._raise_errors("boot", lines)
                     if any(ln.startswith("m-name-dut-") for ln in lines):
@@ -181,8 +201,8 @@ class DeviceClient:
                     if any(ln.startswith("e-") for ln in lines):
                         break  # a spoiled command: send it again
                     self.boot_lines = lines
-            except DeviceTimeout:
-                if attempt == attempts - 1:
+            except (DeviceTimeout, ProtocolError) as exc:
+                if attempt == attempts - 1 or isinstance(exc, (DeviceGone, DeviceError)):
                     raise
         raise ProtocolError(self._context(f"no clean reply to 'name%' after {attempts} attempts"))
 

@@ -1,12 +1,21 @@
 """`microforge verify`: build one env of a generated project, run it, compare with TFLM.
 
 The same pieces the pytest plugin uses (build, start, DeviceClient, Reference), driven without
-pytest so the CLI and the README's demo can show a verified result.
+pytest so the CLI and the README's demo can show a verified result. Reporting (terminal, JSON,
+JUnit XML, .npz) lives in ``verify_report``.
+
+Inputs (``--inputs FILE.npz``), key convention:
+  - ``in{k}_{i}``: sample ``k``, model input ``i`` (the shared goldens' and ``--save-outputs``'
+    keys); other keys (``out{k}_{i}``, ``tflm{k}_{i}``) are ignored. Samples run in order of k.
+  - otherwise every array (in file order, e.g. ``np.savez(f, a, b)``) is for a one-input model:
+    either one sample of the input's shape or a stack of samples (shape ``(N, *input_shape)``,
+    or ``(N, *input_shape[1:])`` when the input's batch dimension is 1).
+  dtypes must match the model's inputs exactly (no silent casts).
 """
 
 from __future__ import annotations
 
-import statistics
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +24,14 @@ import numpy as np
 
 from .errors import MicroforgeError, ToolError
 from .harness.dut import build, start
-from .harness.project import model_path, read_envs
-from .protocol import DeviceClient
-from .reference import Reference, to_bytes
+from .harness.project import detect_port, model_path, read_envs
+from .model import read_model
+from .protocol import DeviceClient, DeviceGone, DeviceTimeout, ProtocolError
+from .reference import LiteRtReference, Reference, TensorSpec, to_bytes
 
 BOOT_TIMEOUT = 30.0
+RETRIES = 2  # per input, after a device reset or a garbled reply
+_IN_KEY = re.compile(r"^in(\d+)_(\d+)$")
 
 
 @dataclass
@@ -30,7 +42,17 @@ class InputResult:
     count: int
     outputs: list[str]        # device output bytes, hex
     reference: list[str]      # TFLM output bytes, hex
-    mismatched_elements: int
+    mismatched: list[int]     # per output: elements that differ from TFLM
+    mismatch_at: list[list[int]]  # per output: the first differing element indices (flat)
+    litert_exact: bool | None = None  # None: LiteRT unavailable
+    litert_max_diff: float | None = None  # max |device - LiteRT| over all elements
+    top1: list[int] | None = None         # device argmax per output (classifier outputs only)
+    top1_reference: list[int] | None = None
+    retries: int = 0
+
+    @property
+    def mismatched_elements(self) -> int:
+        return sum(self.mismatched)
 
 
 @dataclass
@@ -41,7 +63,11 @@ class VerifyReport:
     seed: int
     counter: str = "none"
     arena_bytes: int = 0
+    litert: str = "not run"   # "ok" or why LiteRT could not run the model
+    classifier_outputs: list[int] = field(default_factory=list)
+    output_specs: list[TensorSpec] = field(default_factory=list)
     results: list[InputResult] = field(default_factory=list)
+    samples: list[list[np.ndarray]] = field(default_factory=list, repr=False)  # the inputs sent
 
     @property
     def exact(self) -> int:
@@ -51,55 +77,146 @@ class VerifyReport:
     def ok(self) -> bool:
         return bool(self.results) and self.exact == len(self.results)
 
+    @property
+    def litert_exact(self) -> int | None:
+        return None if self.litert != "ok" else sum(bool(r.litert_exact) for r in self.results)
+
+    @property
+    def top1_agree(self) -> int | None:
+        if not self.classifier_outputs:
+            return None
+        return sum(r.top1 == r.top1_reference for r in self.results)
+
     def latency(self) -> dict[str, float]:
         us = [r.us for r in self.results] or [0]
         counts = [r.count for r in self.results] or [0]
-        return {"us_median": statistics.median(us), "us_min": min(us), "us_max": max(us),
-                "count_median": statistics.median(counts)}
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "project": self.project, "env": self.env, "model": self.model, "seed": self.seed,
-            "inputs": len(self.results), "bit_exact": self.exact, "ok": self.ok,
-            "counter": self.counter, "arena_bytes": self.arena_bytes, "latency": self.latency(),
-            "results": [r.__dict__ for r in self.results],
-        }
+        return {"us_median": float(np.median(us)), "us_min": min(us), "us_max": max(us),
+                "count_median": float(np.median(counts)), "count_min": min(counts),
+                "count_max": max(counts)}
 
 
-def _mismatches(got: list[bytes], want: list[np.ndarray]) -> int:
-    n = 0
-    for g, w in zip(got, want, strict=False):
-        arr = np.frombuffer(g, dtype=w.dtype) if len(g) == w.nbytes else None
-        n += w.size if arr is None else int(np.count_nonzero(arr != w.ravel()))
-    return n + sum(w.size for w in want[len(got):])
+def classifier_outputs(specs: list[TensorSpec]) -> list[int]:
+    """Outputs that look like class scores: exactly one non-batch dimension > 1."""
+    return [s.index for s in specs if len(s.shape) >= 1 and sum(d > 1 for d in s.shape[1:]) == 1]
+
+
+def _diff(got: list[bytes], want: list[np.ndarray]) -> tuple[list[int], list[list[int]]]:
+    counts, where = [], []
+    for i, w in enumerate(want):
+        g = got[i] if i < len(got) else b""
+        if len(g) != w.nbytes:
+            counts.append(w.size)
+            where.append(list(range(min(w.size, 16))))
+            continue
+        size = w.dtype.itemsize  # compare bits, not values: a NaN equals the same NaN
+        ours = np.frombuffer(g, dtype=np.uint8).reshape(-1, size)
+        theirs = np.frombuffer(w.tobytes(), dtype=np.uint8).reshape(-1, size)
+        bad = np.flatnonzero(np.any(ours != theirs, axis=1))
+        counts.append(int(bad.size))
+        where.append([int(j) for j in bad[:16]])
+    return counts, where
+
+
+def _as_arrays(got: list[bytes], specs: list[TensorSpec]) -> list[np.ndarray] | None:
+    if len(got) != len(specs) or any(len(g) != s.nbytes for g, s in zip(got, specs, strict=True)):
+        return None
+    return [np.frombuffer(g, dtype=s.dtype).reshape(s.shape) for g, s in zip(got, specs, strict=True)]
+
+
+def read_inputs(npz: Path, specs: list[TensorSpec]) -> list[list[np.ndarray]]:
+    """The samples in ``npz`` (see the module docstring for the key convention)."""
+    try:
+        data = np.load(npz)
+    except (OSError, ValueError) as exc:
+        raise MicroforgeError(f"cannot read inputs from {npz}: {exc}") from None
+    with data:
+        keyed = {(int(m[1]), int(m[2])): data[k] for k in data.files if (m := _IN_KEY.match(k))}
+        if keyed:
+            samples = []
+            for k in sorted({k for k, _ in keyed}):
+                missing = [i for i in range(len(specs)) if (k, i) not in keyed]
+                if missing:
+                    raise MicroforgeError(f"{npz}: sample {k} lacks in{k}_{missing[0]}")
+                samples.append([keyed[k, i] for i in range(len(specs))])
+        else:
+            if len(specs) != 1:
+                raise MicroforgeError(f"{npz}: the model has {len(specs)} inputs: name the arrays "
+                                      "in{k}_{i} (sample k, input i)")
+            shape = specs[0].shape
+            samples = []
+            for key in data.files:
+                arr = data[key]
+                if arr.shape == shape:
+                    samples.append([arr])
+                elif arr.shape[1:] == shape or (shape[:1] == (1,) and arr.shape[1:] == shape[1:]):
+                    samples += [[a.reshape(shape)] for a in arr]
+                else:
+                    raise MicroforgeError(f"{npz}: array '{key}' has shape {arr.shape}; the input "
+                                          f"wants {shape} or a stack (N, ...) of it")
+    for k, sample in enumerate(samples):
+        for spec, arr in zip(specs, sample, strict=True):
+            if arr.dtype != spec.dtype or arr.shape != spec.shape:
+                raise MicroforgeError(f"{npz}: sample {k} input {spec.index} is {arr.dtype}"
+                                      f"{list(arr.shape)}, the model wants {spec.dtype}{list(spec.shape)}")
+    return samples
 
 
 def _inputs(ref: Reference, seed: int, count: int, npz: Path | None) -> Iterator[list[np.ndarray]]:
     if npz is None:
         yield from ref.random_inputs(seed, count)
-        return
-    with np.load(npz) as data:
-        keys = sorted(data.files)
-        for key in keys[:count]:
-            yield [data[key]]
+    else:
+        yield from read_inputs(npz, ref.input_specs())[:count]
+
+
+def _litert(model: Path) -> tuple[LiteRtReference | None, str]:
+    try:
+        return LiteRtReference(model), "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "LiteRT cannot run this model"
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        return None, f"unavailable: {first}"
+
+
+def _run_one(client: DeviceClient, data: bytes) -> tuple[list[bytes], int, int, int]:
+    """load + mf-run, resynchronizing after a device reset or a garbled reply."""
+    for attempt in range(RETRIES + 1):
+        try:
+            client.load(data)
+            run = client.run()
+            return run.outputs, run.us, run.count, attempt
+        except (DeviceGone, DeviceTimeout):
+            raise
+        except ProtocolError:
+            if attempt == RETRIES:
+                raise
+            client.sync(BOOT_TIMEOUT)
+    raise AssertionError("unreachable")
 
 
 def verify(project: Path, env: str, count: int = 100, seed: int = 1234, inputs: Path | None = None,
-           port: str | None = None, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
+           port: str | None = None, progress: Callable[[int, int], None] | None = None,
+           litert: bool = True) -> VerifyReport:
     project = project.resolve()
     specs = {s.name: s for s in read_envs(project)}
     if env not in specs:
         raise MicroforgeError(f"{project} has no env '{env}'",
                               f"envs in its platformio.ini: {', '.join(specs) or 'none'}")
     spec = specs[env]
+    if port is None and spec.kind == "hardware" and spec.usb:
+        port = detect_port(spec.usb)  # the board plugged in, found by its USB VID:PID
     reason = spec.skip_reason(port)
     if reason:
-        raise ToolError(reason)
-    ref = Reference(model_path(project))
+        raise ToolError(reason, "install what it names (bash tools/bootstrap does), or pick another --env")
+    model = model_path(project)
+    read_model(model)  # a damaged project model gets the reader's clear error, not TFLM's
+    ref = Reference(model)
+    samples = list(_inputs(ref, seed, count, inputs))
+    lite, lite_status = _litert(model) if litert else (None, "not run")
+    report = VerifyReport(str(project), env, model.name, seed, litert=lite_status,
+                          classifier_outputs=classifier_outputs(ref.output_specs()),
+                          output_specs=ref.output_specs(), samples=samples)
     build_dir = build(project, env)
     log = open(project / ".pio" / f"mf-verify-{env}.log", "wb")  # noqa: SIM115 - closed below
     transport = start(spec, build_dir, port, 115200, sink=log.write, project=project)
-    report = VerifyReport(str(project), env, model_path(project).name, seed)
     try:
         client = DeviceClient(transport)
         if spec.kind == "hardware":
@@ -108,17 +225,10 @@ def verify(project: Path, env: str, count: int = 100, seed: int = 1234, inputs: 
             client.wait_boot(BOOT_TIMEOUT)
         info = client.info()
         report.counter, report.arena_bytes = info.counter, info.arena_bytes
-        for k, arrays in enumerate(_inputs(ref, seed, count, inputs)):
-            client.load(to_bytes(arrays))
-            run = client.run()
-            want = [np.ascontiguousarray(a) for a in ref.run(arrays)]
-            want_bytes = [a.tobytes() for a in want]
-            report.results.append(InputResult(
-                k, run.outputs == want_bytes, run.us, run.count,
-                [o.hex() for o in run.outputs], [w.hex() for w in want_bytes],
-                _mismatches(run.outputs, want)))
+        for k, arrays in enumerate(samples):
+            report.results.append(_check(k, client, arrays, ref, lite, report))
             if progress:
-                progress(k + 1, count)
+                progress(k + 1, len(samples))
         client.exit()
     finally:
         transport.close()
@@ -126,18 +236,23 @@ def verify(project: Path, env: str, count: int = 100, seed: int = 1234, inputs: 
     return report
 
 
-def format_report(r: VerifyReport) -> str:
-    lat = r.latency()
-    unit = {"instructions": "instructions", "cycles": "cycles"}.get(r.counter)
-    lines = [
-        f"{r.model} on {r.env}: {r.exact}/{len(r.results)} inputs bit-exact with TFLM (seed {r.seed})",
-        f"  latency  median {lat['us_median']:.0f} us (min {lat['us_min']:.0f}, max {lat['us_max']:.0f})",
-    ]
-    if unit:
-        lines.append(f"  {unit} per inference (median): {lat['count_median']:.0f}")
-    lines.append(f"  arena    {r.arena_bytes:,} B")
-    for bad in [x for x in r.results if not x.exact][:5]:
-        lines.append(f"  MISMATCH input #{bad.index}: {bad.mismatched_elements} element(s); "
-                     f"device {' '.join(bad.outputs)[:48]} reference {' '.join(bad.reference)[:48]}")
-    lines.append("VERIFIED: bit-exact" if r.ok else "FAILED: outputs differ from TFLM")
-    return "\n".join(lines)
+def _check(k: int, client: DeviceClient, arrays: list[np.ndarray], ref: Reference,
+           lite: LiteRtReference | None, report: VerifyReport) -> InputResult:
+    outputs, us, cnt, retries = _run_one(client, to_bytes(arrays))
+    want = [np.ascontiguousarray(a) for a in ref.run(arrays)]
+    want_bytes = [a.tobytes() for a in want]
+    counts, where = _diff(outputs, want)
+    result = InputResult(k, outputs == want_bytes, us, cnt, [o.hex() for o in outputs],
+                         [w.hex() for w in want_bytes], counts, where, retries=retries)
+    got = _as_arrays(outputs, ref.output_specs())
+    if lite is not None and got is not None:
+        other = lite.run(arrays)
+        result.litert_exact = all(np.array_equal(g, o) for g, o in zip(got, other, strict=True))
+        result.litert_max_diff = max(
+            float(np.max(np.abs(g.astype(np.float64) - o.astype(np.float64)), initial=0.0))
+            for g, o in zip(got, other, strict=True))
+    if report.classifier_outputs:
+        idx = report.classifier_outputs
+        result.top1 = [int(np.argmax(got[i])) for i in idx] if got is not None else [-1] * len(idx)
+        result.top1_reference = [int(np.argmax(want[i])) for i in idx]
+    return result

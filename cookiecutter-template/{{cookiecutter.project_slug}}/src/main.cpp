@@ -21,7 +21,14 @@ namespace {
 constexpr size_t kMaxLine = 1024;  // longest command, without the '%'
 constexpr size_t kDbBytes = model::kInputBytes > 0 ? model::kInputBytes : 1;
 
-alignas(16) uint8_t arena[model::kArenaSize];
+// The exact arena the generator computed; -D MF_ARENA_BYTES=<n> overrides it (e.g. to
+// check that the generated size is the smallest that works).
+#ifdef MF_ARENA_BYTES
+constexpr size_t kArenaBytes = MF_ARENA_BYTES;
+#else
+constexpr size_t kArenaBytes = model::kArenaSize;
+#endif
+alignas(16) uint8_t arena[kArenaBytes];
 mf::Interpreter interp(model::kData, model::kSize, model::kOps, arena, sizeof(arena),
                        &model::kPlan);
 mf::Status init_status = mf::Status::kBadArgument;
@@ -45,7 +52,11 @@ void error(const char* what) {
 
 void init_error() {
   out.str("e-init-failed-").str(mf::status_name(init_status)).str("-op-");
-  out.i64(interp.error_op()).end();
+  out.i64(interp.error_op());
+  if (init_status == mf::Status::kArenaTooSmall) {
+    out.str("-needs-").u64(interp.arena_required()).str("-has-").u64(sizeof(arena));
+  }
+  out.end();
 }
 
 const char* dtype_name(mf::DType t) {

@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -115,6 +116,35 @@ def qemu_command(build_dir: Path, spec: EnvSpec) -> list[str]:
     return [qemu, "-M", spec.qemu_machine, "-cpu", spec.qemu_cpu, "-nographic", "-monitor", "none",
             "-semihosting-config", "enable=on,target=native", "-icount", "shift=6",
             "-kernel", str(build_dir / "firmware.elf")]
+
+
+class QemuSerial:
+    """The QEMU firmware with its UART on a TCP socket, reached the way a real board is: pyserial
+    (``socket://127.0.0.1:<port>``) and ``SerialTransport``. ``paused`` starts QEMU with its CPU
+    stopped (``-S``): the port opens but nothing ever answers. Close with ``close()``."""
+
+    def __init__(self, build_dir: Path, spec: EnvSpec, sink: Sink | None = None,
+                 paused: bool = False, open_timeout: float = 10.0) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        argv = [*qemu_command(build_dir, spec), "-serial", f"tcp:127.0.0.1:{port},server=on,wait=off"]
+        if paused:
+            argv.append("-S")
+        self.url = f"socket://127.0.0.1:{port}"
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        try:
+            self.transport = SerialTransport(self.url, sink=sink, open_timeout=open_timeout)
+        except ToolError:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def close(self) -> None:
+        self.transport.close()
+        self.proc.kill()
+        self.proc.wait(5.0)
 
 
 def upload(project: Path, env: str, port: str, wait: float = 30.0) -> None:

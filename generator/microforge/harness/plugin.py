@@ -10,12 +10,15 @@ Fixtures:
   mf_dut        the started firmware as a pytest-embedded ``Dut`` (``.client``, ``.transport``)
   mf_device     its ``DeviceClient``; the firmware is built, booted, and ended with ``mf-exit%``
   mf_reference  the TFLM reference interpreter for the project's model
+  mf_serial     factory for emulator envs: ``mf_serial(paused=False)`` starts the QEMU firmware with
+                its UART on a TCP socket and returns a ``DeviceClient`` over the real-board path
+                (pyserial ``socket://``, ``SerialTransport``), not yet synced; stopped afterwards
   mf_count, mf_seed   ``--mf-count`` / ``--mf-seed``
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,8 +27,8 @@ from pytest_embedded.app import App
 from ..errors import ToolError
 from ..protocol import DeviceClient, ProtocolError
 from ..reference import Reference
-from .dut import MfDut, build, start
-from .project import EnvSpec, model_path, read_envs
+from .dut import MfDut, QemuSerial, build, file_lock, start
+from .project import EnvSpec, detect_port, model_path, read_envs
 
 BOOT_TIMEOUT = 30.0
 _BUILT: dict[tuple[Path, str], Path | str] = {}  # per worker: build dir, or the build error
@@ -46,18 +49,21 @@ def _project(config: pytest.Config) -> Path:
     return Path(opt).resolve() if opt else Path(config.rootpath).resolve()
 
 
-def _port(config: pytest.Config) -> str | None:
+def _port(config: pytest.Config, env: EnvSpec | None = None) -> str | None:
+    """``--port``, else (for a real board) the port whose USB VID:PID matches the env's."""
     try:
-        return config.getoption("port")
+        port = config.getoption("port")
     except ValueError:  # pytest-embedded not loaded
-        return None
+        port = None
+    if port is None and env is not None and env.kind == "hardware" and env.usb:
+        port = detect_port(env.usb)
+    return port
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "mf_env" not in metafunc.fixturenames:
         return
     project = _project(metafunc.config)
-    port = _port(metafunc.config)
     envs = read_envs(project)
     if not envs:
         reason = f"no [env:...] sections in {project / 'platformio.ini'} (use --mf-project)"
@@ -67,7 +73,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     params = []
     for env in envs:
         marks = [pytest.mark.xdist_group(name=f"mf-{env.name}")]
-        reason = env.skip_reason(port)
+        reason = env.skip_reason(_port(metafunc.config, env))
         if reason:
             marks.append(pytest.mark.skip(reason=reason))
         params.append(pytest.param(env, marks=marks, id=env.name))
@@ -126,7 +132,12 @@ def mf_dut(request: pytest.FixtureRequest, mf_project: Path, mf_env: EnvSpec) ->
     msg_queue = request.getfixturevalue("msg_queue")
     pexpect_proc = request.getfixturevalue("pexpect_proc")
     logfile = request.getfixturevalue("_pexpect_logfile")
-    port = _port(request.config)
+    port = _port(request.config, mf_env)
+    if mf_env.kind == "hardware" and port:
+        # xdist: one worker per board at a time (released when the test's fixtures end)
+        lock = file_lock(mf_project / ".pio" / f"mf-device-{Path(port).name}.lock")
+        lock.__enter__()
+        request.addfinalizer(lambda: lock.__exit__(None, None, None))
     try:
         transport = start(mf_env, build_dir, port, int(request.config.getoption("mf_baud")),
                           sink=msg_queue.put, project=mf_project)
@@ -166,3 +177,26 @@ def _finish(dut: MfDut, env: EnvSpec, logfile: str) -> None:
 def mf_device(mf_dut: MfDut) -> DeviceClient:
     """The protocol client of a booted firmware (see ``mf_dut``)."""
     return mf_dut.client
+
+
+@pytest.fixture
+def mf_serial(request: pytest.FixtureRequest, mf_project: Path,
+              mf_env: EnvSpec) -> Iterator[Callable[..., DeviceClient]]:
+    """Emulator envs only (skips others): the firmware behind a serial port, as a board is."""
+    if mf_env.kind != "emulator":
+        pytest.skip(f"env '{mf_env.name}': the serial-port path is exercised on emulators "
+                    "(real boards use it in every test)")
+    build_dir = _build_once(mf_project, mf_env.name)
+    started: list[QemuSerial] = []
+
+    def launch(paused: bool = False) -> DeviceClient:
+        try:
+            link = QemuSerial(build_dir, mf_env, paused=paused)
+        except ToolError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        started.append(link)
+        return DeviceClient(link.transport)
+
+    yield launch
+    for link in started:
+        link.close()

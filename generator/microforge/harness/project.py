@@ -19,6 +19,7 @@ class EnvSpec:
     kind: str  # host | emulator | hardware | "" (not a microforge env)
     qemu_machine: str = ""
     qemu_cpu: str = ""
+    usb: str = ""  # "VID:PID" of a real board (custom_microforge_usb), "" if unknown
 
     def __str__(self) -> str:
         return self.name
@@ -34,9 +35,14 @@ class EnvSpec:
             if shutil.which("qemu-system-arm") is None:
                 return (f"env '{self.name}' needs qemu-system-arm, which is not installed "
                         "(apt-get install qemu-system-arm)")
+            if shutil.which("arm-none-eabi-gcc") is None:
+                return (f"env '{self.name}' needs arm-none-eabi-gcc, which is not installed "
+                        "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi "
+                        "libstdc++-arm-none-eabi-newlib)")
             return None
         if self.kind == "hardware":
-            return None if port else f"env '{self.name}' is a real board: pass --port=<serial port>"
+            return None if port else (f"env '{self.name}' is a real board: pass --port=<serial port> "
+                                      "or plug it in (found by its USB VID:PID)")
         return f"env '{self.name}' has no custom_microforge_kind (host, emulator or hardware)"
 
 
@@ -68,8 +74,20 @@ def read_envs(project: Path) -> list[EnvSpec]:
             kind=opts.get("custom_microforge_kind", "").strip(),
             qemu_machine=opts.get("custom_microforge_qemu_machine", "").strip(),
             qemu_cpu=opts.get("custom_microforge_qemu_cpu", "").strip(),
+            usb=opts.get("custom_microforge_usb", "").strip(),
         ))
     return envs
+
+
+def detect_port(usb: str) -> str | None:
+    """The first serial port whose USB VID:PID is ``usb`` (hex, e.g. ``2341:805A``), else None."""
+    try:
+        vid, pid = (int(x, 16) for x in usb.split(":"))
+        from serial.tools import list_ports
+    except (ValueError, ImportError):
+        return None
+    found = sorted(p.device for p in list_ports.comports() if (p.vid, p.pid) == (vid, pid))
+    return found[0] if found else None
 
 
 def model_path(project: Path) -> Path:

@@ -13,8 +13,11 @@ import queue
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from ..errors import ToolError
 
 Sink = Callable[[bytes], None]
 _EOF = object()
@@ -39,6 +42,10 @@ class _LineQueue:
         *lines, self._partial = self._partial.split(b"\n")
         for line in lines:
             self._q.put(line.decode("ascii", errors="replace"))
+
+    def partial(self) -> str:
+        """Bytes received after the last newline (a line still in flight, or a cut-off one)."""
+        return self._partial.decode("ascii", errors="replace")
 
     def close(self) -> None:
         if self._partial:
@@ -96,6 +103,9 @@ class ProcessTransport:
     def read_line(self, timeout: float) -> str:
         return self._lines.get(timeout)
 
+    def partial_line(self) -> str:
+        return self._lines.partial()
+
     @property
     def returncode(self) -> int | None:
         return self.proc.poll()
@@ -134,16 +144,36 @@ class ProcessTransport:
 
 
 class SerialTransport:
-    """A real board on a serial port (pyserial); reads block with a short timeout."""
+    """A board on a serial port (pyserial); reads block with a short timeout.
 
-    def __init__(self, port: str, baud: int = 115200, sink: Sink | None = None) -> None:
+    ``port`` is a device path (``/dev/ttyACM0``, a pty) or any pyserial URL
+    (``socket://localhost:4321`` for QEMU's ``-serial tcp::4321,server=on,wait=off``). Opening is
+    retried for ``open_timeout`` seconds (a board re-enumerating after a flash, an emulator still
+    starting). A port that disappears ends the stream: the next ``read_line`` raises ``EOFError``.
+    """
+
+    def __init__(self, port: str, baud: int = 115200, sink: Sink | None = None,
+                 open_timeout: float = 5.0) -> None:
         import serial  # pyserial, only needed for real boards
 
         self.name = port
-        self._serial = serial.Serial(port, baudrate=baud, timeout=0.1)
+        deadline = time.monotonic() + open_timeout
+        delay = 0.05
+        while True:
+            try:
+                self._serial = serial.serial_for_url(port, baudrate=baud, timeout=0.1)
+                break
+            except (OSError, ValueError, serial.SerialException) as exc:
+                if time.monotonic() + delay > deadline:
+                    raise ToolError(f"cannot open serial port {port} within {open_timeout:g} s: {exc}",
+                                    hint="check the port name (--port=...), the cable, and that no "
+                                         "other program (a serial monitor) holds the port") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
         self._serial.reset_input_buffer()
         self._lines = _LineQueue(sink)
         self._stop = threading.Event()
+        self.gone = ""
         self._thread = threading.Thread(target=self._pump, name=f"mf-read-{port}", daemon=True)
         self._thread.start()
 
@@ -153,18 +183,30 @@ class SerialTransport:
         while not self._stop.is_set():
             try:
                 data = self._serial.read(max(1, self._serial.in_waiting))
-            except (OSError, serial.SerialException):  # unplugged: report EOF
+            except (OSError, TypeError, AttributeError, serial.SerialException) as exc:
+                self.gone = f"port lost: {exc}"  # unplugged, or the remote end closed
                 break
             if data:
                 self._lines.feed(data)
         self._lines.close()
 
     def send(self, text: str) -> None:
-        self._serial.write(text.encode("ascii"))
-        self._serial.flush()
+        import serial
+
+        try:
+            self._serial.write(text.encode("ascii"))
+            self._serial.flush()
+        except (OSError, TypeError, AttributeError, serial.SerialException) as exc:
+            self.gone = f"port lost: {exc}"  # the reader reports EOF on the next read_line
 
     def read_line(self, timeout: float) -> str:
         return self._lines.get(timeout)
+
+    def partial_line(self) -> str:
+        return self._lines.partial()
+
+    def exit_detail(self) -> str:
+        return self.gone or "the port closed"
 
     def close(self) -> None:
         self._stop.set()
