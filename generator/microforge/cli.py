@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import MicroforgeError
+from .errors import MicroforgeError, WriteError
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
@@ -22,6 +23,8 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from .analysis import format_summary, summarize
+    from .boards import get_boards
+    from .budget import format_budget, measure
     from .model import read_model
     from .plan import plan_memory
 
@@ -29,12 +32,19 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     summary = summarize(model)
     plan = plan_memory(model)
     summary["memory"] = {"activation_bytes": plan.activation_bytes, "peak_live_lower_bound": plan.lower_bound}
+    budgets = [measure(model, b) for b in get_boards(args.board or [])] if not summary["unsupported"] else []
+    if budgets:
+        summary["boards"] = {b.board: b.as_dict() for b in budgets}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print(format_summary(summary))
         print(f"activations {plan.activation_bytes:,} B planned (peak-live lower bound {plan.lower_bound:,} B)")
-    return 0
+        for b in budgets:
+            print(format_budget(b))
+    if args.board and summary["unsupported"]:
+        print("no fit check: the runtime lacks some of the model's operators", file=sys.stderr)
+    return 0 if all(b.fits for b in budgets) else 7
 
 
 def _cmd_boards(args: argparse.Namespace) -> int:
@@ -43,16 +53,23 @@ def _cmd_boards(args: argparse.Namespace) -> int:
     boards = all_boards()
     if args.json:
         print(json.dumps({b.id: {"name": b.name, "kind": b.kind, "flash_bytes": b.flash_bytes,
-                                 "ram_bytes": b.ram_bytes, "platformio": b.platformio}
+                                 "ram_bytes": b.ram_bytes, "budget_source": b.budget_source,
+                                 "platformio": b.platformio, "cpu": b.cpu, "fpu": b.fpu,
+                                 "cycle_counter": b.cycle_counter, "usb": list(b.usb_ids),
+                                 "kernels": b.kernels}
                           for b in boards.values()}, indent=2))
         return 0
 
     def kb(n: int | None) -> str:
-        return "-" if n is None else f"{n // 1024} KB"
+        return "-" if n is None else f"{n / 1024:,.0f} KB" if n % 1024 else f"{n // 1024:,} KB"
 
-    print(f"{'id':<12} {'kind':<9} {'flash':>8} {'ram':>8}  name")
+    width = max(len(b.id) for b in boards.values())
+    print(f"{'id':<{width}}  {'kind':<8}  {'cpu':<13}  {'flash free':>10}  {'RAM free':>10}  {'counter':<12}  name")
     for b in boards.values():
-        print(f"{b.id:<12} {b.kind:<9} {kb(b.flash_bytes):>8} {kb(b.ram_bytes):>8}  {b.name}")
+        print(f"{b.id:<{width}}  {b.kind:<8}  {b.cpu:<13}  {kb(b.flash_bytes):>10}  {kb(b.ram_bytes):>10}  "
+              f"{b.cycle_counter:<12}  {b.name}")
+    print("flash/RAM free: what the framework and bootloader leave to the firmware "
+          "(`microforge boards --json` gives the bytes and the source of each figure)")
     return 0
 
 
@@ -64,11 +81,10 @@ def _cmd_setup(args: argparse.Namespace) -> int:
     pio_env.seed_core_dir(core)
     print(f"PlatformIO core dir seeded for offline use: {core}")
     if missing:
-        for tool in missing:
-            print(f"missing: {tool}", file=sys.stderr)
-        packages = sorted({t.package for t in missing})
+        packages = sorted({t.debian_package for t in missing})
         raise MicroforgeError(
-            "some build tools are missing",
+            "some build tools are missing: "
+            + ", ".join(f"{t.tool} (for {t.needed_for})" for t in missing),
             f"install them: sudo apt-get install {' '.join(packages)}",
         )
     print("toolchains found: g++, arm-none-eabi-gcc, qemu-system-arm")
@@ -76,10 +92,13 @@ def _cmd_setup(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .verify import format_report, verify
+    from .verify import verify
+    from .verify_report import as_dict, format_report, save_outputs, write_junit
+
+    tty = sys.stderr.isatty()
 
     def progress(done: int, total: int) -> None:
-        if sys.stderr.isatty():
+        if tty:  # a bar only on a terminal: logs and CI output stay clean
             bar = "#" * (30 * done // max(total, 1))
             print(f"\r  [{bar:<30}] {done}/{total}", end="" if done < total else "\n",
                   file=sys.stderr, flush=True)
@@ -90,7 +109,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                     progress=progress)
     print(format_report(report))
     if args.json:
-        Path(args.json).write_text(json.dumps(report.as_dict(), indent=2))
+        Path(args.json).write_text(json.dumps(as_dict(report), indent=2))
+    if args.save_outputs:
+        save_outputs(report, Path(args.save_outputs))
+    if args.junit:
+        write_junit(report, Path(args.junit))
     return 0 if report.ok else 10
 
 
@@ -103,12 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--model", required=True, help="the .tflite model")
     new.add_argument("--board", action="append", required=True, help="board id (repeatable)")
     new.add_argument("--output", required=True, help="folder to create")
-    new.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    new.add_argument("--force", action="store_true",
+                     help="replace a non-empty output folder, and generate even if the model does not fit")
     new.set_defaults(func=_cmd_new)
 
     ins = sub.add_parser("inspect", help="describe a model: ops, parameters, MACs, I/O, memory")
     ins.add_argument("model")
     ins.add_argument("--json", action="store_true", help="one JSON object")
+    ins.add_argument("--board", action="append", help="check flash/RAM against this board (repeatable); "
+                                                       "exit code 7 when it does not fit")
     ins.set_defaults(func=_cmd_inspect)
 
     boards = sub.add_parser("boards", help="list the board catalogue")
@@ -120,9 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--env", required=True, help="the platformio.ini env to run")
     ver.add_argument("--count", type=int, default=100, help="number of inputs (default 100)")
     ver.add_argument("--seed", type=int, default=1234, help="seed of the random inputs")
-    ver.add_argument("--inputs", help="an .npz of inputs to use instead of random ones")
-    ver.add_argument("--port", help="serial port of a real board")
+    ver.add_argument("--inputs", help="an .npz of inputs instead of random ones: keys in{k}_{i} "
+                                      "(sample k, input i; the goldens' convention) or plain arrays")
+    ver.add_argument("--port", help="serial port of a real board (a path or a pyserial URL)")
     ver.add_argument("--json", help="write the full report (raw outputs included) here")
+    ver.add_argument("--save-outputs", help="write inputs, device and TFLM outputs to this .npz")
+    ver.add_argument("--junit", help="write a JUnit XML report (one testcase per input) here")
     ver.set_defaults(func=_cmd_verify)
 
     setup = sub.add_parser("setup", help="seed PlatformIO for offline builds and check the toolchains")
@@ -142,8 +171,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"fix: {err.hint}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("error: interrupted (Ctrl-C)", file=sys.stderr)
+        print("fix: run the command again; `microforge new` leaves no partial project behind", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file we read or write: name the file and the reason, not a traceback
+        err = WriteError.from_os_error(exc, exc.filename or "")
+        print(f"error: {exc.strerror or exc} ({exc.filename or 'no file name'})", file=sys.stderr)
+        print(f"fix: {err.hint}", file=sys.stderr)
+        return err.exit_code
+    except Exception as exc:  # noqa: BLE001 - a bug or an input no check caught: a message, not a traceback
+        if os.environ.get("MICROFORGE_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("fix: check the files named in the command (a damaged model?); MICROFORGE_DEBUG=1 shows the "
+              "traceback for a bug report", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

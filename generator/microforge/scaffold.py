@@ -8,6 +8,7 @@ template therefore produces the same project.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -16,14 +17,30 @@ from pathlib import Path
 
 from . import emit
 from .boards import Board, get_boards
-from .errors import MicroforgeError, ModelError, OutputExistsError
-from .model import ModelInfo, read_model
+from .budget import check_fit, format_budget
+from .errors import FitError, MicroforgeError, ModelError, OutputExistsError, WriteError
+from .model import ModelInfo, check_runtime_rules, read_model
 from .ops import check_supported
 from .plan import plan_memory
 from .resources import platform_dir, runtime_dir, template_dir
 
 _SLUG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 _COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pio", "*.o")
+# cookiecutter logs a traceback when a hook fails; our own error message says it better.
+logging.getLogger("cookiecutter").addHandler(logging.NullHandler())
+
+
+def jinja_literal(value: str) -> str:
+    """A Jinja expression rendering exactly to value.
+
+    cookiecutter renders extra_context values as templates, so a file or folder name holding
+    `{{ ... }}` would otherwise be evaluated (template injection). Everything but plain
+    printable ASCII is written as a \\U escape inside a string literal.
+    """
+    safe = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\{}%#' else f"\\U{ord(c):08x}" for c in value
+    )
+    return '{{ "' + safe + '" }}'
 
 
 def split_boards(boards: str | list[str]) -> list[str]:
@@ -32,7 +49,15 @@ def split_boards(boards: str | list[str]) -> list[str]:
 
 
 def resolve_model_path(model_path: str) -> Path:
-    """Relative paths from plain cookiecutter are relative to where the user ran it."""
+    """Relative paths from plain cookiecutter are relative to where the user ran it.
+
+    The hooks receive the path through `tojson`, which writes a character beyond U+FFFF as a
+    surrogate pair; join such pairs again (lone surrogates, from undecodable bytes, stay).
+    """
+    try:
+        model_path = model_path.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeError:
+        pass
     path = Path(model_path).expanduser()
     if not path.is_absolute():
         path = Path(os.environ.get("PWD", os.getcwd())) / path
@@ -47,6 +72,7 @@ def check_answers(slug: str, model_path: str, boards: str | list[str]) -> tuple[
         )
     model = read_model(resolve_model_path(model_path))
     check_supported(model)
+    check_runtime_rules(model)
     board_list = get_boards(split_boards(boards))
     if not board_list:
         raise MicroforgeError("no board chosen", "pass at least one --board (see `microforge boards`)")
@@ -74,6 +100,35 @@ def complete_project(project: Path, model_path: str, boards: str | list[str]) ->
                         dirs_exist_ok=True)
 
 
+def _check_not_precious(output: Path, model_path: Path) -> None:
+    """--force replaces output: never when that would delete the model, the working folder or home."""
+    if not output.is_dir() or not any(output.iterdir()):
+        return  # nothing would be replaced
+    cwd = Path.cwd().resolve()
+    real = output.resolve()
+    if real == Path(real.anchor) or real == Path.home().resolve() or real == cwd or real in cwd.parents:
+        raise OutputExistsError(f"refusing to use {output} as the output folder (it holds the current "
+                                "folder, or is home or the root)", "choose a new folder, e.g. --output my-project")
+    if real in model_path.resolve().parents:
+        raise OutputExistsError(f"the model {model_path} is inside the output folder {output}",
+                                "move the model elsewhere or choose another --output")
+
+
+def _first_missing(folder: Path) -> Path | None:
+    """The outermost ancestor of folder (or folder) that does not exist yet."""
+    missing = None
+    for p in (folder, *folder.parents):
+        if p.exists():
+            break
+        missing = p
+    return missing
+
+
+def _remove_created(folder: Path | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _check_output(output: Path, force: bool) -> None:
     if output.exists() and not output.is_dir():
         raise OutputExistsError(f"{output} exists and is not a folder", "choose another --output")
@@ -84,17 +139,38 @@ def _check_output(output: Path, force: bool) -> None:
         )
 
 
-def generate(model_path: Path, board_ids: list[str], output: Path, force: bool = False) -> Path:
-    """Generate a project at output; nothing is left behind when anything fails."""
+def generate(model_path: Path, board_ids: list[str], output: Path, force: bool = False,
+             force_fit: bool | None = None) -> Path:
+    """Generate a project at output; nothing is left behind when anything fails.
+
+    force replaces a non-empty output folder and, unless force_fit says otherwise, also
+    generates a model that does not fit a chosen board.
+    """
+    force_fit = force if force_fit is None else force_fit
     from cookiecutter.exceptions import CookiecutterException, FailedHookException
     from cookiecutter.main import cookiecutter
 
-    output = output.expanduser().absolute()
+    output = Path(os.path.abspath(output.expanduser()))  # also folds "a/.." so output.name is real
     model_path = model_path.expanduser().absolute()
     _check_output(output, force)
-    check_answers("project", str(model_path), board_ids)  # clear errors before any write
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".microforge-", dir=output.parent))
+    _check_not_precious(output, model_path)
+    model, boards = check_answers("project", str(model_path), board_ids)  # clear errors before any write
+    if not force_fit:
+        misfits = check_fit(model, boards)
+        if misfits:
+            raise FitError(
+                f"{model.path.name} does not fit " + ", ".join(b.board for b in misfits) + ":\n"
+                + "\n".join(format_budget(b) for b in misfits),
+                "choose a board with more flash/RAM or a smaller model; --force generates it anyway",
+            )
+    created = _first_missing(output.parent)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".microforge-", dir=output.parent))
+    except OSError as exc:
+        _remove_created(created)
+        raise WriteError.from_os_error(exc, output) from exc
+    done = False
     try:
         try:
             rendered = cookiecutter(
@@ -103,10 +179,10 @@ def generate(model_path: Path, board_ids: list[str], output: Path, force: bool =
                 output_dir=str(staging),
                 accept_hooks=True,
                 extra_context={
-                    "project_name": output.name,
+                    "project_name": jinja_literal(output.name),
                     "project_slug": "project",
-                    "model_path": str(model_path),
-                    "boards": ",".join(board_ids),
+                    "model_path": jinja_literal(str(model_path)),
+                    "boards": jinja_literal(",".join(board_ids)),
                 },
             )
         except FailedHookException as exc:
@@ -114,8 +190,13 @@ def generate(model_path: Path, board_ids: list[str], output: Path, force: bool =
         except CookiecutterException as exc:
             raise MicroforgeError(f"cookiecutter failed: {exc}") from exc
         _replace(Path(rendered), output)
-    finally:
+        done = True
+    except OSError as exc:
+        raise WriteError.from_os_error(exc, output) from exc
+    finally:  # also on KeyboardInterrupt: no staging folder, no parent we created
         shutil.rmtree(staging, ignore_errors=True)
+        if not done:
+            _remove_created(created)
     return output
 
 
@@ -126,7 +207,7 @@ def _replace(new: Path, output: Path) -> None:
         output.rename(backup)
         try:
             new.rename(output)
-        except OSError:
+        except BaseException:  # OSError or Ctrl-C: put the old project back
             backup.rename(output)
             raise
         shutil.rmtree(backup, ignore_errors=True)

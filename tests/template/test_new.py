@@ -108,13 +108,13 @@ def test_refuses_unsupported_ops_naming_each(tmp_path: Path, capsys) -> None:
     z = w.tensor("z", [1, 4], FLOAT32)
     wt = w.tensor("w", [4, 4], FLOAT32, __import__("numpy").eye(4, dtype="float32"))
     out = w.tensor("out", [1, 4], FLOAT32)
-    w.op(28, [x], [y])          # TANH
-    w.op(14, [y], [z])          # LOGISTIC
+    w.op(8, [x], [y])           # FLOOR
+    w.op(47, [y], [z])          # EXP
     w.op(FC, [z, wt, -1], [out], 0)
     model = tmp_path / "gaps.tflite"
     model.write_bytes(w.finish([x], [out], {}))
     code = _new(model, tmp_path / "out")
-    err = _refused(capsys, code, "operator 0: TANH", "operator 1: LOGISTIC")
+    err = _refused(capsys, code, "operator 0: FLOOR", "operator 1: EXP")
     assert "FULLY_CONNECTED" not in err.split("fix:")[0].split("lacks")[1].split("\n", 1)[1]
     assert _leftovers(tmp_path) == ["gaps.tflite"]
 

@@ -1,0 +1,103 @@
+"""Memory: the arena `microforge inspect` reports is exactly what the firmware needs (it runs
+with that arena in QEMU, bit-exact, and a 16-byte smaller one is refused with the shortfall), and
+a model too big for a board is refused before anything is written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from microforge.cli import main as cli_main
+from microforge.harness.dut import build, start
+from microforge.harness.project import read_envs
+from microforge.protocol import DeviceClient, DeviceError
+from microforge.reference import Reference, to_bytes
+from support import EXAMPLES, ROOT, SHARED_MODELS
+
+sys.path.insert(0, str(ROOT / "tests" / "models"))
+from make_models import FC, FLOAT32, Writer  # noqa: E402
+
+needs_arm = pytest.mark.skipif(
+    shutil.which("arm-none-eabi-g++") is None or shutil.which("qemu-system-arm") is None,
+    reason="needs gcc-arm-none-eabi and qemu-system-arm (bash tools/bootstrap)")
+
+
+def _inspect(model: Path, board: str, capsys) -> dict:
+    assert cli_main(["inspect", str(model), "--board", board, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)["boards"][board]
+
+
+def _boot(project: Path, arena: int, monkeypatch) -> tuple[DeviceClient, object]:
+    monkeypatch.setenv("PLATFORMIO_BUILD_FLAGS", f"-D MF_ARENA_BYTES={arena}")
+    spec = {s.name: s for s in read_envs(project)}["qemu-m4"]
+    build_dir = build(project, "qemu-m4")
+    transport = start(spec, build_dir, None, 115200, sink=lambda b: None, project=project)
+    return DeviceClient(transport), transport
+
+
+@needs_arm
+@pytest.mark.parametrize("model", [EXAMPLES / "sine_int8_float_io.tflite",
+                                   SHARED_MODELS / "mlperf_tiny/ad/ad01_int8.tflite"], ids=lambda p: p.stem)
+def test_firmware_runs_with_exactly_the_reported_arena(model: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+    if not model.is_file():
+        pytest.skip(f"{model} not present (../shared is optional)")
+    arena = _inspect(model, "qemu-m4", capsys)["arena_bytes"]
+    project = tmp_path / "p"
+    assert cli_main(["new", "--model", str(model), "--board", "qemu-m4", "--output", str(project)]) == 0
+    capsys.readouterr()
+
+    client, transport = _boot(project, arena, monkeypatch)
+    try:
+        client.wait_boot(30)
+        assert client.info().arena_bytes == arena
+        ref = Reference(project / "model" / model.name)
+        for inputs in ref.random_inputs(3, 5):
+            client.load(to_bytes(inputs))
+            want = [np.ascontiguousarray(a).tobytes() for a in ref.run(inputs)]
+            assert client.run().outputs == want
+        client.exit()
+    finally:
+        transport.close()
+
+    client, transport = _boot(project, arena - 16, monkeypatch)
+    try:
+        with pytest.raises(DeviceError, match=f"arena-too-small-op--1-needs-{arena}-has-{arena - 16}"):
+            client.wait_boot(30)
+    finally:
+        transport.close()
+
+
+def _big_model(path: Path, megabytes: int = 2) -> Path:
+    w = Writer()
+    cols = 256
+    rows = megabytes * 1024 * 1024 // (4 * cols)
+    x = w.tensor("x", [1, cols], FLOAT32)
+    wt = w.tensor("w", [rows, cols], FLOAT32, np.full((rows, cols), 0.5, np.float32))
+    y = w.tensor("y", [1, rows], FLOAT32)
+    w.op(FC, [x, wt, -1], [y], 0)
+    path.write_bytes(w.finish([x], [y], {FC: 1}))
+    return path
+
+
+def test_model_too_big_for_nano33ble_is_refused_with_figures(tmp_path: Path, capsys) -> None:
+    model = _big_model(tmp_path / "big.tflite")
+    out = tmp_path / "out"
+    code = cli_main(["new", "--model", str(model), "--board", "qemu-m4", "--board", "nano33ble",
+                     "--output", str(out)])
+    err = capsys.readouterr().err
+    assert code == 7
+    assert "does not fit nano33ble" in err and "qemu-m4" not in err.split("fix:")[0]
+    assert "983,040 B" in err and f"model {model.stat().st_size:,} B" in err
+    assert "fix:" in err and "--force" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.tflite"]
+
+    assert cli_main(["inspect", str(model), "--board", "nano33ble", "--json"]) == 7
+    report = json.loads(capsys.readouterr().out)["boards"]["nano33ble"]
+    assert not report["fits"] and report["margin"]["flash"] < 0
+
+    assert cli_main(["new", "--model", str(model), "--board", "nano33ble", "--output", str(out), "--force"]) == 0
+    assert (out / "platformio.ini").is_file()

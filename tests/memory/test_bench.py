@@ -1,0 +1,26 @@
+"""The memory benchmark runs and prints its table with figures that agree with their sources."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from microforge.model import read_model
+from microforge.plan import plan_memory
+from support import EXAMPLES, ROOT
+
+
+def test_memory_bench_prints_table(tmp_path: Path) -> None:
+    out = tmp_path / "rows.json"
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "memory.py"), "--only", "sine_int8.tflite",
+                        "--json", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("model | bound B | plan B")
+    (row,) = json.loads(out.read_text())
+    plan = plan_memory(read_model(EXAMPLES / "sine_int8.tflite"))
+    assert row["activations"] == plan.activation_bytes and row["lower_bound"] == plan.lower_bound
+    assert row["tflm_head"] > 0 and row["activations"] <= row["tflm_head"]
+    assert row["arena_m4"] > row["activations"]
+    assert "sine_int8.tflite | " in r.stdout
