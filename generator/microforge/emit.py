@@ -106,6 +106,8 @@ def model_plan_cpp(model: ModelInfo, plan: MemoryPlan) -> str:
     for i, off in enumerate(plan.offsets):
         t = model.tensors[i]
         note = "constant" if t.constant else ("unused" if off < 0 else f"{t.nbytes} B")
+        if i in plan.aliases:
+            note += f", shares tensor {plan.aliases[i]}'s bytes"
         rows.append(f"    {off},  // {i}: {note}")
     return (
         _stamp(model)

@@ -1,22 +1,35 @@
-"""Make microforge's own test models: a small MLP fitted to sin(x) with numpy, written as
-.tflite flatbuffers (float32, int8 with int8 I/O, int8 with float I/O via QUANTIZE/DEQUANTIZE).
+"""Make microforge's own test models, all with tests/runtime/tflite_build.py:
 
-Deterministic (fixed seed); the outputs are committed. Run: python tests/models/make_models.py
+- the bundled examples (generator/microforge/examples): a small MLP fitted to sin(x) with
+  numpy, as float32, int8 with int8 I/O, and int8 with float I/O via QUANTIZE/DEQUANTIZE;
+- the coverage models (tests/models/coverage/*.tflite + manifest.json, see coverage_models.py),
+  which together use every kernel the runtime has and every option of those kernels.
+
+Deterministic (fixed seeds); the outputs are committed. Needs numpy, flatbuffers, tflite and
+tflite-micro (activation ranges of the coverage models are calibrated on TFLM's float run); no
+TensorFlow. Run: .venv/bin/python tests/models/make_models.py
 Expected outputs of these models always come from TFLM's interpreter at test time.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
-import flatbuffers
 import numpy as np
-import tflite
 
-OUT = Path(__file__).resolve().parents[2] / "generator" / "microforge" / "examples"
-FLOAT32, INT32, INT8 = 0, 2, 9
-ACT = {"none": 0, "relu": 1, "relu6": 3}
-FC, QUANTIZE, DEQUANTIZE = 9, 114, 6
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "runtime"))
+import tflite_build as tb  # noqa: E402
+from tflite_build import DEQUANTIZE, FLOAT32, INT8, INT32, QUANTIZE  # noqa: E402
+
+OUT = HERE.parents[1] / "generator" / "microforge" / "examples"
+COVERAGE = HERE / "coverage"
+DESCRIPTION = "microforge test model (tests/models/make_models.py)"
+ACT = {"none": tb.NONE, "relu": tb.RELU, "relu6": tb.RELU6}
+FC = tb.FULLY_CONNECTED
 
 
 def train_sine(seed: int = 7, hidden: int = 16, steps: int = 8000) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -64,129 +77,26 @@ def asym(lo: float, hi: float) -> tuple[float, int]:
 
 
 class Writer:
-    """Just enough of the TFLite schema to write FC/QUANTIZE/DEQUANTIZE graphs."""
+    """The small tensor / op / finish interface some tests build ad-hoc models with, on top of
+    tests/runtime/tflite_build.py (the one flatbuffer writer of the test suite)."""
 
     def __init__(self) -> None:
-        self.b = flatbuffers.Builder(4096)
-        self.buffers: list[bytes] = [b""]
-        self.tensors: list[dict] = []
+        self.tensors: list[tb.T] = []
         self.ops: list[tuple[int, list[int], list[int], int | None]] = []
-        self.codes: list[int] = []
 
-    def tensor(self, name, shape, dtype, data: np.ndarray | None = None, scales=None, zps=None, axis=0) -> int:
-        buf = 0
-        if data is not None:
-            self.buffers.append(np.ascontiguousarray(data).tobytes())
-            buf = len(self.buffers) - 1
-        self.tensors.append(dict(name=name, shape=shape, dtype=dtype, buf=buf, scales=scales, zps=zps, axis=axis))
+    def tensor(self, name: str, shape: list[int], dtype: int, data: np.ndarray | None = None,
+               scales: list[float] | None = None, zps: list[int] | None = None, axis: int = 0) -> int:
+        self.tensors.append(tb.T(list(shape), dtype, data, scales, zps, axis, name))
         return len(self.tensors) - 1
 
     def op(self, code: int, inputs: list[int], outputs: list[int], act: int | None = None) -> None:
-        if code not in self.codes:
-            self.codes.append(code)
-        self.ops.append((self.codes.index(code), inputs, outputs, act))
-
-    def _ivec(self, start, values, add=None) -> int:
-        start(self.b, len(values))
-        for v in reversed(values):
-            (add or self.b.PrependInt32)(v)
-        return self.b.EndVector()
+        """`act` (a fused activation) gives the operator FullyConnectedOptions."""
+        self.ops.append((code, inputs, outputs, act))
 
     def finish(self, inputs: list[int], outputs: list[int], versions: dict[int, int]) -> bytes:
-        b, T = self.b, tflite
-        buf_offs = []
-        for data in self.buffers:
-            vec = None
-            if data:
-                b.StartVector(1, len(data), 16)
-                for byte in reversed(data):
-                    b.PrependUint8(byte)
-                vec = b.EndVector()
-            T.BufferStart(b)
-            if vec is not None:
-                T.BufferAddData(b, vec)
-            buf_offs.append(T.BufferEnd(b))
-        t_offs = []
-        for t in self.tensors:
-            name = b.CreateString(t["name"])
-            shape = self._ivec(T.TensorStartShapeVector, t["shape"])
-            q = None
-            if t["scales"] is not None:
-                T.QuantizationParametersStartScaleVector(b, len(t["scales"]))
-                for s in reversed(t["scales"]):
-                    b.PrependFloat32(float(s))
-                sv = b.EndVector()
-                T.QuantizationParametersStartZeroPointVector(b, len(t["zps"]))
-                for z in reversed(t["zps"]):
-                    b.PrependInt64(int(z))
-                zv = b.EndVector()
-                T.QuantizationParametersStart(b)
-                T.QuantizationParametersAddScale(b, sv)
-                T.QuantizationParametersAddZeroPoint(b, zv)
-                T.QuantizationParametersAddQuantizedDimension(b, t["axis"])
-                q = T.QuantizationParametersEnd(b)
-            T.TensorStart(b)
-            T.TensorAddShape(b, shape)
-            T.TensorAddType(b, t["dtype"])
-            T.TensorAddBuffer(b, t["buf"])
-            T.TensorAddName(b, name)
-            if q is not None:
-                T.TensorAddQuantization(b, q)
-            t_offs.append(T.TensorEnd(b))
-        op_offs = []
-        for idx, ins, outs, act in self.ops:
-            iv = self._ivec(T.OperatorStartInputsVector, ins)
-            ov = self._ivec(T.OperatorStartOutputsVector, outs)
-            opts = None
-            if act is not None:
-                T.FullyConnectedOptionsStart(b)
-                T.FullyConnectedOptionsAddFusedActivationFunction(b, act)
-                opts = T.FullyConnectedOptionsEnd(b)
-            T.OperatorStart(b)
-            T.OperatorAddOpcodeIndex(b, idx)
-            T.OperatorAddInputs(b, iv)
-            T.OperatorAddOutputs(b, ov)
-            if opts is not None:
-                T.OperatorAddBuiltinOptionsType(b, T.BuiltinOptions.FullyConnectedOptions)
-                T.OperatorAddBuiltinOptions(b, opts)
-            op_offs.append(T.OperatorEnd(b))
-        tv = self._vec_of(T.SubGraphStartTensorsVector, t_offs)
-        ov = self._vec_of(T.SubGraphStartOperatorsVector, op_offs)
-        iv = self._ivec(T.SubGraphStartInputsVector, inputs)
-        outv = self._ivec(T.SubGraphStartOutputsVector, outputs)
-        sname = b.CreateString("main")
-        T.SubGraphStart(b)
-        T.SubGraphAddTensors(b, tv)
-        T.SubGraphAddInputs(b, iv)
-        T.SubGraphAddOutputs(b, outv)
-        T.SubGraphAddOperators(b, ov)
-        T.SubGraphAddName(b, sname)
-        sg = T.SubGraphEnd(b)
-        code_offs = []
-        for code in self.codes:
-            T.OperatorCodeStart(b)
-            T.OperatorCodeAddDeprecatedBuiltinCode(b, min(code, 127))
-            T.OperatorCodeAddBuiltinCode(b, code)
-            T.OperatorCodeAddVersion(b, versions.get(code, 1))
-            code_offs.append(T.OperatorCodeEnd(b))
-        cv = self._vec_of(T.ModelStartOperatorCodesVector, code_offs)
-        sgv = self._vec_of(T.ModelStartSubgraphsVector, [sg])
-        bv = self._vec_of(T.ModelStartBuffersVector, buf_offs)
-        desc = b.CreateString("microforge test model (tests/models/make_models.py)")
-        T.ModelStart(b)
-        T.ModelAddVersion(b, 3)
-        T.ModelAddOperatorCodes(b, cv)
-        T.ModelAddSubgraphs(b, sgv)
-        T.ModelAddDescription(b, desc)
-        T.ModelAddBuffers(b, bv)
-        b.Finish(T.ModelEnd(b), file_identifier=b"TFL3")
-        return bytes(b.Output())
-
-    def _vec_of(self, start, offsets) -> int:
-        start(self.b, len(offsets))
-        for o in reversed(offsets):
-            self.b.PrependUOffsetTRelative(o)
-        return self.b.EndVector()
+        ops = [tb.Op(code, ins, outs, version=versions.get(code, 1), fc=None if act is None else (act, False))
+               for code, ins, outs, act in self.ops]
+        return tb.build(self.tensors, ops, inputs, outputs, DESCRIPTION)
 
 
 def float_model(layers) -> bytes:
@@ -242,7 +152,21 @@ def int8_model(layers, float_io: bool, per_channel: tuple[bool, ...]) -> bytes:
     return w.finish([fin], [cur], {FC: 5 if any(per_channel) else 4, QUANTIZE: 1, DEQUANTIZE: 2})
 
 
+def write_coverage() -> None:
+    from coverage_models import MODELS, describe, make
+
+    COVERAGE.mkdir(parents=True, exist_ok=True)
+    manifest = {}
+    for name in MODELS:
+        data = make(name)
+        (COVERAGE / f"{name}.tflite").write_bytes(data)
+        manifest[f"{name}.tflite"] = describe(data)
+        print(f"wrote {COVERAGE / name}.tflite ({len(data)} B)")
+    (COVERAGE / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+
+
 def main() -> None:
+    write_coverage()
     layers = train_sine()
     OUT.mkdir(parents=True, exist_ok=True)
     models = {

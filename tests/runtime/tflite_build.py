@@ -38,6 +38,7 @@ class T:
     scale: list[float] | None = None
     zero_point: list[int] | None = None
     qdim: int = 0
+    name: str | None = None  # default: t<index>
 
 
 @dataclass
@@ -58,7 +59,8 @@ def _ivec(b, start, values, kind="int32"):
     return b.EndVector()
 
 
-def build(tensors: list[T], ops: list[Op], inputs: list[int], outputs: list[int]) -> bytes:
+def build(tensors: list[T], ops: list[Op], inputs: list[int], outputs: list[int],
+          description: str = "microforge test model") -> bytes:
     b = flatbuffers.Builder(1024)
     # Buffers: 0 is the empty sentinel, one per constant tensor after it.
     buf_index, datas = [], [None]
@@ -94,7 +96,7 @@ def build(tensors: list[T], ops: list[Op], inputs: list[int], outputs: list[int]
             QuantizationParameters.QuantizationParametersAddQuantizedDimension(b, t.qdim)
             q = QuantizationParameters.QuantizationParametersEnd(b)
         shape = _ivec(b, Tensor.TensorStartShapeVector, t.shape)
-        name = b.CreateString(f"t{i}")
+        name = b.CreateString(t.name if t.name is not None else f"t{i}")
         Tensor.TensorStart(b)
         Tensor.TensorAddShape(b, shape)
         Tensor.TensorAddType(b, t.type)
@@ -152,7 +154,7 @@ def build(tensors: list[T], ops: list[Op], inputs: list[int], outputs: list[int]
     m_codes = table_vec(Model.ModelStartOperatorCodesVector, code_offs)
     m_sgs = table_vec(Model.ModelStartSubgraphsVector, [sg])
     m_bufs = table_vec(Model.ModelStartBuffersVector, buf_offs)
-    desc = b.CreateString("microforge test model")
+    desc = b.CreateString(description)
     Model.ModelStart(b)
     Model.ModelAddVersion(b, 3)
     Model.ModelAddOperatorCodes(b, m_codes)

@@ -64,7 +64,9 @@ uint64_t a16(uint64_t n) { return (n + 15u) & ~static_cast<uint64_t>(15u); }
 constexpr int32_t kMaxChannels = 1 << 24;
 
 // Checks one tensor's plan entry; activation tensors without an offset are
-// allowed here (unused), their use is checked when nodes are wired.
+// allowed here (unused), their use is checked when nodes are wired. Offsets may
+// be equal or overlap: the generator aliases on purpose (a RESHAPE output on its
+// dying input, an element-wise op writing in place), so overlap is not checked.
 bool plan_entry_ok(const MemoryPlan& plan, size_t i, const Tensor& t) {
   const int32_t off = plan.offsets[i];
   if (off == MemoryPlan::kNoOffset) return true;
@@ -78,8 +80,9 @@ bool plan_entry_ok(const MemoryPlan& plan, size_t i, const Tensor& t) {
 // Dataflow order, checked once in init(): every tensor an operator reads is a
 // constant, a variable (the caller marks those), a graph input or an earlier
 // operator's output; no tensor is written twice (graph inputs count as
-// written); every graph output is written. This rejects cycles and in-place
-// operators, whose results would depend on the arena plan. During the check the
+// written); every graph output is written. This rejects cycles and operators
+// that name one tensor as both input and output (in-place by tensor id, whose
+// results would depend on the arena plan; in-place by plan offset is fine). During the check the
 // top bit of Tensor::rank (<= kMaxRank, so the bit is free) marks "written"; it
 // is cleared again before returning.
 // Returns kOrderOk, the index of the first offending operator, or kOrderOutputs.

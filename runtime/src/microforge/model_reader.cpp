@@ -7,6 +7,9 @@ namespace {
 
 constexpr Status kBad = Status::kBadModel;
 
+// dims of a rank-0 tensor (never read, but never null either).
+const int32_t kNoDims[kMaxRank] = {0, 0, 0, 0, 0, 0};
+
 bool aligned(const void* p, size_t a) {
   return (reinterpret_cast<uintptr_t>(p) & (a - 1u)) == 0;
 }
@@ -41,7 +44,7 @@ Status read_quantization(const FbTable& q, Tensor* t) {
   zps.get(0, &zp0);
   if (zp0 < INT32_MIN || zp0 > INT32_MAX) return kBad;
   t->num_channels = static_cast<int32_t>(n);
-  t->quantized_dimension = n > 1 ? dim : 0;
+  t->quantized_dimension = static_cast<int8_t>(n > 1 ? dim : 0);
   t->zero_point = static_cast<int32_t>(zp0);
   t->scales = reinterpret_cast<const float*>(scales.data());
   t->zero_points = reinterpret_cast<const int64_t*>(zps.data());
@@ -97,11 +100,16 @@ Status read_tensor(const ModelView& mv, uint32_t index, Tensor* t) {
   const size_t esize = dtype_bytes(t->type);
   if (esize == 0) return Status::kUnsupportedType;
   t->rank = static_cast<uint8_t>(shape.size());
+  // Tensor::dims points at the shape vector itself (int32 little-endian, like every
+  // int32 vector the runtime keeps pointers to), so it must be 4-byte aligned.
+  if (shape.size() > 0 && !aligned(shape.data(), 4)) return kBad;
+  t->dims = shape.size() > 0 ? reinterpret_cast<const int32_t*>(shape.data()) : kNoDims;
   uint64_t bytes = esize;
   for (uint32_t i = 0; i < shape.size(); ++i) {
-    shape.get(i, &t->dims[i]);
-    if (t->dims[i] < 0) return kBad;
-    bytes *= static_cast<uint64_t>(t->dims[i]);
+    int32_t dim = -1;
+    shape.get(i, &dim);
+    if (dim < 0 || dim != t->dims[i]) return kBad;
+    bytes *= static_cast<uint64_t>(dim);
     if (bytes > 0x7fffffffu) return kBad;  // also keeps elements() in int32
   }
   t->bytes = static_cast<uint32_t>(bytes);

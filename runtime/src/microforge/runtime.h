@@ -48,11 +48,11 @@ const char* status_name(Status s);
 // Parsed node as kernels see it: tensors and parameters, never the interpreter.
 struct Node {
   Tensor* const* inputs;   // nullptr entries for optional (-1) inputs
-  uint8_t num_inputs;
   Tensor* const* outputs;
-  uint8_t num_outputs;
   const void* params;      // kernel-specific parsed builtin options (see kernels)
   void* op_data;           // kernel-owned persistent bytes in the arena tail
+  uint8_t num_inputs;      // pointers first, counts last: no padding between them
+  uint8_t num_outputs;
 };
 
 // One kernel. All checks and multiplier math go in prepare; eval does none.
@@ -83,7 +83,9 @@ struct OpResolver {
 };
 
 // Offline memory plan emitted by the generator: offset of every tensor's data
-// in the arena (kNoOffset for constants and unused tensors).
+// in the arena (kNoOffset for constants and unused tensors). Two tensors may
+// share an offset on purpose (generator/microforge/plan.py: RESHAPE-like views
+// and element-wise ops writing in place over an input that dies there).
 struct MemoryPlan {
   static constexpr int32_t kNoOffset = -1;
   const int32_t* offsets;

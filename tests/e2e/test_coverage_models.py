@@ -1,0 +1,67 @@
+"""The coverage models (tests/models/coverage: every kernel and option the runtime has) through
+`microforge new` and the generated firmware: bit-exact with TFLM on 50 seeded random inputs on
+`host` and on 10 on `qemu-m4` (skipped without arm-none-eabi-g++ / qemu-system-arm).
+
+Exception, documented in runtime/README.md: float SOFTMAX / LOGISTIC / TANH call libm's
+`expf` / `tanhf`, which newlib (qemu-m4) computes differently from glibc (TFLM's); the model
+holding them (cov_libm_float) is bit-exact on host and within a few float32 ulps on qemu-m4."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from microforge.cli import main as cli_main
+from microforge.verify import verify
+from support import ROOT
+
+COVERAGE = ROOT / "tests" / "models" / "coverage"
+MODELS = sorted(COVERAGE.glob("*.tflite"))
+LIBM_MODELS = {"cov_libm_float"}
+HOST_COUNT, QEMU_COUNT = 50, 10
+HAVE_QEMU = shutil.which("arm-none-eabi-g++") is not None and shutil.which("qemu-system-arm") is not None
+
+
+def test_coverage_models_exist() -> None:
+    assert len(MODELS) >= 8, f"run tests/models/make_models.py: {COVERAGE} has {len(MODELS)} models"
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory) -> dict[str, Path]:
+    """One generated project per coverage model, with both boards (made once for both tests)."""
+    out = {}
+    for model in MODELS:
+        dest = tmp_path_factory.mktemp("cov") / model.stem
+        assert cli_main(["new", "--model", str(model), "--board", "host", "--board", "qemu-m4",
+                         "--output", str(dest)]) == 0
+        out[model.stem] = dest
+    return out
+
+
+def _assert_exact(report, count: int) -> None:
+    assert len(report.results) == count
+    bad = [r.index for r in report.results if not r.exact]
+    assert not bad, f"{report.model} on {report.env}: inputs {bad[:10]} differ from TFLM"
+    assert report.ok and report.exact == count
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[m.stem for m in MODELS])
+def test_host_bit_exact(model: Path, projects: dict[str, Path]) -> None:
+    _assert_exact(verify(projects[model.stem], "host", count=HOST_COUNT, seed=21, litert=False), HOST_COUNT)
+
+
+@pytest.mark.skipif(not HAVE_QEMU, reason="needs gcc-arm-none-eabi and qemu-system-arm (bash tools/bootstrap)")
+@pytest.mark.parametrize("model", MODELS, ids=[m.stem for m in MODELS])
+def test_qemu_m4_bit_exact(model: Path, projects: dict[str, Path]) -> None:
+    report = verify(projects[model.stem], "qemu-m4", count=QEMU_COUNT, seed=22, litert=False)
+    if model.stem not in LIBM_MODELS:
+        _assert_exact(report, QEMU_COUNT)
+        return
+    assert len(report.results) == QEMU_COUNT
+    for r in report.results:
+        for got, want in zip(r.outputs, r.reference, strict=True):
+            a, b = (np.frombuffer(bytes.fromhex(h), np.float32) for h in (got, want))
+            assert a.shape == b.shape and np.all(np.isfinite(a))
+            np.testing.assert_allclose(a, b, rtol=4e-7 * 8, atol=1e-37)
