@@ -71,7 +71,9 @@ def test_verify_reports_and_files(project: Path, env: str, tmp_path: Path) -> No
         assert row["outputs"] == [w.tobytes().hex() for w in want]  # raw device bytes == TFLM
         assert np.array_equal(saved[f"out{k}_0"], want[0]) and row["mismatched"] == [0]
     lat = report["latency"]
-    assert 0 < lat["us_min"] <= lat["us_median"] <= lat["us_max"]
+    # whole microseconds: a tiny model on a fast host can take 0 us; the QEMU timer always advances
+    assert 0 <= lat["us_min"] <= lat["us_median"] <= lat["us_max"]
+    assert lat["us_min"] > 0 or env == "host"
     assert report["counter"] == ("instructions" if env == "qemu-m4" else "none")
     if env == "qemu-m4":
         assert lat["count_min"] > 1000
