@@ -119,11 +119,7 @@ void eval_int8(const OpData& d, const Params& p, const int8_t* x, const int8_t* 
             }
           }
           if (bias != nullptr) sum += static_cast<uint32_t>(bias[oc]);
-          int32_t acc = static_cast<int32_t>(sum);
-          acc = d.per_channel ? qm::multiply_by_quantized_multiplier(acc, mult[oc], shift[oc])
-                              : qm::multiply_by_quantized_multiplier(acc, d.multiplier, d.shift);
-          acc = qm::clamp(qm::wrap_add(acc, d.output_offset), d.act_min, d.act_max);
-          *y++ = static_cast<int8_t>(acc);
+          *y++ = conv_common::requantize(d, mult, shift, oc, static_cast<int32_t>(sum));
         }
       }
     }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "microforge/kernels/quant_math.h"
 #include "microforge/runtime.h"
 
 namespace mf {
@@ -47,6 +48,15 @@ constexpr size_t state_bytes(int32_t channels) {
 inline int32_t* channel_multipliers(OpData* d) { return reinterpret_cast<int32_t*>(d + 1); }
 inline const int32_t* channel_multipliers(const OpData* d) {
   return reinterpret_cast<const int32_t*>(d + 1);
+}
+
+// One int8 output from its int32 accumulator (bias included): the channel's (or
+// the tensor's) multiplier, the output offset, the activation clamp.
+inline int8_t requantize(const OpData& d, const int32_t* mult, const int32_t* shift, int32_t oc,
+                         int32_t acc) {
+  acc = d.per_channel ? qm::multiply_by_quantized_multiplier(acc, mult[oc], shift[oc])
+                      : qm::multiply_by_quantized_multiplier(acc, d.multiplier, d.shift);
+  return static_cast<int8_t>(qm::clamp(qm::wrap_add(acc, d.output_offset), d.act_min, d.act_max));
 }
 
 size_t data_bytes(int32_t channels);
