@@ -121,13 +121,15 @@ def _geometry(rng: np.random.Generator, c: Case, fh: int, fw: int) -> tuple[int,
     return h, w, oh, ow
 
 
-def conv_model(c: Case, seed: int, bias: bool | None = None) -> bytes:
+def conv_model(
+    c: Case, seed: int, bias: bool | None = None, max_filter: int = 3, max_cin: int = 5, max_cout: int = 6
+) -> bytes:
     """CONV_2D or DEPTHWISE_CONV_2D with random shapes, weights, scales and zero points."""
     rng = np.random.default_rng(seed)
-    fh, fw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    fh, fw = int(rng.integers(1, max_filter + 1)), int(rng.integers(1, max_filter + 1))
     h, w, oh, ow = _geometry(rng, c, fh, fw)
-    batch, cin = int(rng.integers(1, 3)), int(rng.integers(1, 6))
-    cout = cin * c.mult if c.kind == "dw" else int(rng.integers(1, 7))
+    batch, cin = int(rng.integers(1, 3)), int(rng.integers(1, max_cin + 1))
+    cout = cin * c.mult if c.kind == "dw" else int(rng.integers(1, max_cout + 1))
     wshape = [1, fh, fw, cout] if c.kind == "dw" else [cout, fh, fw, cin]
     qdim = 3 if c.kind == "dw" else 0
     use_bias = bool(rng.integers(0, 4)) if bias is None else bias  # mostly with bias

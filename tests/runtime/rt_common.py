@@ -37,13 +37,16 @@ def shared_model(rel: str) -> Path:
     return path
 
 
-def build_driver(compiler: str, out_dir: Path) -> Path:
+def build_driver(compiler: str, out_dir: Path, defines: tuple[str, ...] = ()) -> Path:
+    """The ASan/UBSan driver; defines such as MF_FAST_KERNELS=1 select other kernel paths."""
     if shutil.which(compiler) is None:
         pytest.skip(f"{compiler} not installed")
-    exe = out_dir / f"run_model_{compiler.replace('+', 'x')}"
+    suffix = "".join(f"_{d.replace('=', '')}" for d in defines)
+    exe = out_dir / f"run_model_{compiler.replace('+', 'x')}{suffix}"
     cmd = [
         compiler,
         *FLAGS,
+        *(f"-D{d}" for d in defines),
         "-g",
         "-O1",
         "-fsanitize=address,undefined",

@@ -2,6 +2,7 @@
 
 #include "microforge/flatbuffer.h"
 #include "microforge/kernels/activation.h"
+#include "microforge/kernels/fast_int8.h"
 #include "microforge/kernels/padding.h"
 #include "microforge/kernels/quant_math.h"
 
@@ -90,6 +91,9 @@ void eval_float(const OpData& d, const Params& p, const float* x, const float* w
 
 void eval_int8(const OpData& d, const Params& p, const int8_t* x, const int8_t* w,
                const int32_t* bias, int8_t* y) {
+#if MF_FAST_KERNELS
+  if (fast::conv_2d(d, p, x, w, bias, y)) return;
+#endif
   const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
   const int32_t f_row = d.f_w * d.in_d, f_out = d.f_h * f_row;
   const int32_t* mult = conv_common::channel_multipliers(&d);

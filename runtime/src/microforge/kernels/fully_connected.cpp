@@ -4,6 +4,7 @@
 
 #include "microforge/flatbuffer.h"
 #include "microforge/kernels/activation.h"
+#include "microforge/kernels/fast_int8.h"
 #include "microforge/kernels/quant_math.h"
 
 // The float kernel must round every product and sum separately, like TFLM's
@@ -148,6 +149,9 @@ void eval_int8(const OpData& d, const int8_t* x, const int8_t* w, const int32_t*
                int8_t* y) {
   const int32_t* mult = channel_multipliers(&d);
   const int32_t* shift = mult + d.out_depth;
+#if MF_FAST_KERNELS
+  if (fast::fully_connected(d, mult, shift, x, w, bias, y)) return;
+#endif
   for (int32_t b = 0; b < d.batches; ++b) {
     const int8_t* xb = x + b * d.accum_depth;
     for (int32_t c = 0; c < d.out_depth; ++c) {

@@ -12,9 +12,11 @@ namespace qm {
 // (a * b * 2) >> 32 with rounding; saturates the single overflow case.
 inline int32_t sat_rounding_doubling_high_mul(int32_t a, int32_t b) {
   if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+  // The reference adds 2^30 (or 1 - 2^30 when ab < 0) and divides by 2^31
+  // rounding toward zero; for negative ab that is ceil((ab + 1 - 2^30) / 2^31)
+  // = floor((ab + 2^30) / 2^31), so one arithmetic shift covers both signs.
   const int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(b);
-  const int64_t nudge = ab >= 0 ? (1ll << 30) : (1ll - (1ll << 30));
-  return static_cast<int32_t>((ab + nudge) / (1ll << 31));
+  return static_cast<int32_t>((ab + (1ll << 30)) >> 31);
 }
 
 // x / 2^exponent rounded to nearest, ties away from zero. exponent in [0, 31].

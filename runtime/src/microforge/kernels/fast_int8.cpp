@@ -1,0 +1,377 @@
+#include "microforge/kernels/fast_int8.h"
+
+#if MF_FAST_KERNELS
+
+#include "microforge/kernels/quant_math.h"
+
+// The inner loops must be unrolled over the tile and keep its accumulators in
+// registers, also in a size-optimized (-Os) build.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O2")
+#endif
+
+namespace mf {
+namespace kernels {
+namespace fast {
+
+namespace {
+
+using simd::load4;
+using simd::smlabb;
+using simd::smlad;
+using simd::smlatt;
+using simd::sxtab16;
+using simd::sxtab16_ror8;
+using simd::sxtb16;
+using simd::sxtb16_ror8;
+
+// int32 accumulator of one output channel -> int8 output: the reference's
+// math (MultiplyByQuantizedMultiplier, output offset, activation clamp) in
+// fewer steps. The multipliers come from quantize_multiplier, so m >= 0 and the
+// doubling high multiply never saturates; it rounds half up, which one 64-bit
+// multiply-add and shift give (see quant_math.h).
+struct Requant {
+  const int32_t* mult;   // per channel, or the one multiplier
+  const int32_t* shift;
+  int32_t channel_mask;  // ~0 per channel, 0 for one multiplier (index 0 for all)
+  int32_t out_offset, lo, hi;
+
+  int8_t operator()(int32_t c, int32_t acc) const {
+    const int32_t m = mult[c & channel_mask];
+    const int32_t s = shift[c & channel_mask];
+    const int32_t left = s > 0 ? s : 0, right = s > 0 ? 0 : -s;
+    const int32_t x = static_cast<int32_t>(static_cast<uint32_t>(acc) << left);
+    const int32_t h = static_cast<int32_t>((static_cast<int64_t>(x) * m + (1ll << 30)) >> 31);
+    // Rounding division by 2^right, ties away from zero (RoundingDivideByPOT).
+    const int32_t mask = static_cast<int32_t>((1u << right) - 1u);
+    const int32_t threshold = (mask >> 1) + static_cast<int32_t>(static_cast<uint32_t>(h) >> 31);
+    int32_t v = (h >> right) + ((h & mask) > threshold ? 1 : 0);
+    v = qm::wrap_add(v, out_offset);
+    return static_cast<int8_t>(v < lo ? lo : (v > hi ? hi : v));
+  }
+};
+
+Requant conv_requant(const conv_common::OpData& d) {
+  const int32_t* mult = conv_common::channel_multipliers(&d);
+  if (!d.per_channel) return {&d.multiplier, &d.shift, 0, d.output_offset, d.act_min, d.act_max};
+  return {mult, mult + d.out_d, ~0, d.output_offset, d.act_min, d.act_max};
+}
+
+// Dot products of P input rows with C filter rows over n int8, plus `offset`
+// on every input: acc[p][c] += sum over k < n of (x[p][k] + offset) * w[c][k].
+// Four k a step: each input word is widened once with the offset added
+// (SXTAB16) and used for C channels, each filter word widened once and used for
+// P rows, two products per SMLAD. Written out per tile shape (GCC does not keep
+// a small accumulator array in registers), with the n % 4 tail in plain C++.
+inline int32_t mac(int32_t acc, int32_t x, int32_t w) {
+  return static_cast<int32_t>(static_cast<uint32_t>(acc) + static_cast<uint32_t>(x * w));
+}
+
+// 1 row x 1 channel.
+inline int32_t dot_1x1(const int8_t* x, const int8_t* w, int32_t n, int32_t offset, int32_t a) {
+  const uint32_t off2 = simd::pack16(offset, offset);
+  for (int32_t i = n >> 2; i > 0; --i, x += 4, w += 4) {
+    const uint32_t xv = load4(x), wv = load4(w);
+    a = smlad(sxtab16(off2, xv), sxtb16(wv), a);
+    a = smlad(sxtab16_ror8(off2, xv), sxtb16_ror8(wv), a);
+  }
+  for (int32_t k = 0; k < (n & 3); ++k) a = mac(a, x[k] + offset, w[k]);
+  return a;
+}
+
+// 1 row x 4 channels (w: channel 0's row, channels `stride` apart).
+inline void dot_1x4(const int8_t* x, const int8_t* w, int32_t stride, int32_t n, int32_t offset,
+                    int32_t (&acc)[4]) {
+  const uint32_t off2 = simd::pack16(offset, offset);
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  const int8_t* w0 = w;
+  const int8_t* w1 = w + stride;
+  const int8_t* w2 = w1 + stride;
+  const int8_t* w3 = w2 + stride;
+  for (int32_t i = n >> 2; i > 0; --i) {
+    const uint32_t xv = load4(x);
+    x += 4;
+    const uint32_t xl = sxtab16(off2, xv), xh = sxtab16_ror8(off2, xv);
+    uint32_t wv = load4(w0);
+    w0 += 4;
+    a0 = smlad(xh, sxtb16_ror8(wv), smlad(xl, sxtb16(wv), a0));
+    wv = load4(w1);
+    w1 += 4;
+    a1 = smlad(xh, sxtb16_ror8(wv), smlad(xl, sxtb16(wv), a1));
+    wv = load4(w2);
+    w2 += 4;
+    a2 = smlad(xh, sxtb16_ror8(wv), smlad(xl, sxtb16(wv), a2));
+    wv = load4(w3);
+    w3 += 4;
+    a3 = smlad(xh, sxtb16_ror8(wv), smlad(xl, sxtb16(wv), a3));
+  }
+  for (int32_t k = 0; k < (n & 3); ++k) {
+    const int32_t xv = x[k] + offset;
+    a0 = mac(a0, xv, w0[k]);
+    a1 = mac(a1, xv, w1[k]);
+    a2 = mac(a2, xv, w2[k]);
+    a3 = mac(a3, xv, w3[k]);
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+}
+
+// 2 rows (x, x + xstride) x 2 channels (w, w + wstride).
+inline void dot_2x2(const int8_t* x, int32_t xstride, const int8_t* w, int32_t wstride, int32_t n,
+                    int32_t offset, int32_t (&acc)[4]) {
+  const uint32_t off2 = simd::pack16(offset, offset);
+  int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+  const int8_t* x0 = x;
+  const int8_t* x1 = x + xstride;
+  const int8_t* w0 = w;
+  const int8_t* w1 = w + wstride;
+  for (int32_t i = n >> 2; i > 0; --i) {
+    uint32_t v = load4(x0);
+    x0 += 4;
+    const uint32_t x0l = sxtab16(off2, v), x0h = sxtab16_ror8(off2, v);
+    v = load4(x1);
+    x1 += 4;
+    const uint32_t x1l = sxtab16(off2, v), x1h = sxtab16_ror8(off2, v);
+    v = load4(w0);
+    w0 += 4;
+    uint32_t wl = sxtb16(v), wh = sxtb16_ror8(v);
+    a00 = smlad(x0h, wh, smlad(x0l, wl, a00));
+    a10 = smlad(x1h, wh, smlad(x1l, wl, a10));
+    v = load4(w1);
+    w1 += 4;
+    wl = sxtb16(v);
+    wh = sxtb16_ror8(v);
+    a01 = smlad(x0h, wh, smlad(x0l, wl, a01));
+    a11 = smlad(x1h, wh, smlad(x1l, wl, a11));
+  }
+  for (int32_t k = 0; k < (n & 3); ++k) {
+    const int32_t xv0 = x0[k] + offset, xv1 = x1[k] + offset;
+    a00 = mac(a00, xv0, w0[k]);
+    a01 = mac(a01, xv0, w1[k]);
+    a10 = mac(a10, xv1, w0[k]);
+    a11 = mac(a11, xv1, w1[k]);
+  }
+  acc[0] = a00;
+  acc[1] = a01;
+  acc[2] = a10;
+  acc[3] = a11;
+}
+
+// CONV_2D geometry for one output pixel group: the filter taps inside the input.
+struct Taps {
+  int32_t ky0, ky1;   // valid filter rows
+  int32_t kx0, kx1;   // valid filter columns
+};
+
+// Filter offset of the first valid tap, and the bytes of one filter row's
+// valid taps: with dilation 1 they are one contiguous run in both the input
+// (NHWC) and the filter (OHWI).
+inline int32_t first_tap(const conv_common::OpData& d, const Taps& t) {
+  return (t.ky0 * d.f_w + t.kx0) * d.in_d;
+}
+inline int32_t tap_run(const conv_common::OpData& d, const Taps& t) {
+  return (t.kx1 - t.kx0) * d.in_d;
+}
+
+// All output channels of one pixel (x: the input at its first valid tap).
+void conv_pixel(const conv_common::OpData& d, const Taps& t, const int8_t* x, const int8_t* w,
+                const int32_t* bias, const Requant& rq, int8_t* y) {
+  const int32_t in_row = d.in_w * d.in_d, f_row = d.f_w * d.in_d, f_out = d.f_h * f_row;
+  const int32_t run = tap_run(d, t);
+  w += first_tap(d, t);
+  int32_t oc = 0;
+  for (; oc + 4 <= d.out_d; oc += 4) {
+    int32_t acc[4] = {0, 0, 0, 0};
+    if (bias != nullptr) {
+      for (int i = 0; i < 4; ++i) acc[i] = bias[oc + i];
+    }
+    const int8_t* xr = x;
+    const int8_t* wr = w + oc * f_out;
+    for (int32_t ky = t.ky0; ky < t.ky1; ++ky, xr += in_row, wr += f_row) {
+      dot_1x4(xr, wr, f_out, run, d.input_offset, acc);
+    }
+    for (int i = 0; i < 4; ++i) y[oc + i] = rq(oc + i, acc[i]);
+  }
+  for (; oc < d.out_d; ++oc) {
+    int32_t acc = bias != nullptr ? bias[oc] : 0;
+    const int8_t* xr = x;
+    const int8_t* wr = w + oc * f_out;
+    for (int32_t ky = t.ky0; ky < t.ky1; ++ky, xr += in_row, wr += f_row) {
+      acc = dot_1x1(xr, wr, run, d.input_offset, acc);
+    }
+    y[oc] = rq(oc, acc);
+  }
+}
+
+// All output channels of two pixels with the same valid taps (inputs x and
+// x + xstride, outputs y and y + out_d): each filter word serves both.
+void conv_pixel_pair(const conv_common::OpData& d, const Taps& t, const int8_t* x, int32_t xstride,
+                     const int8_t* w, const int32_t* bias, const Requant& rq, int8_t* y) {
+  const int32_t in_row = d.in_w * d.in_d, f_row = d.f_w * d.in_d, f_out = d.f_h * f_row;
+  const int32_t run = tap_run(d, t);
+  const int8_t* wt = w + first_tap(d, t);
+  int32_t oc = 0;
+  for (; oc + 2 <= d.out_d; oc += 2) {
+    const int32_t b0 = bias != nullptr ? bias[oc] : 0, b1 = bias != nullptr ? bias[oc + 1] : 0;
+    int32_t acc[4] = {b0, b1, b0, b1};
+    const int8_t* xr = x;
+    const int8_t* wr = wt + oc * f_out;
+    for (int32_t ky = t.ky0; ky < t.ky1; ++ky, xr += in_row, wr += f_row) {
+      dot_2x2(xr, xstride, wr, f_out, run, d.input_offset, acc);
+    }
+    y[oc] = rq(oc, acc[0]);
+    y[oc + 1] = rq(oc + 1, acc[1]);
+    y[d.out_d + oc] = rq(oc, acc[2]);
+    y[d.out_d + oc + 1] = rq(oc + 1, acc[3]);
+  }
+  if (oc < d.out_d) {  // an odd channel count: the last channel pixel by pixel
+    for (int32_t px = 0; px < 2; ++px) {
+      int32_t acc = bias != nullptr ? bias[oc] : 0;
+      const int8_t* xr = x + px * xstride;
+      const int8_t* wr = wt + oc * f_out;
+      for (int32_t ky = t.ky0; ky < t.ky1; ++ky, xr += in_row, wr += f_row) {
+        acc = dot_1x1(xr, wr, run, d.input_offset, acc);
+      }
+      y[px * d.out_d + oc] = rq(oc, acc);
+    }
+  }
+}
+
+inline int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
+inline int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
+
+}  // namespace
+
+bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const int8_t* x,
+             const int8_t* w, const int32_t* bias, int8_t* y) {
+  if (p.dilation_w != 1 || p.dilation_h != 1) return false;
+  const Requant rq = conv_requant(d);
+  const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
+  for (int32_t b = 0; b < d.batches; ++b) {
+    const int8_t* xb = x + b * in_img;
+    for (int32_t oy = 0; oy < d.out_h; ++oy) {
+      const int32_t y0 = oy * p.stride_h - d.pad_h;
+      Taps t = {max32(0, -y0), min32(d.f_h, d.in_h - y0), 0, 0};
+      int32_t ox = 0;
+      while (ox < d.out_w) {
+        const int32_t x0 = ox * p.stride_w - d.pad_w;
+        t.kx0 = max32(0, -x0);
+        t.kx1 = min32(d.f_w, d.in_w - x0);
+        int8_t* out = y + ((b * d.out_h + oy) * d.out_w + ox) * d.out_d;
+        if (t.ky0 >= t.ky1 || t.kx0 >= t.kx1) {  // no tap inside the input: bias only
+          const Taps none = {0, 0, 0, 0};
+          conv_pixel(d, none, xb, w, bias, rq, out);
+          ++ox;
+          continue;
+        }
+        const int8_t* xp = xb + (y0 + t.ky0) * in_row + (x0 + t.kx0) * d.in_d;
+        const int32_t x1 = x0 + p.stride_w;
+        if (ox + 1 < d.out_w && max32(0, -x1) == t.kx0 && min32(d.f_w, d.in_w - x1) == t.kx1) {
+          conv_pixel_pair(d, t, xp, p.stride_w * d.in_d, w, bias, rq, out);
+          ox += 2;
+        } else {
+          conv_pixel(d, t, xp, w, bias, rq, out);
+          ++ox;
+        }
+      }
+    }
+  }
+  return true;
+}
+
+bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& p,
+                       const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y) {
+  if (p.dilation_w != 1 || p.dilation_h != 1 || p.depth_multiplier != 1) return false;
+  const Requant rq = conv_requant(d);
+  const int32_t depth = d.out_d;  // == in_d
+  const int32_t in_row = d.in_w * depth, in_img = d.in_h * in_row, f_row = d.f_w * depth;
+  const uint32_t off2 = simd::pack16(d.input_offset, d.input_offset);
+  for (int32_t b = 0; b < d.batches; ++b) {
+    const int8_t* xb = x + b * in_img;
+    for (int32_t oy = 0; oy < d.out_h; ++oy) {
+      const int32_t y0 = oy * p.stride_h - d.pad_h;
+      const int32_t ky0 = max32(0, -y0), ky1 = min32(d.f_h, d.in_h - y0);
+      for (int32_t ox = 0; ox < d.out_w; ++ox) {
+        const int32_t x0 = ox * p.stride_w - d.pad_w;
+        const int32_t kx0 = max32(0, -x0), kx1 = min32(d.f_w, d.in_w - x0);
+        int8_t* out = y + ((b * d.out_h + oy) * d.out_w + ox) * depth;
+        const int32_t rows = ky1 - ky0, cols = kx1 - kx0;
+        const int8_t* xt = xb + (y0 + ky0) * in_row + (x0 + kx0) * depth;
+        const int8_t* wt = w + ky0 * f_row + kx0 * depth;
+        const int32_t x_skip = in_row - cols * depth, w_skip = f_row - cols * depth;
+        int32_t c = 0;
+        // Four channels a word: bottom halves are channels c and c+2, top c+1 and c+3.
+        for (; c + 4 <= depth && rows > 0 && cols > 0; c += 4) {
+          int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+          if (bias != nullptr) {
+            a0 = bias[c];
+            a1 = bias[c + 1];
+            a2 = bias[c + 2];
+            a3 = bias[c + 3];
+          }
+          const int8_t* xp = xt + c;
+          const int8_t* wp = wt + c;
+          for (int32_t r = rows; r > 0; --r, xp += x_skip, wp += w_skip) {
+            for (int32_t k = cols; k > 0; --k, xp += depth, wp += depth) {
+              const uint32_t xv = load4(xp), wv = load4(wp);
+              const uint32_t xl = sxtab16(off2, xv), xh = sxtab16_ror8(off2, xv);
+              const uint32_t wl = sxtb16(wv), wh = sxtb16_ror8(wv);
+              a0 = smlabb(xl, wl, a0);
+              a2 = smlatt(xl, wl, a2);
+              a1 = smlabb(xh, wh, a1);
+              a3 = smlatt(xh, wh, a3);
+            }
+          }
+          out[c] = rq(c, a0);
+          out[c + 1] = rq(c + 1, a1);
+          out[c + 2] = rq(c + 2, a2);
+          out[c + 3] = rq(c + 3, a3);
+        }
+        for (; c < depth; ++c) {
+          uint32_t sum = bias != nullptr ? static_cast<uint32_t>(bias[c]) : 0u;
+          for (int32_t ky = ky0; ky < ky1; ++ky) {
+            for (int32_t kx = kx0; kx < kx1; ++kx) {
+              const int32_t xv = xb[(y0 + ky) * in_row + (x0 + kx) * depth + c] + d.input_offset;
+              sum += static_cast<uint32_t>(xv * static_cast<int32_t>(w[ky * f_row + kx * depth + c]));
+            }
+          }
+          out[c] = rq(c, static_cast<int32_t>(sum));
+        }
+      }
+    }
+  }
+  return true;
+}
+
+bool fully_connected(const fully_connected::OpData& d, const int32_t* mult, const int32_t* shift,
+                     const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y) {
+  const Requant rq = d.per_channel
+                         ? Requant{mult, shift, ~0, d.output_offset, d.act_min, d.act_max}
+                         : Requant{&d.multiplier, &d.shift, 0, d.output_offset, d.act_min, d.act_max};
+  const int32_t n = d.accum_depth;
+  for (int32_t b = 0; b < d.batches; ++b) {
+    const int8_t* xb = x + b * n;
+    int8_t* out = y + b * d.out_depth;
+    int32_t c = 0;
+    for (; c + 4 <= d.out_depth; c += 4) {
+      int32_t acc[4] = {0, 0, 0, 0};
+      if (bias != nullptr) {
+        for (int i = 0; i < 4; ++i) acc[i] = bias[c + i];
+      }
+      dot_1x4(xb, w + c * n, n, n, d.input_offset, acc);
+      for (int i = 0; i < 4; ++i) out[c + i] = rq(c + i, acc[i]);
+    }
+    for (; c < d.out_depth; ++c) {
+      out[c] = rq(c, dot_1x1(xb, w + c * n, n, d.input_offset, bias != nullptr ? bias[c] : 0));
+    }
+  }
+  return true;
+}
+
+}  // namespace fast
+}  // namespace kernels
+}  // namespace mf
+
+#endif  // MF_FAST_KERNELS

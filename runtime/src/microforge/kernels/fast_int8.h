@@ -1,0 +1,29 @@
+// Fast int8 paths of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED for CPUs
+// with packed 16-bit multiply-accumulate (simd.h), bit-exact with the reference
+// kernels: the same products, summed modulo 2^32 in another order, then the
+// same requantization. Each returns false for a layout it does not cover (the
+// caller then runs the reference kernel). Compiled only when MF_FAST_KERNELS.
+#pragma once
+
+#include <stdint.h>
+
+#include "microforge/kernels/conv_common.h"
+#include "microforge/kernels/fully_connected.h"
+#include "microforge/kernels/simd.h"
+
+namespace mf {
+namespace kernels {
+namespace fast {
+
+bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const int8_t* x,
+             const int8_t* w, const int32_t* bias, int8_t* y);
+
+bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& p,
+                       const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y);
+
+bool fully_connected(const fully_connected::OpData& d, const int32_t* mult, const int32_t* shift,
+                     const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y);
+
+}  // namespace fast
+}  // namespace kernels
+}  // namespace mf

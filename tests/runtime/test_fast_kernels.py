@@ -1,0 +1,68 @@
+"""The fast int8 kernels (runtime/src/microforge/kernels/fast_int8.cpp) against tflite-micro.
+
+On a CPU with the DSP extension (qemu-m4 and the real Cortex-M4/M7 boards) the firmware runs
+them by default; here the ASan/UBSan driver is built with MF_FAST_KERNELS=1, which runs the same
+kernel code with simd.h's portable forms of SXTB16/SMLAD, over random shapes that reach every
+branch: 1-row and 2-row tiles, the channel and depth tails, padded borders, tap-free outputs,
+and the layouts left to the reference kernels (dilation, depth multiplier 2). The firmware tests
+on qemu-m4 (tests/e2e, tests/memory) run the real instructions on the zoo models."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import build_conv as bc  # noqa: E402
+import tflite_build as tb  # noqa: E402
+from rt_common import ours, random_inputs, tflm, write  # noqa: E402
+from test_runtime_random import random_int8_fc  # noqa: E402
+from test_zoo import ZOO, test_zoo_model  # noqa: E402
+
+
+def _cases(kind: str) -> list[bc.Case]:
+    return [c for c in bc.cases(kind) if not c.is_float]
+
+
+@pytest.mark.parametrize("case", _cases("conv") + _cases("dw"), ids=str)
+def test_fast_window_ops_random_shapes(fast_driver, tmp_path, case):
+    seen: set[str] = set()
+    for seed in range(6):
+        # Up to 5x5 filters and 13 / 11 channels: runs of 4-byte words with 1-3 byte tails.
+        model = bc.conv_model(case, 7000 + seed * 31 + bc.cases(case.kind).index(case), None, 5, 13, 11)
+        inputs = random_inputs(model, 6, seed=seed)
+        want = tflm(model, inputs)
+        assert ours(fast_driver, write(tmp_path, f"m{seed}.tflite", model), inputs) == want, f"{case} seed {seed}"
+        seen.update(want)
+    assert len(seen) > 1
+
+
+def test_fast_conv_padding_larger_than_input(fast_driver, tmp_path):
+    """SAME padding with a 5x5 filter on a 1x2 input: most taps of every output lie outside."""
+    case = bc.Case("conv", False, tb.NONE, bc.SAME, per_channel=True)
+    rng = np.random.default_rng(3)
+    for seed in range(40):
+        model = bc.conv_model(case, 9100 + seed, True, 5, 9, 9)
+        import tflite
+
+        shape = tflite.Model.GetRootAsModel(model, 0).Subgraphs(0).Tensors(0).ShapeAsNumpy()
+        if shape[1] > 3 and shape[2] > 3:
+            continue
+        inputs = random_inputs(model, 4, seed=int(rng.integers(0, 1000)))
+        assert ours(fast_driver, write(tmp_path, "m.tflite", model), inputs) == tflm(model, inputs)
+
+
+@pytest.mark.parametrize("block", range(2))
+def test_fast_fully_connected_random(fast_driver, tmp_path, block):
+    for seed in range(500 + block * 20, 500 + block * 20 + 20):
+        model, inputs = random_int8_fc(seed)
+        got = ours(fast_driver, write(tmp_path, f"r{seed}.tflite", model), inputs)
+        assert got == tflm(model, inputs), f"seed {seed}"
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_fast_zoo_model(fast_driver, name):
+    test_zoo_model(fast_driver, name)
