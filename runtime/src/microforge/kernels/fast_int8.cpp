@@ -2,6 +2,8 @@
 
 #if MF_FAST_KERNELS
 
+#include <string.h>
+
 #include "microforge/kernels/quant_math.h"
 
 // The inner loops must be unrolled over the tile and keep its accumulators in
@@ -239,15 +241,136 @@ void conv_pixel_pair(const conv_common::OpData& d, const Taps& t, const int8_t* 
   }
 }
 
+// The 2x2 tile's inner loop over `groups` groups of widened patch words (xp)
+// and filter rows w0, w1 (advanced past what it reads): 16 MACs in 19
+// instructions. GCC spills this loop (it needs 13 registers besides the
+// loop bound), so on DSP cores it is written out, with the bound in memory.
+inline void mac_2x2(const uint32_t* xp, int32_t groups, const int8_t*& w0, const int8_t*& w1,
+                    int32_t& a00, int32_t& a01, int32_t& a10, int32_t& a11) {
+#if MF_HAVE_DSP
+  const uint32_t* const end = xp + 4 * groups;
+  uint32_t x0l, x0h, x1l, x1h, wv, wl;
+  __asm__ volatile(
+      "1:\n\t"
+      "ldr %[wv], [%[w0]], #4\n\t"
+      "ldrd %[x0l], %[x0h], [%[xp]], #16\n\t"
+      "ldrd %[x1l], %[x1h], [%[xp], #-8]\n\t"
+      "sxtb16 %[wl], %[wv]\n\t"
+      "sxtb16 %[wv], %[wv], ror #8\n\t"
+      "smlad %[a00], %[x0l], %[wl], %[a00]\n\t"
+      "smlad %[a00], %[x0h], %[wv], %[a00]\n\t"
+      "smlad %[a10], %[x1l], %[wl], %[a10]\n\t"
+      "smlad %[a10], %[x1h], %[wv], %[a10]\n\t"
+      "ldr %[wv], [%[w1]], #4\n\t"
+      "sxtb16 %[wl], %[wv]\n\t"
+      "sxtb16 %[wv], %[wv], ror #8\n\t"
+      "smlad %[a01], %[x0l], %[wl], %[a01]\n\t"
+      "smlad %[a01], %[x0h], %[wv], %[a01]\n\t"
+      "smlad %[a11], %[x1l], %[wl], %[a11]\n\t"
+      "smlad %[a11], %[x1h], %[wv], %[a11]\n\t"
+      "ldr %[wl], %[end]\n\t"
+      "cmp %[xp], %[wl]\n\t"
+      "bne 1b\n\t"
+      : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [xp] "+r"(xp),
+        [w0] "+r"(w0), [w1] "+r"(w1), [x0l] "=&r"(x0l), [x0h] "=&r"(x0h), [x1l] "=&r"(x1l),
+        [x1h] "=&r"(x1h), [wv] "=&r"(wv), [wl] "=&r"(wl)
+      : [end] "m"(end)
+      : "cc", "memory");
+#else
+  for (int32_t g = groups; g > 0; --g, xp += 4) {
+    uint32_t v = load4(w0);
+    w0 += 4;
+    uint32_t wl = sxtb16(v), wh = sxtb16_ror8(v);
+    a00 = smlad(xp[1], wh, smlad(xp[0], wl, a00));
+    a10 = smlad(xp[3], wh, smlad(xp[2], wl, a10));
+    v = load4(w1);
+    w1 += 4;
+    wl = sxtb16(v);
+    wh = sxtb16_ror8(v);
+    a01 = smlad(xp[1], wh, smlad(xp[0], wl, a01));
+    a11 = smlad(xp[3], wh, smlad(xp[2], wl, a11));
+  }
+#endif
+}
+
+// Patches (the input under the filter) of two output pixels, widened to
+// int16 with the input offset added: for elements k..k+3 of a patch, the word
+// (k, k+2) then the word (k+1, k+3), as SXTB16 / SXTB16 ROR 8 split a filter
+// word; the two pixels' words alternate group by group, so a 2x2 tile reads
+// one group of both pixels with one LDM and widens only the filter words.
+// Padding taps hold 0 (the zero point plus the offset), so borders need no
+// special case. Lives on the stack of conv_2d / fully_connected.
+struct PatchPair {
+  static constexpr int32_t kMaxPatch = 576;  // filter taps x input depth (3x3x64)
+
+  uint32_t words[kMaxPatch];  // kMaxPatch / 4 groups x 4 words
+  int32_t tail[2][3];         // the patch's last k % 4 elements, offset added
+
+  // Pixel p's patch (k int8, k <= kMaxPatch; or 2 * kMaxPatch for p = 0 of a
+  // single-pixel use, see fully_connected).
+  void widen(int p, const int8_t* src, int32_t k, int32_t offset) {
+    const uint32_t off2 = simd::pack16(offset, offset);
+    uint32_t* dst = words + 2 * p;
+    for (int32_t g = k >> 2; g > 0; --g, src += 4, dst += 4) {
+      const uint32_t v = load4(src);
+      dst[0] = sxtab16(off2, v);
+      dst[1] = sxtab16_ror8(off2, v);
+    }
+    for (int32_t t = 0; t < (k & 3); ++t) tail[p][t] = src[t] + offset;
+  }
+
+  // Both pixels, all channels (filter rows of k int8): outputs y[c], y[depth + c].
+  void output_pair(const int8_t* w, int32_t k, const int32_t* bias, const Requant& rq,
+                   int32_t depth, int8_t* y) const {
+    const int32_t groups = k >> 2, rest = k & 3;
+    int32_t c = 0;
+    for (; c < depth; c += 2) {
+      const bool two = c + 1 < depth;  // an odd last channel runs as a pair with itself
+      const int8_t* w0 = w + c * k;
+      const int8_t* w1 = two ? w0 + k : w0;
+      int32_t a00 = bias != nullptr ? bias[c] : 0, a10 = a00;
+      int32_t a01 = bias != nullptr && two ? bias[c + 1] : a00, a11 = a01;
+      if (groups > 0) mac_2x2(words, groups, w0, w1, a00, a01, a10, a11);
+      for (int32_t t = 0; t < rest; ++t) {
+        a00 = mac(a00, tail[0][t], w0[t]);
+        a10 = mac(a10, tail[1][t], w0[t]);
+        a01 = mac(a01, tail[0][t], w1[t]);
+        a11 = mac(a11, tail[1][t], w1[t]);
+      }
+      y[c] = rq(c, a00);
+      y[depth + c] = rq(c, a10);
+      if (two) {
+        y[c + 1] = rq(c + 1, a01);
+        y[depth + c + 1] = rq(c + 1, a11);
+      }
+    }
+  }
+
+  // Pixel 0 alone (widened with stride 4 words per group), all channels.
+  void output_single(const int8_t* w, int32_t k, const int32_t* bias, const Requant& rq,
+                     int32_t depth, int8_t* y) const {
+    const int32_t groups = k >> 2, rest = k & 3;
+    for (int32_t c = 0; c < depth; ++c) {
+      const int8_t* wc = w + c * k;
+      int32_t a = bias != nullptr ? bias[c] : 0;
+      const uint32_t* xp = words;
+      for (int32_t g = groups; g > 0; --g, xp += 4, wc += 4) {
+        const uint32_t v = load4(wc);
+        a = smlad(xp[1], sxtb16_ror8(v), smlad(xp[0], sxtb16(v), a));
+      }
+      for (int32_t t = 0; t < rest; ++t) a = mac(a, tail[0][t], wc[t]);
+      y[c] = rq(c, a);
+    }
+  }
+};
+
 inline int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
 inline int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
 
-}  // namespace
 
-bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const int8_t* x,
-             const int8_t* w, const int32_t* bias, int8_t* y) {
-  if (p.dilation_w != 1 || p.dilation_h != 1) return false;
-  const Requant rq = conv_requant(d);
+// CONV_2D straight from the input: pixels in pairs where their valid taps agree.
+void conv_2d_direct(const conv_common::OpData& d, const conv_common::Params& p, const int8_t* x,
+                    const int8_t* w, const int32_t* bias, const Requant& rq, int8_t* y) {
   const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
   for (int32_t b = 0; b < d.batches; ++b) {
     const int8_t* xb = x + b * in_img;
@@ -277,6 +400,67 @@ bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const i
         }
       }
     }
+  }
+}
+
+// CONV_2D through widened patches (PatchPair): any two consecutive output
+// pixels form a tile, padding included.
+void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p, const int8_t* x,
+                     const int8_t* w, const int32_t* bias, const Requant& rq, int8_t* y,
+                     PatchPair& patches, int8_t* staging) {
+  const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
+  const int32_t k = d.f_h * d.f_w * d.in_d, f_row = d.f_w * d.in_d;
+  const int32_t pixels = d.out_h * d.out_w;
+  const bool pointwise = d.f_h == 1 && d.f_w == 1 && d.pad_h == 0 && d.pad_w == 0;
+  const int8_t zero_point = static_cast<int8_t>(-d.input_offset);
+  // One pixel's patch, as contiguous int8 in the filter's (row, column, depth) order.
+  auto patch = [&](const int8_t* xb, int32_t q) -> const int8_t* {
+    const int32_t oy = q / d.out_w, ox = q - oy * d.out_w;
+    const int32_t y0 = oy * p.stride_h - d.pad_h, x0 = ox * p.stride_w - d.pad_w;
+    if (pointwise) return xb + y0 * in_row + x0 * d.in_d;
+    const int32_t kx0 = max32(0, -x0), kx1 = min32(d.f_w, d.in_w - x0);
+    for (int32_t ky = 0; ky < d.f_h; ++ky) {
+      int8_t* row = staging + ky * f_row;
+      const int32_t iy = y0 + ky;
+      if (iy < 0 || iy >= d.in_h || kx0 >= kx1) {
+        memset(row, zero_point, static_cast<size_t>(f_row));
+        continue;
+      }
+      const int32_t before = kx0 * d.in_d, run = (kx1 - kx0) * d.in_d;
+      memset(row, zero_point, static_cast<size_t>(before));
+      memcpy(row + before, xb + iy * in_row + (x0 + kx0) * d.in_d, static_cast<size_t>(run));
+      memset(row + before + run, zero_point, static_cast<size_t>(f_row - before - run));
+    }
+    return staging;
+  };
+  for (int32_t b = 0; b < d.batches; ++b) {
+    const int8_t* xb = x + b * in_img;
+    int8_t* yb = y + b * pixels * d.out_d;
+    for (int32_t q = 0; q < pixels; q += 2) {
+      patches.widen(0, patch(xb, q), k, d.input_offset);
+      if (q + 1 < pixels) {
+        patches.widen(1, patch(xb, q + 1), k, d.input_offset);
+        patches.output_pair(w, k, bias, rq, d.out_d, yb + q * d.out_d);
+      } else {
+        patches.output_single(w, k, bias, rq, d.out_d, yb + q * d.out_d);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const int8_t* x,
+             const int8_t* w, const int32_t* bias, int8_t* y) {
+  if (p.dilation_w != 1 || p.dilation_h != 1) return false;
+  const Requant rq = conv_requant(d);
+  const int32_t k = d.f_h * d.f_w * d.in_d;
+  if (k <= PatchPair::kMaxPatch) {
+    PatchPair patches;
+    int8_t staging[PatchPair::kMaxPatch];
+    conv_2d_widened(d, p, x, w, bias, rq, y, patches, staging);
+  } else {
+    conv_2d_direct(d, p, x, w, bias, rq, y);
   }
   return true;
 }
