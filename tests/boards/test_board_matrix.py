@@ -1,6 +1,7 @@
-"""The device test matrix of a project generated for five boards at once: the two emulated ones
-(qemu-m3, no FPU, and qemu-m4) are built with PlatformIO and run bit-exact against TFLM by the
-project's own pytest; the three real boards are in the matrix, skipped with a reason, never built."""
+"""The device test matrix of a project generated for seven boards at once: the four emulated ones
+(qemu-m3, no FPU; qemu-m4; qemu-m7 on mps2-an500; qemu-m55 on mps3-an547) are built with PlatformIO
+and run bit-exact against TFLM by the project's own pytest; the three real boards are in the matrix,
+skipped with a reason, never built."""
 
 from __future__ import annotations
 
@@ -16,15 +17,15 @@ import pytest
 from microforge.cli import main as cli_main
 from support import EXAMPLES
 
-BOARDS = ["nano33ble", "pico", "teensy41", "qemu-m3", "qemu-m4"]
-RUN = ["qemu-m3", "qemu-m4"]
+BOARDS = ["nano33ble", "pico", "teensy41", "qemu-m3", "qemu-m4", "qemu-m7", "qemu-m55"]
+RUN = ["qemu-m3", "qemu-m4", "qemu-m7", "qemu-m55"]
 COUNT = 20
 
 
 @pytest.mark.skipif(shutil.which("arm-none-eabi-g++") is None or shutil.which("qemu-system-arm") is None,
                     reason="needs gcc-arm-none-eabi and qemu-system-arm (bash tools/bootstrap)")
 @pytest.mark.parametrize("model", ["sine_int8.tflite", "sine_float.tflite"])
-def test_five_board_project_runs_both_emulators_bit_exact(model: str, tmp_path: Path) -> None:
+def test_seven_board_project_runs_every_emulator_bit_exact(model: str, tmp_path: Path) -> None:
     project = tmp_path / "p"
     args = ["new", "--model", str(EXAMPLES / model), "--output", str(project)]
     for b in BOARDS:
@@ -50,8 +51,19 @@ def test_five_board_project_runs_both_emulators_bit_exact(model: str, tmp_path: 
     attrs = subprocess.run(["arm-none-eabi-readelf", "-A", str(project / ".pio/build/qemu-m3/firmware.elf")],
                            capture_output=True, text=True).stdout
     assert "Tag_CPU_arch: v7\n" in attrs and "Tag_FP_arch" not in attrs, attrs
-    # the startup leaves CPACR (0xE000ED88) alone without an FPU and enables the FPU on the M4F
-    for env, touches_cpacr in (("qemu-m3", False), ("qemu-m4", True)):
+    # the M7 image is ARMv7E-M with FPv5 (double precision), run on mps2-an500; the M55 image is
+    # ARMv8.1-M with MVE (Helium), run on mps3-an547
+    m7_tags = ("Tag_CPU_arch: v7E-M\n", "Tag_FP_arch: FPv5/FP-D16 for ARMv8")
+    m55_tags = ("Tag_CPU_arch: v8.1-M.mainline\n", "Tag_MVE_arch: MVE Integer and FP")
+    for env, machine, cpu, tags in (("qemu-m7", "mps2-an500", "cortex-m7", m7_tags),
+                                    ("qemu-m55", "mps3-an547", "cortex-m55", m55_tags)):
+        run = json.loads((project / f".pio/build/{env}/mf-run.json").read_text())["argv"]
+        assert run[run.index("-M") + 1] == machine and run[run.index("-cpu") + 1] == cpu
+        attrs = subprocess.run(["arm-none-eabi-readelf", "-A", str(project / f".pio/build/{env}/firmware.elf")],
+                               capture_output=True, text=True).stdout
+        assert all(t in attrs for t in tags), attrs
+    # the startup leaves CPACR (0xE000ED88) alone without an FPU and enables the FPU elsewhere
+    for env, touches_cpacr in (("qemu-m3", False), ("qemu-m4", True), ("qemu-m7", True), ("qemu-m55", True)):
         dis = subprocess.run(["arm-none-eabi-objdump", "-d", str(project / f".pio/build/{env}/firmware.elf")],
                              capture_output=True, text=True).stdout
         reset = dis[dis.index("<Reset_Handler>:"):].split("\n\n")[0]

@@ -30,6 +30,8 @@ EXPECTED = {
     "microbit_v2": ("nordicnrf52", "bbcmicrobit_v2", "arduino", "cortex-m4"),
     "qemu-m3": ("microforge", "mf-qemu-m3", None, "cortex-m3"),
     "qemu-m4": ("microforge", "mf-qemu-m4", None, "cortex-m4"),
+    "qemu-m7": ("microforge", "mf-qemu-m7", None, "cortex-m7"),
+    "qemu-m55": ("microforge", "mf-qemu-m55", None, "cortex-m55"),
 }
 
 
@@ -68,12 +70,23 @@ def test_hardware_budgets_are_cited_and_plausible(board: Board) -> None:
     assert board.port == "ARDUINO" and board.kernels == "reference"
 
 
-def test_qemu_m3_has_a_platform_board() -> None:
-    b = BOARDS["qemu-m3"]
-    data = json.loads((boards_mod.catalogue_dir().parent / "platform/boards/mf-qemu-m3.json").read_text())
-    assert data["build"]["cpu"] == "cortex-m3" and data["build"]["float_abi"] == "soft" and not data["build"]["fpu"]
-    assert data["microforge"]["qemu_machine"] == b.qemu["machine"] == "mps2-an385"
+@pytest.mark.parametrize("bid, machine, fpu, float_abi", [
+    ("qemu-m3", "mps2-an385", "", "soft"),
+    ("qemu-m4", "mps2-an386", "fpv4-sp-d16", "hard"),
+    ("qemu-m7", "mps2-an500", "fpv5-d16", "hard"),  # QEMU's Cortex-M7 has the double-precision FPU
+    ("qemu-m55", "mps3-an547", "auto", "hard"),  # -mfpu=auto: FPv5-D16 plus MVE-F from -mcpu
+])
+def test_qemu_boards_have_a_platform_board(bid: str, machine: str, fpu: str, float_abi: str) -> None:
+    b = BOARDS[bid]
+    data = json.loads((boards_mod.catalogue_dir().parent / f"platform/boards/mf-{bid}.json").read_text())
+    assert b.platformio["board"] == f"mf-{bid}"
+    assert data["build"]["cpu"] == b.cpu and data["microforge"]["qemu_cpu"] == b.qemu["cpu"] == b.cpu
+    assert data["build"]["fpu"] == fpu and data["build"]["float_abi"] == float_abi
+    assert data["microforge"]["qemu_machine"] == b.qemu["machine"] == machine
     assert data["upload"]["maximum_size"] == b.flash_bytes and data["upload"]["maximum_ram_size"] == b.ram_bytes
+    # the platform builds exactly the catalogue's CPU flags
+    built = [f"-mcpu={b.cpu}", "-mthumb"] + ([f"-mfpu={fpu}"] if fpu else []) + [f"-mfloat-abi={float_abi}"]
+    assert list(b.cflags) == built
 
 
 def _entry(**over: object) -> dict:

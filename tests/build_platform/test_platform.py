@@ -146,19 +146,23 @@ def test_host_exec_target(project: Project) -> None:
     assert "mf-echo-done 3 363" in _text(result)
 
 
-def test_qemu_echo_round_trip(project: Project) -> None:
+@pytest.mark.parametrize(
+    "env_name, machine",
+    [("qemu-m4", "mps2-an386"), ("qemu-m7", "mps2-an500"), ("qemu-m55", "mps3-an547")],
+)
+def test_qemu_echo_round_trip(project: Project, env_name: str, machine: str) -> None:
     _need("arm-none-eabi-gcc", "arm-none-eabi-nm", "qemu-system-arm")
-    build = project.build("qemu-m4")  # #error unless the board defined MF_PORT_MPS2
+    build = project.build(env_name)  # #error unless the board defined MF_PORT_MPS2
     assert "Image check: no heap, exception or RTTI symbols" in _text(build)
     nm = subprocess.run(
-        ["arm-none-eabi-nm", str(project.elf("qemu-m4"))], capture_output=True, text=True, check=True
+        ["arm-none-eabi-nm", str(project.elf(env_name))], capture_output=True, text=True, check=True
     ).stdout
     names = {line.split()[-1] for line in nm.splitlines() if line.split()}
     assert not names & set(FORBIDDEN)
     assert {"Reset_Handler", "main", "_Z12mf_app_setupv", "_Z11mf_app_loopv"} <= names
 
-    argv = project.run_argv("qemu-m4")
-    assert argv[0] == "qemu-system-arm" and "-icount" in argv and "mps2-an386" in argv
+    argv = project.run_argv(env_name)
+    assert argv[0] == "qemu-system-arm" and "-icount" in argv and machine in argv
     result = subprocess.run(argv, input=_echo_input(7), capture_output=True, timeout=60)
     assert result.returncode == 7, _text(result)
     _check_echo(result.stdout, "instructions")
@@ -188,9 +192,10 @@ def test_image_check_rejects_malloc(project: Project) -> None:
     assert again.returncode != 0 and "image check failed" in _text(again)
 
 
-def test_qemu_fault_exits_with_status(project: Project) -> None:
+@pytest.mark.parametrize("env_name", ["qemu-m4-fault", "qemu-m55-fault"])
+def test_qemu_fault_exits_with_status(project: Project, env_name: str) -> None:
     _need("arm-none-eabi-gcc", "qemu-system-arm")
-    project.build("qemu-m4-fault")
-    result = subprocess.run(project.run_argv("qemu-m4-fault"), input=b"", capture_output=True, timeout=60)
+    project.build(env_name)
+    result = subprocess.run(project.run_argv(env_name), input=b"", capture_output=True, timeout=60)
     # UsageFault escalates to HardFault (exception 3): the startup exits with 0x80 | 3.
     assert result.returncode == 131, _text(result)

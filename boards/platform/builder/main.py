@@ -4,7 +4,8 @@ Two toolchains, chosen by the board's `microforge.toolchain`:
   host           system gcc/g++, a native executable `program`
   arm-none-eabi  Debian's gcc-arm-none-eabi + newlib-nano, `firmware.elf` for QEMU
 
-Every board gets `-D MF_PORT_<microforge.port>=1`. Cortex-M boards also get the platform's
+Every board gets `-D MF_PORT_<microforge.port>=1`, plus `-D <name>=1` for each name in
+`microforge.defines` (board variants within a port). Cortex-M boards also get the platform's
 startup code and linker script, an automatic post-link image check (no heap, no exceptions)
 and `checkimage` / `exec` targets. Host boards get an `exec` target too.
 
@@ -28,6 +29,10 @@ TOOLCHAIN = mf.get("toolchain", "host")
 PORT = mf.get("port")
 if PORT:
     env.Append(CPPDEFINES=[(f"MF_PORT_{PORT.upper()}", 1)])
+# Board variants within a port (e.g. MF_MPS3_AN547 for the MPS2 port on mps3-an547): startup and port
+# code pick their peripheral addresses with these.
+for define in mf.get("defines", []):
+    env.Append(CPPDEFINES=[(define, 1)])
 
 sys.path.insert(0, os.path.join(PLATFORM_DIR, "builder"))
 from imagecheck import forbidden_symbols  # noqa: E402  pylint: disable=wrong-import-position

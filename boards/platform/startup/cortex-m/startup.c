@@ -1,4 +1,5 @@
-/* microforge Cortex-M startup for QEMU boards (mps2-an385/an386/an500 memory map).
+/* microforge Cortex-M startup for QEMU boards (mps2-an385/an386/an500, mps3-an547 with
+ * MF_MPS3_AN547=1).
  *
  * Vector table, Reset_Handler (FPU on, .data copied, .bss zeroed, static constructors run,
  * then main), default fault handler (semihosting exit with status 0x80 | exception number),
@@ -46,7 +47,7 @@ MF_WEAK_HANDLER(SVC_Handler);
 MF_WEAK_HANDLER(DebugMon_Handler);
 MF_WEAK_HANDLER(PendSV_Handler);
 MF_WEAK_HANDLER(SysTick_Handler);
-/* External interrupts of the MPS2 FPGA images (QEMU hw/arm/mps2.c). */
+/* External interrupts of the MPS2 FPGA images (QEMU hw/arm/mps2.c); on mps3-an547 only UART0. */
 MF_WEAK_HANDLER(UART0RX_IRQHandler);
 MF_WEAK_HANDLER(UART0TX_IRQHandler);
 MF_WEAK_HANDLER(UART1RX_IRQHandler);
@@ -59,7 +60,14 @@ MF_WEAK_HANDLER(TIMER0_IRQHandler);
 MF_WEAK_HANDLER(TIMER1_IRQHandler);
 MF_WEAK_HANDLER(DUALTIMER_IRQHandler);
 
+#if MF_MPS3_AN547
+/* mps3-an547 (SSE-300): IRQs 0..31 are the SSE's own, the FPGA's start at 32. UART0 RX is
+ * IRQ 33 and TX 34 (AN547's map; QEMU before its 2024 fix swapped them, which the MPS2 port
+ * tolerates). The AN547 has no CMSDK timers: the MPS2 port reads the SSE-300 system counter. */
+#define MF_IRQ_COUNT 64
+#else
 #define MF_IRQ_COUNT 32
+#endif
 
 __attribute__((section(".isr_vector"), used)) void (*const mf_vector_table[16 + MF_IRQ_COUNT])(void) = {
     (void (*)(void))(&__StackTop),
@@ -78,6 +86,12 @@ __attribute__((section(".isr_vector"), used)) void (*const mf_vector_table[16 + 
     0,
     PendSV_Handler,
     SysTick_Handler,
+#if MF_MPS3_AN547
+    [16 + 0 ... 16 + 32] = Default_Handler,
+    [16 + 33] = UART0RX_IRQHandler,
+    [16 + 34] = UART0TX_IRQHandler,
+    [16 + 35 ... 16 + MF_IRQ_COUNT - 1] = Default_Handler,
+#else
     /* IRQ 0.. */
     UART0RX_IRQHandler,   /* 0 */
     UART0TX_IRQHandler,   /* 1 */
@@ -96,6 +110,7 @@ __attribute__((section(".isr_vector"), used)) void (*const mf_vector_table[16 + 
     Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
     Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
     Default_Handler,
+#endif
 };
 
 void Reset_Handler(void) {

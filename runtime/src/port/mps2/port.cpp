@@ -1,15 +1,25 @@
-// MPS2 port (QEMU mps2-an385 / mps2-an386 / mps2-an500): CMSDK UART0 is the host link,
-// CMSDK timers (25 MHz) the clocks, semihosting SYS_EXIT_EXTENDED ends the program.
+// MPS2 port (QEMU mps2-an385 / mps2-an386 / mps2-an500, and mps3-an547 when the board defines
+// MF_MPS3_AN547=1): CMSDK UART0 is the host link, timers the clocks, semihosting
+// SYS_EXIT_EXTENDED ends the program.
 //
 // Run under `qemu-system-arm ... -icount shift=6`: every executed instruction advances
-// virtual time by 64 ns, 1.6 ticks of a 25 MHz timer.
-// - time_us(): timer0, free running: virtual time, idle time included.
-// - cycle_count(): executed instructions, exact and identical on every run. Timer1 counts
-//   only while the core runs: read_byte() folds it into a base and stops it before it
-//   sleeps (QEMU advances virtual time by real, not instruction-aligned, time while the
-//   core sleeps) and restarts it on an instruction boundary when it wakes. With the
-//   timer's origin on an instruction, ticks = floor(instructions * 8 / 5), which rounding
-//   up inverts exactly.
+// virtual time by 64 ns.
+// - time_us(): a free-running clock: virtual time, idle time included.
+// - cycle_count(): executed instructions, exact and identical on every run. Only runs count:
+//   read_byte() folds the current run into a base before it sleeps in WFI (QEMU advances
+//   virtual time by real, not instruction-aligned, time while the core sleeps) and starts a
+//   new run on an instruction boundary when it wakes. Within a run, n instructions take
+//   exactly 64 n ns, so the run's ticks give n back exactly:
+//   - MPS2 (AN385/AN386/AN500): CMSDK APB timers at 25 MHz, 1.6 ticks per instruction.
+//     Timer0 (interrupt 8) keeps time; timer1 (interrupt 9) is stopped for each sleep and
+//     restarted on waking, so its origin is on an instruction: ticks = floor(n * 8 / 5), which
+//     rounding up inverts. UART0 at 0x40004000, RX interrupt 0.
+//   - MPS3 AN547 (SSE-300, MF_MPS3_AN547=1): no CMSDK timers. The SSE-300 system counter
+//     (64-bit, 32 MHz, read through system timer 0's CNTPCT) keeps time and counts runs too. It
+//     never stops, so a run starts at an arbitrary phase within a tick:
+//     ticks = floor(phase + n * 2.048) with phase in [0, 1); as 2.048 > 2 only one n fits.
+//     UART0 at 0x49303000, RX interrupt 33 (34 on QEMU before 2024). The core runs Secure
+//     with the SAU off, so these addresses are Secure and reachable as they are.
 // - read_byte(): sleeps in WFI until the UART RX interrupt (or a timer wrap) wakes it, so
 //   an idle firmware costs QEMU no host CPU.
 #if MF_PORT_MPS2
@@ -20,16 +30,33 @@ namespace mf {
 namespace port {
 namespace {
 
-// CMSDK APB UART0, RX interrupt 0.
+// CMSDK APB UART0.
+#if MF_MPS3_AN547
+// RX is interrupt 33 (AN547; QEMU since "hw/arm/mps2-tz.c: fix RX/TX interrupts order", 2024,
+// in Debian's 7.2). Older QEMU raised RX on TX's line 34: both are enabled and handled alike,
+// harmless since the TX interrupt itself is never enabled in the UART.
+constexpr uintptr_t kUart0 = 0x49303000u;
+constexpr unsigned kUart0RxIrq = 33;
+constexpr unsigned kUart0TxIrq = 34;
+#else
 constexpr uintptr_t kUart0 = 0x40004000u;
+constexpr unsigned kUart0RxIrq = 0;
+#endif
 constexpr uint32_t kUartTxFull = 1u << 0;       // STATE
 constexpr uint32_t kUartRxFull = 1u << 1;       // STATE
 constexpr uint32_t kUartTxEnable = 1u << 0;     // CTRL
 constexpr uint32_t kUartRxEnable = 1u << 1;     // CTRL
 constexpr uint32_t kUartRxIrqEnable = 1u << 3;  // CTRL
 constexpr uint32_t kUartRxIrq = 1u << 1;        // INTSTATUS / INTCLEAR
-constexpr unsigned kUart0RxIrq = 0;
+constexpr uint32_t kUartPclkHz = 25000000u;     // both images clock the UART at 25 MHz
 
+#if MF_MPS3_AN547
+// SSE-300 system counter (QEMU clocks it with AN547's 32 MHz SYSCLK): control frame (CNTCR.EN)
+// and system timer 0 (CNTPCT at +0/+4).
+constexpr uintptr_t kCounterControl = 0x58100000u;
+constexpr uintptr_t kSysTimer0 = 0x48000000u;
+constexpr uint32_t kCounterHz = 32000000u;
+#else
 // CMSDK APB timers, 25 MHz: timer0 (interrupt 8) for time, timer1 (interrupt 9) for
 // instructions. Both count down from 0xFFFFFFFF; the interrupt counts wraps.
 constexpr uintptr_t kTimer0 = 0x40000000u;
@@ -39,6 +66,7 @@ constexpr uint32_t kTimerIrqEnable = 1u << 3;  // CTRL
 constexpr unsigned kTimer0Irq = 8;
 constexpr unsigned kTimer1Irq = 9;
 constexpr uint32_t kTimerHz = 25000000u;
+#endif
 
 inline volatile uint32_t& reg(uintptr_t base, uintptr_t offset) {
   return *reinterpret_cast<volatile uint32_t*>(base + offset);
@@ -48,18 +76,51 @@ inline volatile uint32_t& uart_state() { return reg(kUart0, 0x4); }
 inline volatile uint32_t& uart_ctrl() { return reg(kUart0, 0x8); }
 inline volatile uint32_t& uart_intclear() { return reg(kUart0, 0xC); }  // write 1
 inline volatile uint32_t& uart_bauddiv() { return reg(kUart0, 0x10); }
+inline volatile uint32_t& nvic_iser(unsigned irq) { return reg(0xE000E100u, 4u * (irq / 32u)); }
+inline uint32_t irq_bit(unsigned irq) { return 1u << (irq % 32u); }
+
+// Instructions counted by instruction-counter runs that ended (before each sleep).
+uint64_t g_instructions = 0;
+
+#if MF_MPS3_AN547
+// The system counter never stops, so a run's origin has an arbitrary phase within a tick:
+// ticks = floor(phase + instructions * 2.048), phase in [0, 1). Since 2.048 > 2, the
+// instruction count is still unique: the largest n with n * 2.048 < ticks + 1.
+uint64_t clock_ticks() {
+  uint32_t hi = 0;
+  uint32_t lo = 0;
+  do {
+    hi = reg(kSysTimer0, 0x4);
+    lo = reg(kSysTimer0, 0x0);
+  } while (hi != reg(kSysTimer0, 0x4));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+
+uint64_t g_run_start = 0;  // clock_ticks() when the current run began
+
+void start_instruction_counter() { g_run_start = clock_ticks(); }
+void stop_instruction_counter() {}
+
+// 64 ns per instruction at 32 MHz: 2.048 = 256/125 ticks each, and n instructions give
+// ticks in (n * 2.048 - 1, n * 2.048 + 1): n is the largest integer with n * 2.048 < ticks + 1.
+uint64_t run_instructions() { return ((clock_ticks() - g_run_start + 1u) * 125u - 1u) / 256u; }
+
+void start_clocks() {
+  reg(kCounterControl, 0x0) = 1;  // CNTCR.EN: start the system counter
+  start_instruction_counter();
+}
+
+constexpr uint32_t kClockHz = kCounterHz;
+#else
 inline volatile uint32_t& timer_ctrl(uintptr_t t) { return reg(t, 0x0); }
 inline volatile uint32_t& timer_value(uintptr_t t) { return reg(t, 0x4); }
 inline volatile uint32_t& timer_reload(uintptr_t t) { return reg(t, 0x8); }
 inline volatile uint32_t& timer_intclear(uintptr_t t) { return reg(t, 0xC); }   // write 1
 inline volatile uint32_t& timer_intstatus(uintptr_t t) { return reg(t, 0xC); }  // read
-inline volatile uint32_t& nvic_iser0() { return reg(0xE000E100u, 0x0); }
 
 // Timer wraps (each 2^32 ticks), bumped by the timer interrupts.
 volatile uint32_t g_wraps0 = 0;
 volatile uint32_t g_wraps1 = 0;
-// Instructions counted by timer1 runs that ended (before each sleep).
-uint64_t g_instructions = 0;
 
 // Ticks since `timer` was (re)started, 64-bit.
 uint64_t ticks(uintptr_t timer, volatile uint32_t& wraps) {
@@ -88,8 +149,21 @@ void start_timer(uintptr_t timer, volatile uint32_t& wraps) {
   timer_ctrl(timer) = kTimerEnable | kTimerIrqEnable;
 }
 
-// Instructions executed since timer1 was last started (see the header comment).
+void start_instruction_counter() { start_timer(kTimer1, g_wraps1); }
+void stop_instruction_counter() { timer_ctrl(kTimer1) = 0; }
+
+// Instructions executed since timer1 was last started (see the header comment): 1.6 ticks each.
 uint64_t run_instructions() { return (ticks(kTimer1, g_wraps1) * 5u + 7u) / 8u; }
+
+void start_clocks() {
+  start_timer(kTimer0, g_wraps0);
+  start_instruction_counter();
+}
+
+uint64_t clock_ticks() { return ticks(kTimer0, g_wraps0); }
+
+constexpr uint32_t kClockHz = kTimerHz;
+#endif
 
 void put_byte(uint8_t b) {
   while (uart_state() & kUartTxFull) {
@@ -100,12 +174,16 @@ void put_byte(uint8_t b) {
 }  // namespace
 
 void init() {
-  uart_bauddiv() = kTimerHz / 115200u;  // QEMU wants >= 16; the rate itself is not modelled
+  uart_bauddiv() = kUartPclkHz / 115200u;  // QEMU wants >= 16; the rate itself is not modelled
   uart_ctrl() = kUartTxEnable | kUartRxEnable | kUartRxIrqEnable;
   uart_intclear() = kUartRxIrq;
-  start_timer(kTimer0, g_wraps0);
-  start_timer(kTimer1, g_wraps1);
-  nvic_iser0() = (1u << kTimer0Irq) | (1u << kTimer1Irq) | (1u << kUart0RxIrq);
+  start_clocks();
+#if MF_MPS3_AN547
+  nvic_iser(kUart0RxIrq) = irq_bit(kUart0RxIrq) | irq_bit(kUart0TxIrq);  // same ISER word
+#else
+  nvic_iser(kTimer0Irq) = irq_bit(kTimer0Irq) | irq_bit(kTimer1Irq);  // same ISER word
+  nvic_iser(kUart0RxIrq) = irq_bit(kUart0RxIrq);
+#endif
 }
 
 // Interrupts are masked between the RX check and the WFI so an arriving byte cannot slip
@@ -118,9 +196,9 @@ int read_byte() {
       return static_cast<int>(uart_data() & 0xFFu);
     }
     g_instructions += run_instructions();
-    timer_ctrl(kTimer1) = 0;
+    stop_instruction_counter();
     __asm__ volatile("wfi" : : : "memory");
-    start_timer(kTimer1, g_wraps1);
+    start_instruction_counter();
     __asm__ volatile("cpsie i" : : : "memory");
   }
 }
@@ -131,7 +209,7 @@ void write(const char* data, size_t len) {
   }
 }
 
-uint64_t time_us() { return ticks(kTimer0, g_wraps0) / (kTimerHz / 1000000u); }
+uint64_t time_us() { return clock_ticks() / (kClockHz / 1000000u); }
 
 uint64_t cycle_count() { return g_instructions + run_instructions(); }
 
@@ -155,6 +233,10 @@ void exit(int code) {
 
 extern "C" void UART0RX_IRQHandler() { mf::port::uart_intclear() = mf::port::kUartRxIrq; }
 
+#if MF_MPS3_AN547
+// RX on QEMU before 2024 (see kUart0TxIrq).
+extern "C" void UART0TX_IRQHandler() { mf::port::uart_intclear() = mf::port::kUartRxIrq; }
+#else
 extern "C" void TIMER0_IRQHandler() {
   mf::port::timer_intclear(mf::port::kTimer0) = 1;
   mf::port::g_wraps0 = mf::port::g_wraps0 + 1;
@@ -164,6 +246,7 @@ extern "C" void TIMER1_IRQHandler() {
   mf::port::timer_intclear(mf::port::kTimer1) = 1;
   mf::port::g_wraps1 = mf::port::g_wraps1 + 1;
 }
+#endif
 
 int main() {
   mf::port::init();
