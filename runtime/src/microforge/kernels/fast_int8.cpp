@@ -5,11 +5,20 @@
 #include <string.h>
 
 #include "microforge/kernels/quant_math.h"
+#include "microforge/kernels/requant.h"
 
 // The inner loops must be unrolled over the tile and keep its accumulators in
 // registers, also in a size-optimized (-Os) build.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O2")
+#endif
+
+// The inner loops written in assembly need 12-13 free registers: not given in
+// unoptimized builds, which take the C++ forms (same results).
+#if MF_HAVE_DSP && defined(__OPTIMIZE__)
+#define MF_DSP_ASM 1
+#else
+#define MF_DSP_ASM 0
 #endif
 
 namespace mf {
@@ -26,32 +35,6 @@ using simd::sxtab16;
 using simd::sxtab16_ror8;
 using simd::sxtb16;
 using simd::sxtb16_ror8;
-
-// int32 accumulator of one output channel -> int8 output: the reference's
-// math (MultiplyByQuantizedMultiplier, output offset, activation clamp) in
-// fewer steps. The multipliers come from quantize_multiplier, so m >= 0 and the
-// doubling high multiply never saturates; it rounds half up, which one 64-bit
-// multiply-add and shift give (see quant_math.h).
-struct Requant {
-  const int32_t* mult;   // per channel, or the one multiplier
-  const int32_t* shift;
-  int32_t channel_mask;  // ~0 per channel, 0 for one multiplier (index 0 for all)
-  int32_t out_offset, lo, hi;
-
-  int8_t operator()(int32_t c, int32_t acc) const {
-    const int32_t m = mult[c & channel_mask];
-    const int32_t s = shift[c & channel_mask];
-    const int32_t left = s > 0 ? s : 0, right = s > 0 ? 0 : -s;
-    const int32_t x = static_cast<int32_t>(static_cast<uint32_t>(acc) << left);
-    const int32_t h = static_cast<int32_t>((static_cast<int64_t>(x) * m + (1ll << 30)) >> 31);
-    // Rounding division by 2^right, ties away from zero (RoundingDivideByPOT).
-    const int32_t mask = static_cast<int32_t>((1u << right) - 1u);
-    const int32_t threshold = (mask >> 1) + static_cast<int32_t>(static_cast<uint32_t>(h) >> 31);
-    int32_t v = (h >> right) + ((h & mask) > threshold ? 1 : 0);
-    v = qm::wrap_add(v, out_offset);
-    return static_cast<int8_t>(v < lo ? lo : (v > hi ? hi : v));
-  }
-};
 
 Requant conv_requant(const conv_common::OpData& d) {
   const int32_t* mult = conv_common::channel_multipliers(&d);
@@ -247,7 +230,7 @@ void conv_pixel_pair(const conv_common::OpData& d, const Taps& t, const int8_t* 
 // loop bound), so on DSP cores it is written out, with the bound in memory.
 inline void mac_2x2(const uint32_t* xp, int32_t groups, const int8_t*& w0, const int8_t*& w1,
                     int32_t& a00, int32_t& a01, int32_t& a10, int32_t& a11) {
-#if MF_HAVE_DSP
+#if MF_DSP_ASM
   const uint32_t* const end = xp + 4 * groups;
   uint32_t x0l, x0h, x1l, x1h, wv, wl;
   __asm__ volatile(
@@ -465,63 +448,161 @@ bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const i
   return true;
 }
 
+namespace {
+
+// DEPTHWISE_CONV_2D filter taps of one block of channels, widened once per
+// call: for tap t and channels c..c+3 of the block, the words (w_c, w_c+2) and
+// (w_c+1, w_c+3), as SXTAB16 / SXTAB16 ROR 8 split an input word.
+struct DepthwiseTaps {
+  static constexpr int32_t kMaxTaps = 25;     // filters up to 5x5
+  static constexpr int32_t kBlock = 32;       // channels per block
+  static constexpr int32_t kTapWords = kBlock / 2;
+  uint32_t words[kMaxTaps][kTapWords];
+
+  void widen(const int8_t* w, int32_t taps, int32_t depth, int32_t c0, int32_t n) {
+    for (int32_t t = 0; t < taps; ++t) {
+      const int8_t* src = w + t * depth + c0;
+      for (int32_t g = 0; g < n; g += 4) {
+        const uint32_t v = load4(src + g);
+        words[t][g / 2] = sxtb16(v);
+        words[t][g / 2 + 1] = sxtb16_ror8(v);
+      }
+    }
+  }
+};
+
+// All nine taps of a 3x3 filter for four channels: input words at
+// x + row * in_row + col * depth, widened filter words at w + tap * kTapWords.
+// 36 MACs in 76 instructions on DSP cores (GCC's version spills the loop).
+inline void mac_depthwise_3x3(const int8_t* x, const uint32_t* w, int32_t depth, int32_t in_row,
+                              uint32_t off2, int32_t& a0, int32_t& a1, int32_t& a2, int32_t& a3) {
+#if MF_DSP_ASM
+  static_assert(DepthwiseTaps::kTapWords == 16, "the tap offsets below are 64 bytes apart");
+  uint32_t xv, xl, wl, wh;
+#define MF_DW_TAP(XOFF, WOFF)                                \
+  "ldr %[xv], [%[x], " XOFF "]\n\t"                           \
+  "ldrd %[wl], %[wh], [%[w], #" WOFF "]\n\t"                  \
+  "sxtab16 %[xl], %[off2], %[xv]\n\t"                        \
+  "sxtab16 %[xv], %[off2], %[xv], ror #8\n\t"                \
+  "smlabb %[a0], %[xl], %[wl], %[a0]\n\t"                     \
+  "smlatt %[a2], %[xl], %[wl], %[a2]\n\t"                     \
+  "smlabb %[a1], %[xv], %[wh], %[a1]\n\t"                     \
+  "smlatt %[a3], %[xv], %[wh], %[a3]\n\t"
+#define MF_DW_NEXT_ROW "ldr %[wl], %[in_row]\n\tadd %[x], %[x], %[wl]\n\t"
+  __asm__(MF_DW_TAP("#0", "0") MF_DW_TAP("%[depth]", "64") MF_DW_TAP("%[depth], lsl #1", "128")
+          MF_DW_NEXT_ROW
+          MF_DW_TAP("#0", "192") MF_DW_TAP("%[depth]", "256") MF_DW_TAP("%[depth], lsl #1", "320")
+          MF_DW_NEXT_ROW
+          MF_DW_TAP("#0", "384") MF_DW_TAP("%[depth]", "448") MF_DW_TAP("%[depth], lsl #1", "512")
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x),
+            [xv] "=&r"(xv), [xl] "=&r"(xl), [wl] "=&r"(wl), [wh] "=&r"(wh)
+          : [w] "r"(w), [depth] "r"(depth), [off2] "r"(off2),
+            [in_row] "m"(in_row)
+          : "memory");
+#undef MF_DW_TAP
+#undef MF_DW_NEXT_ROW
+#else
+  for (int32_t r = 0; r < 3; ++r, x += in_row) {
+    for (int32_t k = 0; k < 3; ++k, w += DepthwiseTaps::kTapWords) {
+      const uint32_t v = load4(x + k * depth);
+      const uint32_t lo = sxtab16(off2, v), hi = sxtab16_ror8(off2, v);
+      a0 = smlabb(lo, w[0], a0);
+      a2 = smlatt(lo, w[0], a2);
+      a1 = smlabb(hi, w[1], a1);
+      a3 = smlatt(hi, w[1], a3);
+    }
+  }
+#endif
+}
+
+// Channels c0..c0+n-1 (n a multiple of 4, within one block) of one output pixel
+// over its valid taps (rows x cols from input xt and tap index t0, filter
+// width f_w): one input word and two widened filter words give four MACs.
+inline void depthwise_pixel(const DepthwiseTaps& taps, const int8_t* xt, int32_t t0, int32_t rows,
+                            int32_t cols, int32_t f_w, int32_t depth, int32_t in_row, uint32_t off2,
+                            const int32_t* bias, const Requant& rq, int32_t c0, int32_t n,
+                            int8_t* out) {
+  for (int32_t g = 0; g < n; g += 4) {
+    const int32_t c = c0 + g;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    if (bias != nullptr) {
+      a0 = bias[c];
+      a1 = bias[c + 1];
+      a2 = bias[c + 2];
+      a3 = bias[c + 3];
+    }
+    const int8_t* xr = xt + g;
+    const uint32_t* wr = &taps.words[t0][g / 2];
+    int32_t rows_left = rows;
+    if (rows == 3 && cols == 3 && f_w == 3) {  // an interior 3x3 output: fully unrolled
+      mac_depthwise_3x3(xr, wr, depth, in_row, off2, a0, a1, a2, a3);
+      rows_left = 0;
+    }
+    for (int32_t r = rows_left; r > 0; --r, xr += in_row, wr += f_w * DepthwiseTaps::kTapWords) {
+      const int8_t* xp = xr;
+      const uint32_t* wp = wr;
+      for (int32_t k = cols; k > 0; --k, xp += depth, wp += DepthwiseTaps::kTapWords) {
+        const uint32_t xv = load4(xp);
+        const uint32_t xl = sxtab16(off2, xv), xh = sxtab16_ror8(off2, xv);
+        a0 = smlabb(xl, wp[0], a0);
+        a2 = smlatt(xl, wp[0], a2);
+        a1 = smlabb(xh, wp[1], a1);
+        a3 = smlatt(xh, wp[1], a3);
+      }
+    }
+    out[c] = rq(c, a0);
+    out[c + 1] = rq(c + 1, a1);
+    out[c + 2] = rq(c + 2, a2);
+    out[c + 3] = rq(c + 3, a3);
+  }
+}
+
+}  // namespace
+
 bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& p,
                        const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y) {
-  if (p.dilation_w != 1 || p.dilation_h != 1 || p.depth_multiplier != 1) return false;
+  if (p.dilation_w != 1 || p.dilation_h != 1 || p.depth_multiplier != 1 ||
+      d.f_h * d.f_w > DepthwiseTaps::kMaxTaps) {
+    return false;
+  }
   const Requant rq = conv_requant(d);
   const int32_t depth = d.out_d;  // == in_d
   const int32_t in_row = d.in_w * depth, in_img = d.in_h * in_row, f_row = d.f_w * depth;
   const uint32_t off2 = simd::pack16(d.input_offset, d.input_offset);
-  for (int32_t b = 0; b < d.batches; ++b) {
-    const int8_t* xb = x + b * in_img;
-    for (int32_t oy = 0; oy < d.out_h; ++oy) {
-      const int32_t y0 = oy * p.stride_h - d.pad_h;
-      const int32_t ky0 = max32(0, -y0), ky1 = min32(d.f_h, d.in_h - y0);
-      for (int32_t ox = 0; ox < d.out_w; ++ox) {
-        const int32_t x0 = ox * p.stride_w - d.pad_w;
-        const int32_t kx0 = max32(0, -x0), kx1 = min32(d.f_w, d.in_w - x0);
-        int8_t* out = y + ((b * d.out_h + oy) * d.out_w + ox) * depth;
-        const int32_t rows = ky1 - ky0, cols = kx1 - kx0;
-        const int8_t* xt = xb + (y0 + ky0) * in_row + (x0 + kx0) * depth;
-        const int8_t* wt = w + ky0 * f_row + kx0 * depth;
-        const int32_t x_skip = in_row - cols * depth, w_skip = f_row - cols * depth;
-        int32_t c = 0;
-        // Four channels a word: bottom halves are channels c and c+2, top c+1 and c+3.
-        for (; c + 4 <= depth && rows > 0 && cols > 0; c += 4) {
-          int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-          if (bias != nullptr) {
-            a0 = bias[c];
-            a1 = bias[c + 1];
-            a2 = bias[c + 2];
-            a3 = bias[c + 3];
+  const int32_t wide = depth & ~3;  // channels in words; the last depth % 4 one by one
+  DepthwiseTaps taps;
+  for (int32_t c0 = 0; c0 < depth; c0 += DepthwiseTaps::kBlock) {
+    const int32_t n = min32(DepthwiseTaps::kBlock, wide - c0);  // <= 0: only the tail is left
+    if (n > 0) taps.widen(w, d.f_h * d.f_w, depth, c0, n);
+    for (int32_t b = 0; b < d.batches; ++b) {
+      const int8_t* xb = x + b * in_img;
+      for (int32_t oy = 0; oy < d.out_h; ++oy) {
+        const int32_t y0 = oy * p.stride_h - d.pad_h;
+        const int32_t ky0 = max32(0, -y0), ky1 = min32(d.f_h, d.in_h - y0);
+        for (int32_t ox = 0; ox < d.out_w; ++ox) {
+          const int32_t x0 = ox * p.stride_w - d.pad_w;
+          const int32_t kx0 = max32(0, -x0), kx1 = min32(d.f_w, d.in_w - x0);
+          int8_t* out = y + ((b * d.out_h + oy) * d.out_w + ox) * depth;
+          const int32_t rows = max32(ky1 - ky0, 0), cols = max32(kx1 - kx0, 0);
+          if (n > 0) {
+            // With no valid tap (rows or cols 0) the loops leave the bias alone.
+            const int8_t* xt = rows > 0 && cols > 0
+                                   ? xb + (y0 + ky0) * in_row + (x0 + kx0) * depth + c0
+                                   : xb;
+            depthwise_pixel(taps, xt, ky0 * d.f_w + kx0, rows, cols, d.f_w, depth, in_row, off2,
+                            bias, rq, c0, n, out);
           }
-          const int8_t* xp = xt + c;
-          const int8_t* wp = wt + c;
-          for (int32_t r = rows; r > 0; --r, xp += x_skip, wp += w_skip) {
-            for (int32_t k = cols; k > 0; --k, xp += depth, wp += depth) {
-              const uint32_t xv = load4(xp), wv = load4(wp);
-              const uint32_t xl = sxtab16(off2, xv), xh = sxtab16_ror8(off2, xv);
-              const uint32_t wl = sxtb16(wv), wh = sxtb16_ror8(wv);
-              a0 = smlabb(xl, wl, a0);
-              a2 = smlatt(xl, wl, a2);
-              a1 = smlabb(xh, wh, a1);
-              a3 = smlatt(xh, wh, a3);
+          if (c0 + DepthwiseTaps::kBlock < depth) continue;
+          for (int32_t c = wide; c < depth; ++c) {  // the last depth % 4 channels
+            uint32_t sum = bias != nullptr ? static_cast<uint32_t>(bias[c]) : 0u;
+            for (int32_t ky = ky0; ky < ky1; ++ky) {
+              for (int32_t kx = kx0; kx < kx1; ++kx) {
+                const int32_t xv = xb[(y0 + ky) * in_row + (x0 + kx) * depth + c] + d.input_offset;
+                sum += static_cast<uint32_t>(xv * static_cast<int32_t>(w[ky * f_row + kx * depth + c]));
+              }
             }
+            out[c] = rq(c, static_cast<int32_t>(sum));
           }
-          out[c] = rq(c, a0);
-          out[c + 1] = rq(c + 1, a1);
-          out[c + 2] = rq(c + 2, a2);
-          out[c + 3] = rq(c + 3, a3);
-        }
-        for (; c < depth; ++c) {
-          uint32_t sum = bias != nullptr ? static_cast<uint32_t>(bias[c]) : 0u;
-          for (int32_t ky = ky0; ky < ky1; ++ky) {
-            for (int32_t kx = kx0; kx < kx1; ++kx) {
-              const int32_t xv = xb[(y0 + ky) * in_row + (x0 + kx) * depth + c] + d.input_offset;
-              sum += static_cast<uint32_t>(xv * static_cast<int32_t>(w[ky * f_row + kx * depth + c]));
-            }
-          }
-          out[c] = rq(c, static_cast<int32_t>(sum));
         }
       }
     }

@@ -1,0 +1,61 @@
+// Compares the fast kernels' requantization (kernels/requant.h) with the reference
+// kernels' qm::multiply_by_quantized_multiplier: every shift, edge accumulators and
+// multipliers, and random ones. Prints the number of cases and exits 1 on a mismatch.
+#include <stdint.h>
+#include <stdio.h>
+
+#include "microforge/kernels/quant_math.h"
+#include "microforge/kernels/requant.h"
+
+namespace {
+
+uint64_t g_state = 0x9E3779B97F4A7C15ull;
+uint32_t next() {  // xorshift64*
+  g_state ^= g_state >> 12;
+  g_state ^= g_state << 25;
+  g_state ^= g_state >> 27;
+  return static_cast<uint32_t>((g_state * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+long g_cases = 0;
+bool check(int32_t acc, int32_t m, int32_t s) {
+  ++g_cases;
+  const int32_t want = mf::qm::multiply_by_quantized_multiplier(acc, m, s);
+  const int32_t got = mf::kernels::fast_multiply_by_quantized_multiplier(acc, m, s);
+  if (want == got) return true;
+  printf("mismatch acc=%ld m=%ld s=%ld: reference %ld, fast %ld\n", static_cast<long>(acc),
+         static_cast<long>(m), static_cast<long>(s), static_cast<long>(want), static_cast<long>(got));
+  return false;
+}
+
+}  // namespace
+
+int main() {
+  const int32_t accs[] = {INT32_MIN, INT32_MIN + 1, -(1 << 30) - 1, -(1 << 30), -65536, -257, -256,
+                          -255, -129, -128, -3, -2, -1, 0, 1, 2, 3, 127, 128, 255, 256, 65535,
+                          1 << 30, (1 << 30) + 1, INT32_MAX - 1, INT32_MAX};
+  const int32_t mults[] = {0, 1 << 30, (1 << 30) + 1, 1518500250, INT32_MAX - 1, INT32_MAX};
+  bool ok = true;
+  for (int32_t s = -31; s <= 30; ++s) {
+    for (int32_t m : mults) {
+      for (int32_t a : accs) ok &= check(a, m, s);
+      for (int i = 0; i < 20000; ++i) ok &= check(static_cast<int32_t>(next()), m, s);
+    }
+    for (int i = 0; i < 200000; ++i) {
+      const int32_t m = static_cast<int32_t>((1u << 30) | (next() & 0x3FFFFFFFu));
+      int32_t a = static_cast<int32_t>(next());
+      if (i & 1) a >>= next() % 31;  // small magnitudes too, where rounding ties happen
+      ok &= check(a, m, s);
+      // Exact ties of the division by 2^r: h = k * 2^r +- 2^(r-1).
+      if (s < 0 && i < 2000) {
+        const int32_t r = -s;
+        const int64_t k = static_cast<int32_t>(next()) >> (r > 1 ? r - 1 : 1);
+        const int64_t h = k * (1ll << r) + (1ll << (r - 1)) * ((i & 2) ? 1 : -1);
+        // acc * 2^30 * 2 / 2^31 = acc when m = 2^30: h itself is the high product.
+        if (h >= INT32_MIN && h <= INT32_MAX) ok &= check(static_cast<int32_t>(h), 1 << 30, s);
+      }
+    }
+  }
+  printf("%ld cases\n", g_cases);
+  return ok ? 0 : 1;
+}

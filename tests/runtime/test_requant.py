@@ -1,0 +1,26 @@
+"""The fast kernels' requantization equals the reference kernels' on every shift, edge and random
+accumulators and multipliers (requant_check.cpp), built with and without optimization."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rt_common import FLAGS, HERE, RUNTIME_SRC  # noqa: E402
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_fast_requantize_equals_reference(tmp_path, opt):
+    if shutil.which("g++") is None:
+        pytest.skip("g++ not installed")
+    exe = tmp_path / "requant_check"
+    subprocess.run(["g++", *FLAGS, opt, f"-I{RUNTIME_SRC}", "-fsanitize=undefined", "-fno-sanitize-recover=all",
+                    str(HERE / "requant_check.cpp"), "-o", str(exe)], check=True)
+    res = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    assert int(res.stdout.split()[-2]) > 10_000_000
