@@ -186,6 +186,28 @@ void print_tensor(const char* kind, size_t i, const mf::Tensor& t) {
   out.chr('-').u64(t.bytes).end();
 }
 
+#ifdef MF_PROFILE_OPS
+static_assert(model::kOperators <= mf::profile::kMaxOps,
+              "more operators than the profile table holds: build with -D MF_PROFILE_MAX_OPS=<n>");
+
+// "mf-profile" (profiling builds only): the counter per operator accumulated by invoke()
+// since boot or the previous mf-profile, then a reset. m-mf-profile-runs-<invokes>;
+// m-mf-profile-probe-<n>, the counter's delta over two back-to-back reads (what the reads
+// around each operator add to its count); then m-mf-op-<index>-<builtin code>-<count> per
+// operator (counter units: see mf-info).
+void cmd_mf_profile() {
+  out.str("m-mf-profile-runs-").u64(mf::profile::invokes()).end();
+  const uint64_t c0 = mf::port::cycle_count();
+  const uint64_t c1 = mf::port::cycle_count();
+  out.str("m-mf-profile-probe-").u64(c1 - c0).end();
+  for (size_t i = 0; i < mf::profile::num_ops(); ++i) {
+    const mf::profile::OpCount& c = mf::profile::op(i);
+    out.str("m-mf-op-").u64(i).chr('-').i64(c.builtin_code).chr('-').u64(c.count).end();
+  }
+  mf::profile::reset();
+}
+#endif
+
 void cmd_mf_info() {
   out.str("m-mf-version-").str(model::kGeneratorVersion).end();
   out.str("m-mf-arena-").u64(model::kArenaSize).end();
@@ -249,6 +271,10 @@ void dispatch(const char* c, size_t n) {
     cmd_mf_info();
   } else if (equals(c, n, "mf-run")) {
     cmd_mf_run();
+#ifdef MF_PROFILE_OPS
+  } else if (equals(c, n, "mf-profile")) {
+    cmd_mf_profile();
+#endif
   } else if (equals(c, n, "mf-exit")) {
     mf::port::exit(0);
   } else {

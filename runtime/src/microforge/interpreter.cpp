@@ -6,6 +6,10 @@
 #include "microforge/model_reader.h"
 #include "microforge/runtime.h"
 
+#ifdef MF_PROFILE_OPS
+#include "microforge/port.h"
+#endif
+
 namespace mf {
 
 const char* status_name(Status s) {
@@ -272,6 +276,48 @@ Status Interpreter::init() {
   return Status::kOk;
 }
 
+#ifdef MF_PROFILE_OPS
+namespace profile {
+namespace {
+
+OpCount g_ops[kMaxOps];
+size_t g_num_ops = 0;
+uint32_t g_invokes = 0;
+
+// Called by invoke() only. A delta covers the kernel's eval call and part of the two counter
+// reads around it; the loop itself stays outside (interpreter overhead).
+void record(size_t i, int32_t builtin_code, uint64_t delta) {
+  if (i >= kMaxOps) return;
+  for (; g_num_ops <= i; ++g_num_ops) g_ops[g_num_ops] = OpCount{-1, 0};
+  g_ops[i].builtin_code = builtin_code;
+  g_ops[i].count += delta;
+}
+
+}  // namespace
+
+size_t num_ops() { return g_num_ops; }
+const OpCount& op(size_t i) { return g_ops[i < kMaxOps ? i : 0]; }
+uint32_t invokes() { return g_invokes; }
+
+void reset() {
+  g_num_ops = 0;
+  g_invokes = 0;
+}
+
+}  // namespace profile
+
+Status Interpreter::invoke() {
+  if (!ready_) return fail(Status::kBadArgument, -1, -1);
+  for (size_t i = 0; i < num_nodes_; ++i) {
+    const uint64_t c0 = port::cycle_count();
+    const Status s = regs_[i]->eval(nodes_[i]);
+    profile::record(i, regs_[i]->builtin_code, port::cycle_count() - c0);
+    if (s != Status::kOk) return fail(s, static_cast<int32_t>(i), regs_[i]->builtin_code);
+  }
+  ++profile::g_invokes;
+  return Status::kOk;
+}
+#else
 Status Interpreter::invoke() {
   if (!ready_) return fail(Status::kBadArgument, -1, -1);
   for (size_t i = 0; i < num_nodes_; ++i) {
@@ -280,6 +326,7 @@ Status Interpreter::invoke() {
   }
   return Status::kOk;
 }
+#endif  // MF_PROFILE_OPS
 
 size_t Interpreter::num_inputs() const { return num_inputs_; }
 size_t Interpreter::num_outputs() const { return num_outputs_; }

@@ -158,4 +158,34 @@ class Interpreter {
   size_t arena_used_ = 0;
 };
 
+#ifdef MF_PROFILE_OPS
+// Per-operator profiling, compiled only with -D MF_PROFILE_OPS (the speed benchmark builds
+// with it; without the flag none of this exists and invoke() is unchanged). invoke() adds
+// mf::port::cycle_count() deltas around each kernel's eval to a static table indexed by
+// operator: one table per program, shared by every Interpreter in it. Operators at index
+// >= kMaxOps are not recorded (raise MF_PROFILE_MAX_OPS for bigger models).
+namespace profile {
+
+#ifdef MF_PROFILE_MAX_OPS
+constexpr size_t kMaxOps = MF_PROFILE_MAX_OPS;
+#else
+constexpr size_t kMaxOps = 256;
+#endif
+
+struct OpCount {
+  int32_t builtin_code;  // -1: the operator has not run since the last reset
+  uint64_t count;        // counter units (see mf::port::cycle_counter_kind())
+};
+
+// Operators recorded since the last reset (highest index + 1, at most kMaxOps).
+size_t num_ops();
+// Operator i's accumulated count; i < num_ops().
+const OpCount& op(size_t i);
+// Completed invoke() calls accumulated in the table.
+uint32_t invokes();
+void reset();
+
+}  // namespace profile
+#endif  // MF_PROFILE_OPS
+
 }  // namespace mf
