@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .model import ModelInfo, OperatorInfo, TensorInfo
-from .ops import kernel_for
+from .ops import kernel_for, type_problem
 
 
 def op_macs(model: ModelInfo, op: OperatorInfo) -> int:
@@ -37,11 +37,13 @@ def _tensor_summary(t: TensorInfo) -> dict[str, object]:
 
 def summarize(model: ModelInfo) -> dict[str, object]:
     counts = Counter(op.op for op in model.operators)
-    unsupported = [
-        {"index": op.index, "op": op.op, "version": op.version}
-        for op in model.operators
-        if kernel_for(op) is None
-    ]
+    # What `new` refuses, per operator: no kernel for it, or tensor types its kernel rejects.
+    unsupported: list[dict[str, object]] = []
+    for op in model.operators:
+        if kernel_for(op) is None:
+            unsupported.append({"index": op.index, "op": op.op, "version": op.version})
+        elif (p := type_problem(model, op)) is not None:
+            unsupported.append({"index": op.index, "op": op.op, "version": op.version, "types": p.problem})
     return {
         "model": model.path.name,
         "bytes": len(model.data),
@@ -79,8 +81,11 @@ def format_summary(s: dict) -> str:
     ]
     lines += [f"input {i}     {_io_line(d)}" for i, d in enumerate(s["inputs"])]
     lines += [f"output {i}    {_io_line(d)}" for i, d in enumerate(s["outputs"])]
-    if s["unsupported"]:
-        lines.append("unsupported " + ", ".join(f"#{u['index']} {u['op']} v{u['version']}" for u in s["unsupported"]))
-    else:
+    missing = [u for u in s["unsupported"] if "types" not in u]
+    types = [u for u in s["unsupported"] if "types" in u]
+    if missing:
+        lines.append("unsupported " + ", ".join(f"#{u['index']} {u['op']} v{u['version']}" for u in missing))
+    lines += [f"unsupported #{u['index']} {u['op']}: {u['types']} is not supported" for u in types]
+    if not s["unsupported"]:
         lines.append("runtime     all operators supported")
     return "\n".join(lines)

@@ -22,8 +22,17 @@ DTYPES: dict[int, tuple[str, int]] = {
     5: ("string", 0),
     6: ("bool", 1),
     7: ("int16", 2),
+    8: ("complex64", 8),
     9: ("int8", 1),
     10: ("float64", 8),
+    11: ("complex128", 16),
+    12: ("uint64", 8),
+    13: ("resource", 0),
+    14: ("variant", 0),
+    15: ("uint32", 4),
+    16: ("uint16", 2),
+    17: ("int4", 0),  # packed two to a byte: no whole bytes per element (ops.py refuses it)
+    18: ("bfloat16", 2),
 }
 
 MAX_MODEL_BYTES = 1 << 31  # flatbuffers cannot address more
@@ -241,7 +250,8 @@ def _tensor(t: tflite.Tensor, index: int, buffers: list[tflite.Buffer]) -> Tenso
     name = t.Name()
     info = TensorInfo(index, name.decode(errors="replace") if name else "", shape, dtype, buf, constant, quant,
                       bool(t.IsVariable()))
-    if constant and buffers[buf].DataLength() != info.nbytes:
+    # A type without a byte size here (int4, string, ...) is left to ops.py, which names it.
+    if constant and dtype_size(dtype) and buffers[buf].DataLength() != info.nbytes:
         raise ModelError(
             f"tensor {index} ({info.name}) holds {buffers[buf].DataLength()} bytes "
             f"but its shape {list(shape)} of {dtype} needs {info.nbytes}",
