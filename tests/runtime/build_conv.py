@@ -122,13 +122,25 @@ def _geometry(rng: np.random.Generator, c: Case, fh: int, fw: int) -> tuple[int,
 
 
 def conv_model(
-    c: Case, seed: int, bias: bool | None = None, max_filter: int = 3, max_cin: int = 5, max_cout: int = 6
+    c: Case,
+    seed: int,
+    bias: bool | None = None,
+    max_filter: int = 3,
+    max_cin: int = 5,
+    max_cout: int = 6,
+    *,
+    filt: tuple[int, int] | None = None,
+    cin: int | None = None,
+    in_zp: int | None = None,
 ) -> bytes:
-    """CONV_2D or DEPTHWISE_CONV_2D with random shapes, weights, scales and zero points."""
+    """CONV_2D or DEPTHWISE_CONV_2D with random shapes, weights, scales and zero points; filt, cin
+    and in_zp fix the filter size, the input depth and the input zero point (the other draws stay)."""
     rng = np.random.default_rng(seed)
     fh, fw = int(rng.integers(1, max_filter + 1)), int(rng.integers(1, max_filter + 1))
+    fh, fw = filt if filt is not None else (fh, fw)
     h, w, oh, ow = _geometry(rng, c, fh, fw)
-    batch, cin = int(rng.integers(1, 3)), int(rng.integers(1, max_cin + 1))
+    batch, drawn_cin = int(rng.integers(1, 3)), int(rng.integers(1, max_cin + 1))
+    cin = drawn_cin if cin is None else cin
     cout = cin * c.mult if c.kind == "dw" else int(rng.integers(1, max_cout + 1))
     wshape = [1, fh, fw, cout] if c.kind == "dw" else [cout, fh, fw, cin]
     qdim = 3 if c.kind == "dw" else 0
@@ -149,7 +161,8 @@ def conv_model(
         ]
         version = 2 if c.kind == "dw" and c.dilation != (1, 1) else 1
     else:
-        in_s, in_zp = float(np.float32(10 ** rng.uniform(-3, 0))), int(rng.integers(-128, 128))
+        in_s, drawn_zp = float(np.float32(10 ** rng.uniform(-3, 0))), int(rng.integers(-128, 128))
+        in_zp = drawn_zp if in_zp is None else in_zp
         n = cout if c.per_channel else 1
         ws = [float(x) for x in (10 ** rng.uniform(-3, -1, n)).astype(np.float32)]
         taps = fh * fw * (1 if c.kind == "dw" else cin)

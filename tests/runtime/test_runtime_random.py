@@ -14,12 +14,17 @@ import tflite_build as tb  # noqa: E402
 from rt_common import ours, tflm, write  # noqa: E402
 
 
-def random_int8_fc(seed: int) -> tuple[bytes, list[np.ndarray]]:
+def random_int8_fc(seed: int, **fixed) -> tuple[bytes, list[np.ndarray]]:
+    """A random int8 FULLY_CONNECTED model and 20 inputs; keyword arguments fix any of depth, out,
+    batch, use_bias, float_io and in_zp (the random draws stay the same)."""
     rng = np.random.default_rng(seed)
     depth, out, batch = int(rng.integers(1, 64)), int(rng.integers(1, 40)), int(rng.integers(1, 4))
     act, per_channel = int(rng.integers(0, 4)), bool(rng.integers(0, 2))
     use_bias, float_io = bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
     in_s, in_zp = float(np.float32(10 ** rng.uniform(-3, 0))), int(rng.integers(-128, 128))
+    depth, out, batch = fixed.get("depth", depth), fixed.get("out", out), fixed.get("batch", batch)
+    use_bias, float_io = fixed.get("use_bias", use_bias), fixed.get("float_io", float_io)
+    in_zp = fixed.get("in_zp", in_zp)
     out_s, out_zp = float(np.float32(10 ** rng.uniform(-3, 1))), int(rng.integers(-128, 128))
     w = rng.integers(-127, 128, (out, depth)).astype(np.int8)
     ws = [float(x) for x in (10 ** rng.uniform(-4, -1, out if per_channel else 1)).astype(np.float32)]

@@ -14,7 +14,10 @@
 #endif
 
 // The inner loops written in assembly need 12-13 free registers: not given in
-// unoptimized builds, which take the C++ forms (same results).
+// unoptimized builds, which take the C++ forms (same results). Their in-out
+// operands are early-clobber ("+&r"): the loops write accumulators before they
+// last read the inputs, so no input may share a register with them (GCC would
+// otherwise let an input equal to an accumulator's start value, say 0, share it).
 #if MF_HAVE_DSP && defined(__OPTIMIZE__)
 #define MF_DSP_ASM 1
 #else
@@ -225,40 +228,53 @@ void conv_pixel_pair(const conv_common::OpData& d, const Taps& t, const int8_t* 
 }
 
 // The 2x2 tile's inner loop over `groups` groups of widened patch words (xp)
-// and filter rows w0, w1 (advanced past what it reads): 16 MACs in 19
-// instructions. GCC spills this loop (it needs 13 registers besides the
+// and filter rows w0, w1 (advanced past what it reads): 32 MACs in 35
+// instructions, two groups a step. GCC spills this loop (it needs 13 registers besides the
 // loop bound), so on DSP cores it is written out, with the bound in memory.
 inline void mac_2x2(const uint32_t* xp, int32_t groups, const int8_t*& w0, const int8_t*& w1,
                     int32_t& a00, int32_t& a01, int32_t& a10, int32_t& a11) {
 #if MF_DSP_ASM
   const uint32_t* const end = xp + 4 * groups;
   uint32_t x0l, x0h, x1l, x1h, wv, wl;
+#define MF_MAC_2X2_GROUP                              \
+  "ldr %[wv], [%[w0]], #4\n\t"                         \
+  "ldrd %[x0l], %[x0h], [%[xp]], #16\n\t"              \
+  "ldrd %[x1l], %[x1h], [%[xp], #-8]\n\t"              \
+  "sxtb16 %[wl], %[wv]\n\t"                            \
+  "sxtb16 %[wv], %[wv], ror #8\n\t"                    \
+  "smlad %[a00], %[x0l], %[wl], %[a00]\n\t"            \
+  "smlad %[a00], %[x0h], %[wv], %[a00]\n\t"            \
+  "smlad %[a10], %[x1l], %[wl], %[a10]\n\t"            \
+  "smlad %[a10], %[x1h], %[wv], %[a10]\n\t"            \
+  "ldr %[wv], [%[w1]], #4\n\t"                         \
+  "sxtb16 %[wl], %[wv]\n\t"                            \
+  "sxtb16 %[wv], %[wv], ror #8\n\t"                    \
+  "smlad %[a01], %[x0l], %[wl], %[a01]\n\t"            \
+  "smlad %[a01], %[x0h], %[wv], %[a01]\n\t"            \
+  "smlad %[a11], %[x1l], %[wl], %[a11]\n\t"            \
+  "smlad %[a11], %[x1h], %[wv], %[a11]\n\t"
+  // An odd group first, then two groups per loop step.
   __asm__ volatile(
-      "1:\n\t"
-      "ldr %[wv], [%[w0]], #4\n\t"
-      "ldrd %[x0l], %[x0h], [%[xp]], #16\n\t"
-      "ldrd %[x1l], %[x1h], [%[xp], #-8]\n\t"
-      "sxtb16 %[wl], %[wv]\n\t"
-      "sxtb16 %[wv], %[wv], ror #8\n\t"
-      "smlad %[a00], %[x0l], %[wl], %[a00]\n\t"
-      "smlad %[a00], %[x0h], %[wv], %[a00]\n\t"
-      "smlad %[a10], %[x1l], %[wl], %[a10]\n\t"
-      "smlad %[a10], %[x1h], %[wv], %[a10]\n\t"
-      "ldr %[wv], [%[w1]], #4\n\t"
-      "sxtb16 %[wl], %[wv]\n\t"
-      "sxtb16 %[wv], %[wv], ror #8\n\t"
-      "smlad %[a01], %[x0l], %[wl], %[a01]\n\t"
-      "smlad %[a01], %[x0h], %[wv], %[a01]\n\t"
-      "smlad %[a11], %[x1l], %[wl], %[a11]\n\t"
-      "smlad %[a11], %[x1h], %[wv], %[a11]\n\t"
+      "ldr %[wl], %[groups]\n\t"
+      "tst %[wl], #1\n\t"
+      "beq 2f\n\t"
+      MF_MAC_2X2_GROUP
       "ldr %[wl], %[end]\n\t"
       "cmp %[xp], %[wl]\n\t"
-      "bne 1b\n\t"
-      : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [xp] "+r"(xp),
-        [w0] "+r"(w0), [w1] "+r"(w1), [x0l] "=&r"(x0l), [x0h] "=&r"(x0h), [x1l] "=&r"(x1l),
+      "beq 3f\n\t"
+      "2:\n\t"
+      MF_MAC_2X2_GROUP
+      MF_MAC_2X2_GROUP
+      "ldr %[wl], %[end]\n\t"
+      "cmp %[xp], %[wl]\n\t"
+      "bne 2b\n\t"
+      "3:\n\t"
+      : [a00] "+&r"(a00), [a01] "+&r"(a01), [a10] "+&r"(a10), [a11] "+&r"(a11), [xp] "+&r"(xp),
+        [w0] "+&r"(w0), [w1] "+&r"(w1), [x0l] "=&r"(x0l), [x0h] "=&r"(x0h), [x1l] "=&r"(x1l),
         [x1h] "=&r"(x1h), [wv] "=&r"(wv), [wl] "=&r"(wl)
-      : [end] "m"(end)
+      : [end] "m"(end), [groups] "m"(groups)
       : "cc", "memory");
+#undef MF_MAC_2X2_GROUP
 #else
   for (int32_t g = groups; g > 0; --g, xp += 4) {
     uint32_t v = load4(w0);
@@ -494,7 +510,7 @@ inline void mac_depthwise_3x3(const int8_t* x, const uint32_t* w, int32_t depth,
           MF_DW_TAP("#0", "192") MF_DW_TAP("%[depth]", "256") MF_DW_TAP("%[depth], lsl #1", "320")
           MF_DW_NEXT_ROW
           MF_DW_TAP("#0", "384") MF_DW_TAP("%[depth]", "448") MF_DW_TAP("%[depth], lsl #1", "512")
-          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x),
+          : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [x] "+&r"(x),
             [xv] "=&r"(xv), [xl] "=&r"(xl), [wl] "=&r"(wl), [wh] "=&r"(wh)
           : [w] "r"(w), [depth] "r"(depth), [off2] "r"(off2),
             [in_row] "m"(in_row)
@@ -610,14 +626,91 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
   return true;
 }
 
+namespace {
+
+// One FULLY_CONNECTED input row widened like a patch, but compact: for elements
+// k..k+3 the words (k, k+2), (k+1, k+3).
+struct WideRow {
+  static constexpr int32_t kMaxDepth = 1024;
+  uint32_t words[kMaxDepth / 2];
+  int32_t tail[3];
+
+  void widen(const int8_t* src, int32_t k, int32_t offset) {
+    const uint32_t off2 = simd::pack16(offset, offset);
+    uint32_t* dst = words;
+    for (int32_t g = k >> 2; g > 0; --g, src += 4, dst += 2) {
+      const uint32_t v = load4(src);
+      dst[0] = sxtab16(off2, v);
+      dst[1] = sxtab16_ror8(off2, v);
+    }
+    for (int32_t t = 0; t < (k & 3); ++t) tail[t] = src[t] + offset;
+  }
+};
+
+// Four filter rows (w, w + k, w + 2k, w + 3k) against a widened row over
+// `groups` groups: 16 MACs in 24 instructions on DSP cores.
+inline void mac_1x4(const uint32_t* xp, int32_t groups, const int8_t* w, int32_t k,
+                    int32_t (&acc)[4]) {
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+#if MF_DSP_ASM
+  // Rows 0 and 2 advance; rows 1 and 3 are read k bytes past them.
+  const int8_t* w0 = w;
+  const int8_t* w2 = w + 2 * k;
+  const uint32_t* const end = xp + 2 * groups;
+  uint32_t xl, xh, wv, wl;
+#define MF_MAC_ROW(LOAD, A)                       \
+  LOAD                                             \
+  "sxtb16 %[wl], %[wv]\n\t"                        \
+  "sxtb16 %[wv], %[wv], ror #8\n\t"                \
+  "smlad %[" A "], %[xl], %[wl], %[" A "]\n\t"      \
+  "smlad %[" A "], %[xh], %[wv], %[" A "]\n\t"
+  __asm__ volatile(
+      "1:\n\t"
+      "ldrd %[xl], %[xh], [%[xp]], #8\n\t"
+      MF_MAC_ROW("ldr %[wv], [%[w0], %[k]]\n\t", "a1")
+      MF_MAC_ROW("ldr %[wv], [%[w0]], #4\n\t", "a0")
+      MF_MAC_ROW("ldr %[wv], [%[w2], %[k]]\n\t", "a3")
+      MF_MAC_ROW("ldr %[wv], [%[w2]], #4\n\t", "a2")
+      "ldr %[wl], %[end]\n\t"
+      "cmp %[xp], %[wl]\n\t"
+      "bne 1b\n\t"
+      : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [xp] "+&r"(xp), [w0] "+&r"(w0),
+        [w2] "+&r"(w2), [xl] "=&r"(xl), [xh] "=&r"(xh), [wv] "=&r"(wv), [wl] "=&r"(wl)
+      : [k] "r"(k), [end] "m"(end)
+      : "cc", "memory");
+#undef MF_MAC_ROW
+#else
+  const int8_t* w0 = w;
+  for (int32_t g = groups; g > 0; --g, xp += 2, w0 += 4) {
+    uint32_t v = load4(w0);
+    a0 = smlad(xp[1], sxtb16_ror8(v), smlad(xp[0], sxtb16(v), a0));
+    v = load4(w0 + k);
+    a1 = smlad(xp[1], sxtb16_ror8(v), smlad(xp[0], sxtb16(v), a1));
+    v = load4(w0 + 2 * k);
+    a2 = smlad(xp[1], sxtb16_ror8(v), smlad(xp[0], sxtb16(v), a2));
+    v = load4(w0 + 3 * k);
+    a3 = smlad(xp[1], sxtb16_ror8(v), smlad(xp[0], sxtb16(v), a3));
+  }
+#endif
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+}
+
+}  // namespace
+
 bool fully_connected(const fully_connected::OpData& d, const int32_t* mult, const int32_t* shift,
                      const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y) {
+  const int32_t n = d.accum_depth;
+  if (n > WideRow::kMaxDepth) return false;
   const Requant rq = d.per_channel
                          ? Requant{mult, shift, ~0, d.output_offset, d.act_min, d.act_max}
                          : Requant{&d.multiplier, &d.shift, 0, d.output_offset, d.act_min, d.act_max};
-  const int32_t n = d.accum_depth;
+  const int32_t groups = n >> 2, rest = n & 3;
+  WideRow row;
   for (int32_t b = 0; b < d.batches; ++b) {
-    const int8_t* xb = x + b * n;
+    row.widen(x + b * n, n, d.input_offset);
     int8_t* out = y + b * d.out_depth;
     int32_t c = 0;
     for (; c + 4 <= d.out_depth; c += 4) {
@@ -625,11 +718,19 @@ bool fully_connected(const fully_connected::OpData& d, const int32_t* mult, cons
       if (bias != nullptr) {
         for (int i = 0; i < 4; ++i) acc[i] = bias[c + i];
       }
-      dot_1x4(xb, w + c * n, n, n, d.input_offset, acc);
-      for (int i = 0; i < 4; ++i) out[c + i] = rq(c + i, acc[i]);
+      if (groups > 0) mac_1x4(row.words, groups, w + c * n, n, acc);
+      for (int i = 0; i < 4; ++i) {
+        const int8_t* tail = w + (c + i) * n + 4 * groups;
+        for (int32_t t = 0; t < rest; ++t) acc[i] = mac(acc[i], row.tail[t], tail[t]);
+        out[c + i] = rq(c + i, acc[i]);
+      }
     }
-    for (; c < d.out_depth; ++c) {
-      out[c] = rq(c, dot_1x1(xb, w + c * n, n, d.input_offset, bias != nullptr ? bias[c] : 0));
+    for (; c < d.out_depth; ++c) {  // the last out_depth % 4 rows: stride 0, one row four times
+      int32_t acc[4] = {bias != nullptr ? bias[c] : 0, 0, 0, 0};
+      if (groups > 0) mac_1x4(row.words, groups, w + c * n, 0, acc);
+      const int8_t* tail = w + c * n + 4 * groups;
+      for (int32_t t = 0; t < rest; ++t) acc[0] = mac(acc[0], row.tail[t], tail[t]);
+      out[c] = rq(c, acc[0]);
     }
   }
   return true;

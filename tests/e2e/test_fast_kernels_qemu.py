@@ -1,0 +1,59 @@
+"""The fast int8 kernels' assembly loops on qemu-m4 (Cortex-M4F, DSP extension), bit-exact with
+TFLM on small single-op models chosen to reach every loop and operand pattern: FULLY_CONNECTED
+with 1-3 leftover output rows, depth tails, no bias and a zero input offset (accumulators and
+inputs starting equal), CONV_2D through widened patches (odd pixel counts, padding, 1x1) and
+straight from the input (patches over 576 elements), DEPTHWISE_CONV_2D with the unrolled 3x3
+interior, borders, channel tails and 5x5 filters. tests/runtime/test_fast_kernels.py runs the
+same kernels' portable forms under ASan on many more shapes."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from microforge.scaffold import generate
+from microforge.verify import verify
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
+import build_conv as bc  # noqa: E402
+import tflite_build as tb  # noqa: E402
+from test_runtime_random import random_int8_fc  # noqa: E402
+
+HAVE_QEMU = shutil.which("arm-none-eabi-g++") is not None and shutil.which("qemu-system-arm") is not None
+pytestmark = pytest.mark.skipif(not HAVE_QEMU, reason="arm-none-eabi-g++ or qemu-system-arm missing")
+
+
+def _conv(kind: str, seed: int, **kw) -> bytes:
+    case = bc.Case(kind, False, tb.RELU if seed % 2 else tb.NONE, bc.SAME if seed % 3 else bc.VALID,
+                   per_channel=bool(seed % 2))
+    return bc.conv_model(case, seed, kw.pop("bias", None), kw.pop("max_filter", 3), kw.pop("max_cin", 13),
+                         kw.pop("max_cout", 11), **kw)
+
+
+MODELS = {
+    "fc_rows_mod4_1_no_bias_zp0": lambda: random_int8_fc(1, depth=37, out=13, batch=1, use_bias=False,
+                                                         float_io=False, in_zp=0)[0],
+    "fc_rows_mod4_2": lambda: random_int8_fc(2, depth=64, out=6, batch=2, float_io=False)[0],
+    "fc_rows_mod4_3_k1": lambda: random_int8_fc(3, depth=1, out=7, batch=1, float_io=False)[0],
+    "fc_deep": lambda: random_int8_fc(4, depth=1000, out=8, batch=1, float_io=False)[0],
+    "conv_widened_padded": lambda: _conv("conv", 11, max_filter=5),
+    "conv_pointwise_zp0_no_bias": lambda: _conv("conv", 12, filt=(1, 1), cin=24, in_zp=0, bias=False),
+    "conv_direct_k_over_576": lambda: _conv("conv", 13, filt=(3, 3), cin=67),
+    "dw_3x3_interior_tails_zp0": lambda: _conv("dw", 14, filt=(3, 3), cin=13, in_zp=0),
+    "dw_3x3_wide": lambda: _conv("dw", 15, filt=(3, 3), cin=40),
+    "dw_5x5": lambda: _conv("dw", 16, filt=(5, 5), cin=9),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_fast_kernel_on_qemu_m4_bit_exact(name: str, tmp_path: Path) -> None:
+    model = tmp_path / f"{name}.tflite"
+    model.write_bytes(MODELS[name]())
+    project = generate(model, ["qemu-m4"], tmp_path / "p")
+    report = verify(project, "qemu-m4", count=12, seed=5, litert=False)
+    assert len(report.results) == 12
+    bad = [r.index for r in report.results if not r.exact]
+    assert not bad, f"{name}: inputs {bad} differ from TFLM"
+    assert len({o for r in report.results for o in r.outputs}) > 1  # the inputs matter
