@@ -113,7 +113,8 @@ def shape_graph() -> Graph:
 
 
 def libm_graph() -> Graph:
-    """The float kernels that call libm (expf / tanhf): bit-exact only where libm is TFLM's (glibc)."""
+    """The float kernels with exponentials: SOFTMAX / LOGISTIC (own expf, exact everywhere) and
+    TANH (libm's tanhf: bit-exact only where libm is TFLM's, glibc)."""
     g = Graph(seed=505)
     x = g.input([1, 2, 10])
     w = g.op(be.MUL, [x, g.const(np.float32(4.0))], [1, 2, 10],
@@ -124,8 +125,8 @@ def libm_graph() -> Graph:
     return g
 
 
-# In the float variants SOFTMAX / LOGISTIC / TANH live only in cov_libm_float (newlib's expf
-# differs from glibc's, so those are not bit-exact on Arm: runtime/README.md).
+# In the float variants SOFTMAX / LOGISTIC / TANH live only in cov_libm_float (newlib's tanhf
+# differs from glibc's, so its TANH output is not bit-exact on Arm: runtime/README.md).
 # name -> (graph, variant); variants: float, int8 (int8 I/O), int8_float_io (QUANTIZE / DEQUANTIZE around)
 MODELS: dict[str, tuple[Callable[[], Graph], str]] = {
     "cov_conv_int8": (conv_graph, "int8"),

@@ -5,6 +5,7 @@
 
 #include "microforge/flatbuffer.h"
 #include "microforge/kernels/fixed_point.h"
+#include "microforge/kernels/float_math.h"
 #include "microforge/kernels/quant_math.h"
 
 // Keep float arithmetic exactly as written (no fused multiply-add).
@@ -118,9 +119,9 @@ template <Kind kKind> void eval_float(const OpData& d, const float* x, float* y)
     } else if (v > 16.619047164916992188f) {  // TFLite's reference cut-offs
       y[i] = 1.0f;
     } else if (v < -9.0f) {
-      y[i] = expf(v);
+      y[i] = fmath::exp_f32(v);
     } else {
-      y[i] = 1.0f / (1.0f + expf(-v));
+      y[i] = 1.0f / (1.0f + fmath::exp_f32(-v));
     }
   }
 }

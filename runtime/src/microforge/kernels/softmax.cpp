@@ -5,6 +5,7 @@
 
 #include "microforge/flatbuffer.h"
 #include "microforge/kernels/fixed_point.h"
+#include "microforge/kernels/float_math.h"
 #include "microforge/kernels/quant_math.h"
 
 // Keep float arithmetic exactly as written (no fused multiply-add).
@@ -138,7 +139,7 @@ void eval_float(const OpData& d, const float* x, float* y) {
     for (int32_t c = 0; c < d.depth; ++c) max = (max < xr[c]) ? xr[c] : max;  // std::max
     float sum = 0.0f;
     for (int32_t c = 0; c < d.depth; ++c) {
-      const float e = expf((xr[c] - max) * d.beta);
+      const float e = fmath::exp_f32((xr[c] - max) * d.beta);
       yr[c] = e;
       sum += e;
     }
