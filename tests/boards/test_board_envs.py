@@ -72,7 +72,8 @@ def test_runtime_and_model_compile_with_the_cpu_flags(board: Board, board_projec
     if is_arm(board):
         # the objects really are for this CPU: the build attributes name its architecture
         attrs = subprocess.run(["arm-none-eabi-readelf", "-A", str(objs[0])], capture_output=True, text=True).stdout
-        arch = {"cortex-m0plus": "v6S-M", "cortex-m3": "v7", "cortex-m4": "v7E-M", "cortex-m7": "v7E-M"}[board.cpu]
+        arch = {"cortex-m0plus": "v6S-M", "cortex-m3": "v7", "cortex-m4": "v7E-M", "cortex-m7": "v7E-M",
+                "cortex-m55": "v8.1-M.mainline"}[board.cpu]
         assert f"Tag_CPU_arch: {arch}" in attrs, attrs
         assert ("Tag_ABI_VFP_args: VFP registers" in attrs) == ("-mfloat-abi=hard" in board.cflags), attrs
 
