@@ -4,7 +4,8 @@ On a CPU with the DSP extension (qemu-m4 and the real Cortex-M4/M7 boards) the f
 them by default; here the ASan/UBSan driver is built with MF_FAST_KERNELS=1, which runs the same
 kernel code with simd.h's portable forms of SXTB16/SMLAD, over random shapes that reach every
 branch: 1-row and 2-row tiles, the channel and depth tails, padded borders, tap-free outputs,
-and the layouts left to the reference kernels (dilation, depth multiplier 2). The firmware tests
+and depth multipliers 4 and 8, and the layouts left to the reference kernels (dilation, depth
+multiplier 2). The firmware tests
 on qemu-m4 (tests/e2e, tests/memory) run the real instructions on the zoo models."""
 
 from __future__ import annotations
@@ -38,6 +39,17 @@ def test_fast_window_ops_random_shapes(fast_driver, tmp_path, case):
         assert ours(fast_driver, write(tmp_path, f"m{seed}.tflite", model), inputs) == want, f"{case} seed {seed}"
         seen.update(want)
     assert len(seen) > 1
+
+
+@pytest.mark.parametrize("mult", [4, 8])
+def test_fast_depthwise_multiplier(fast_driver, tmp_path, mult):
+    """Depth multipliers that are multiples of 4 (person_detect and micro_speech use 8)."""
+    for seed in range(4):
+        case = bc.Case("dw", False, seed % 4, bc.SAME if seed % 2 else bc.VALID, per_channel=bool(seed % 3),
+                       stride=(1 + seed % 2, 1 + seed // 2 % 2), mult=mult)
+        model = bc.conv_model(case, 8800 + seed, None, 5, 3, 11, cin=1 + seed % 3)
+        inputs = random_inputs(model, 6, seed=seed)
+        assert ours(fast_driver, write(tmp_path, f"m{seed}.tflite", model), inputs) == tflm(model, inputs)
 
 
 def test_fast_conv_padding_larger_than_input(fast_driver, tmp_path):

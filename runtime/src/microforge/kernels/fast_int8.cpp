@@ -573,15 +573,74 @@ inline void depthwise_pixel(const DepthwiseTaps& taps, const int8_t* xt, int32_t
   }
 }
 
+// DEPTHWISE_CONV_2D with a depth multiplier m that is a multiple of 4: output
+// channels ic*m .. ic*m+m-1 all read input channel ic, so a group of four reads
+// one input value, offset and copied into both halves of a word.
+void depthwise_multiplier(const conv_common::OpData& d, const conv_common::Params& p,
+                          const int8_t* x, const int8_t* w, const int32_t* bias, const Requant& rq,
+                          DepthwiseTaps& taps, int8_t* y) {
+  const int32_t depth = d.out_d, m = p.depth_multiplier;
+  const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
+  for (int32_t c0 = 0; c0 < depth; c0 += DepthwiseTaps::kBlock) {
+    const int32_t n = min32(DepthwiseTaps::kBlock, depth - c0);
+    taps.widen(w, d.f_h * d.f_w, depth, c0, n);
+    for (int32_t b = 0; b < d.batches; ++b) {
+      const int8_t* xb = x + b * in_img;
+      for (int32_t oy = 0; oy < d.out_h; ++oy) {
+        const int32_t y0 = oy * p.stride_h - d.pad_h;
+        const int32_t ky0 = max32(0, -y0), ky1 = min32(d.f_h, d.in_h - y0);
+        for (int32_t ox = 0; ox < d.out_w; ++ox) {
+          const int32_t x0 = ox * p.stride_w - d.pad_w;
+          const int32_t kx0 = max32(0, -x0), kx1 = min32(d.f_w, d.in_w - x0);
+          int8_t* out = y + ((b * d.out_h + oy) * d.out_w + ox) * depth;
+          for (int32_t g = 0; g < n; g += 4) {
+            const int32_t c = c0 + g;
+            const int8_t* xc = xb + c / m;
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            if (bias != nullptr) {
+              a0 = bias[c];
+              a1 = bias[c + 1];
+              a2 = bias[c + 2];
+              a3 = bias[c + 3];
+            }
+            for (int32_t ky = ky0; ky < ky1; ++ky) {
+              const int8_t* xr = xc + (y0 + ky) * in_row;
+              const uint32_t* wr = &taps.words[ky * d.f_w][g / 2];
+              for (int32_t kx = kx0; kx < kx1; ++kx) {
+                const int32_t v = xr[(x0 + kx) * d.in_d] + d.input_offset;
+                const uint32_t vv = simd::pack16(v, v);
+                const uint32_t* wp = wr + kx * DepthwiseTaps::kTapWords;
+                a0 = smlabb(vv, wp[0], a0);
+                a2 = smlatt(vv, wp[0], a2);
+                a1 = smlabb(vv, wp[1], a1);
+                a3 = smlatt(vv, wp[1], a3);
+              }
+            }
+            out[c] = rq(c, a0);
+            out[c + 1] = rq(c + 1, a1);
+            out[c + 2] = rq(c + 2, a2);
+            out[c + 3] = rq(c + 3, a3);
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& p,
                        const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y) {
-  if (p.dilation_w != 1 || p.dilation_h != 1 || p.depth_multiplier != 1 ||
-      d.f_h * d.f_w > DepthwiseTaps::kMaxTaps) {
+  if (p.dilation_w != 1 || p.dilation_h != 1 || d.f_h * d.f_w > DepthwiseTaps::kMaxTaps ||
+      (p.depth_multiplier != 1 && p.depth_multiplier % 4 != 0)) {
     return false;
   }
   const Requant rq = conv_requant(d);
+  if (p.depth_multiplier != 1) {
+    DepthwiseTaps taps;
+    depthwise_multiplier(d, p, x, w, bias, rq, taps, y);
+    return true;
+  }
   const int32_t depth = d.out_d;  // == in_d
   const int32_t in_row = d.in_w * depth, in_img = d.in_h * in_row, f_row = d.f_w * depth;
   const uint32_t off2 = simd::pack16(d.input_offset, d.input_offset);
