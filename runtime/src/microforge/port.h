@@ -1,7 +1,8 @@
 // The porting layer: everything board-specific the firmware needs.
 // One implementation per board family lives in src/port/<name>/port.cpp and is
 // compiled only when the build defines MF_PORT_<NAME>=1 (the board catalogue
-// sets it in platformio.ini). Kernels and the interpreter never call these.
+// sets it in platformio.ini). Kernels never call these; the interpreter calls
+// cycle_count() only in profiling builds (-D MF_PROFILE_OPS, see runtime.h).
 #pragma once
 
 #include <stddef.h>
