@@ -47,8 +47,19 @@ def test_fast_depthwise_multiplier(fast_driver, tmp_path, mult):
     for seed in range(4):
         case = bc.Case("dw", False, seed % 4, bc.SAME if seed % 2 else bc.VALID, per_channel=bool(seed % 3),
                        stride=(1 + seed % 2, 1 + seed // 2 % 2), mult=mult)
-        model = bc.conv_model(case, 8800 + seed, None, 5, 3, 11, cin=1 + seed % 3)
+        # seed 3: a 10x8 filter (80 taps, as micro_speech's), in blocks of 8 channels
+        filt = (10, 8) if seed == 3 else None
+        model = bc.conv_model(case, 8800 + seed, None, 5, 3, 11, cin=1 + seed % 3, filt=filt)
         inputs = random_inputs(model, 6, seed=seed)
+        assert ours(fast_driver, write(tmp_path, f"m{seed}.tflite", model), inputs) == tflm(model, inputs)
+
+
+def test_fast_depthwise_large_filters(fast_driver, tmp_path):
+    """7x7 and 9x9 depthwise filters (49 and 81 taps): channel blocks smaller than 32."""
+    for seed, filt in enumerate([(7, 7), (9, 9)]):
+        case = bc.Case("dw", False, tb.RELU, bc.SAME, per_channel=True)
+        model = bc.conv_model(case, 9300 + seed, None, 3, 3, 11, cin=21, filt=filt)
+        inputs = random_inputs(model, 4, seed=seed)
         assert ours(fast_driver, write(tmp_path, f"m{seed}.tflite", model), inputs) == tflm(model, inputs)
 
 

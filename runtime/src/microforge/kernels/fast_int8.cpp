@@ -468,32 +468,43 @@ namespace {
 
 // DEPTHWISE_CONV_2D filter taps of one block of channels, widened once per
 // call: for tap t and channels c..c+3 of the block, the words (w_c, w_c+2) and
-// (w_c+1, w_c+3), as SXTAB16 / SXTAB16 ROR 8 split an input word.
+// (w_c+1, w_c+3), as SXTAB16 / SXTAB16 ROR 8 split an input word. Blocks are 32
+// channels (16 words a tap), fewer for filters with more than 25 taps.
 struct DepthwiseTaps {
-  static constexpr int32_t kMaxTaps = 25;     // filters up to 5x5
-  static constexpr int32_t kBlock = 32;       // channels per block
-  static constexpr int32_t kTapWords = kBlock / 2;
-  uint32_t words[kMaxTaps][kTapWords];
+  static constexpr int32_t kWords = 400;
+  static constexpr int32_t kMaxBlock = 32;
+  uint32_t words[kWords];
+  int32_t stride = 0;  // words per tap: the block's channels / 2
 
-  void widen(const int8_t* w, int32_t taps, int32_t depth, int32_t c0, int32_t n) {
+  // Channels per block for a filter of `taps` taps (a multiple of 4; 0: too many taps).
+  static int32_t block_for(int32_t taps) {
+    const int32_t b = (2 * kWords / taps) & ~3;
+    return b < kMaxBlock ? b : kMaxBlock;
+  }
+
+  const uint32_t* at(int32_t tap, int32_t g) const { return words + tap * stride + g / 2; }
+
+  void widen(const int8_t* w, int32_t taps, int32_t depth, int32_t c0, int32_t n, int32_t block) {
+    stride = block / 2;
     for (int32_t t = 0; t < taps; ++t) {
       const int8_t* src = w + t * depth + c0;
+      uint32_t* dst = words + t * stride;
       for (int32_t g = 0; g < n; g += 4) {
         const uint32_t v = load4(src + g);
-        words[t][g / 2] = sxtb16(v);
-        words[t][g / 2 + 1] = sxtb16_ror8(v);
+        dst[g / 2] = sxtb16(v);
+        dst[g / 2 + 1] = sxtb16_ror8(v);
       }
     }
   }
 };
 
 // All nine taps of a 3x3 filter for four channels: input words at
-// x + row * in_row + col * depth, widened filter words at w + tap * kTapWords.
+// x + row * in_row + col * depth, widened filter words at w + tap * 16 (a block
+// of 32 channels).
 // 36 MACs in 76 instructions on DSP cores (GCC's version spills the loop).
 inline void mac_depthwise_3x3(const int8_t* x, const uint32_t* w, int32_t depth, int32_t in_row,
                               uint32_t off2, int32_t& a0, int32_t& a1, int32_t& a2, int32_t& a3) {
 #if MF_DSP_ASM
-  static_assert(DepthwiseTaps::kTapWords == 16, "the tap offsets below are 64 bytes apart");
   uint32_t xv, xl, wl, wh;
 #define MF_DW_TAP(XOFF, WOFF)                                \
   "ldr %[xv], [%[x], " XOFF "]\n\t"                           \
@@ -519,7 +530,7 @@ inline void mac_depthwise_3x3(const int8_t* x, const uint32_t* w, int32_t depth,
 #undef MF_DW_NEXT_ROW
 #else
   for (int32_t r = 0; r < 3; ++r, x += in_row) {
-    for (int32_t k = 0; k < 3; ++k, w += DepthwiseTaps::kTapWords) {
+    for (int32_t k = 0; k < 3; ++k, w += DepthwiseTaps::kMaxBlock / 2) {
       const uint32_t v = load4(x + k * depth);
       const uint32_t lo = sxtab16(off2, v), hi = sxtab16_ror8(off2, v);
       a0 = smlabb(lo, w[0], a0);
@@ -548,16 +559,17 @@ inline void depthwise_pixel(const DepthwiseTaps& taps, const int8_t* xt, int32_t
       a3 = bias[c + 3];
     }
     const int8_t* xr = xt + g;
-    const uint32_t* wr = &taps.words[t0][g / 2];
+    const uint32_t* wr = taps.at(t0, g);
     int32_t rows_left = rows;
-    if (rows == 3 && cols == 3 && f_w == 3) {  // an interior 3x3 output: fully unrolled
+    if (rows == 3 && cols == 3 && f_w == 3 && taps.stride == DepthwiseTaps::kMaxBlock / 2) {
+      // an interior 3x3 output: fully unrolled
       mac_depthwise_3x3(xr, wr, depth, in_row, off2, a0, a1, a2, a3);
       rows_left = 0;
     }
-    for (int32_t r = rows_left; r > 0; --r, xr += in_row, wr += f_w * DepthwiseTaps::kTapWords) {
+    for (int32_t r = rows_left; r > 0; --r, xr += in_row, wr += f_w * taps.stride) {
       const int8_t* xp = xr;
       const uint32_t* wp = wr;
-      for (int32_t k = cols; k > 0; --k, xp += depth, wp += DepthwiseTaps::kTapWords) {
+      for (int32_t k = cols; k > 0; --k, xp += depth, wp += taps.stride) {
         const uint32_t xv = load4(xp);
         const uint32_t xl = sxtab16(off2, xv), xh = sxtab16_ror8(off2, xv);
         a0 = smlabb(xl, wp[0], a0);
@@ -581,9 +593,10 @@ void depthwise_multiplier(const conv_common::OpData& d, const conv_common::Param
                           DepthwiseTaps& taps, int8_t* y) {
   const int32_t depth = d.out_d, m = p.depth_multiplier;
   const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
-  for (int32_t c0 = 0; c0 < depth; c0 += DepthwiseTaps::kBlock) {
-    const int32_t n = min32(DepthwiseTaps::kBlock, depth - c0);
-    taps.widen(w, d.f_h * d.f_w, depth, c0, n);
+  const int32_t block = DepthwiseTaps::block_for(d.f_h * d.f_w);
+  for (int32_t c0 = 0; c0 < depth; c0 += block) {
+    const int32_t n = min32(block, depth - c0);
+    taps.widen(w, d.f_h * d.f_w, depth, c0, n, block);
     for (int32_t b = 0; b < d.batches; ++b) {
       const int8_t* xb = x + b * in_img;
       for (int32_t oy = 0; oy < d.out_h; ++oy) {
@@ -605,11 +618,11 @@ void depthwise_multiplier(const conv_common::OpData& d, const conv_common::Param
             }
             for (int32_t ky = ky0; ky < ky1; ++ky) {
               const int8_t* xr = xc + (y0 + ky) * in_row;
-              const uint32_t* wr = &taps.words[ky * d.f_w][g / 2];
+              const uint32_t* wr = taps.at(ky * d.f_w, g);
               for (int32_t kx = kx0; kx < kx1; ++kx) {
                 const int32_t v = xr[(x0 + kx) * d.in_d] + d.input_offset;
                 const uint32_t vv = simd::pack16(v, v);
-                const uint32_t* wp = wr + kx * DepthwiseTaps::kTapWords;
+                const uint32_t* wp = wr + kx * taps.stride;
                 a0 = smlabb(vv, wp[0], a0);
                 a2 = smlatt(vv, wp[0], a2);
                 a1 = smlabb(vv, wp[1], a1);
@@ -631,7 +644,7 @@ void depthwise_multiplier(const conv_common::OpData& d, const conv_common::Param
 
 bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& p,
                        const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y) {
-  if (p.dilation_w != 1 || p.dilation_h != 1 || d.f_h * d.f_w > DepthwiseTaps::kMaxTaps ||
+  if (p.dilation_w != 1 || p.dilation_h != 1 || DepthwiseTaps::block_for(d.f_h * d.f_w) == 0 ||
       (p.depth_multiplier != 1 && p.depth_multiplier % 4 != 0)) {
     return false;
   }
@@ -646,9 +659,10 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
   const uint32_t off2 = simd::pack16(d.input_offset, d.input_offset);
   const int32_t wide = depth & ~3;  // channels in words; the last depth % 4 one by one
   DepthwiseTaps taps;
-  for (int32_t c0 = 0; c0 < depth; c0 += DepthwiseTaps::kBlock) {
-    const int32_t n = min32(DepthwiseTaps::kBlock, wide - c0);  // <= 0: only the tail is left
-    if (n > 0) taps.widen(w, d.f_h * d.f_w, depth, c0, n);
+  const int32_t block = DepthwiseTaps::block_for(d.f_h * d.f_w);
+  for (int32_t c0 = 0; c0 < depth; c0 += block) {
+    const int32_t n = min32(block, wide - c0);  // <= 0: only the tail is left
+    if (n > 0) taps.widen(w, d.f_h * d.f_w, depth, c0, n, block);
     for (int32_t b = 0; b < d.batches; ++b) {
       const int8_t* xb = x + b * in_img;
       for (int32_t oy = 0; oy < d.out_h; ++oy) {
@@ -667,7 +681,7 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
             depthwise_pixel(taps, xt, ky0 * d.f_w + kx0, rows, cols, d.f_w, depth, in_row, off2,
                             bias, rq, c0, n, out);
           }
-          if (c0 + DepthwiseTaps::kBlock < depth) continue;
+          if (c0 + block < depth) continue;
           for (int32_t c = wide; c < depth; ++c) {  // the last depth % 4 channels
             uint32_t sum = bias != nullptr ? static_cast<uint32_t>(bias[c]) : 0u;
             for (int32_t ky = ky0; ky < ky1; ++ky) {
