@@ -1,4 +1,5 @@
-// Compares the fast kernels' requantization (kernels/requant.h) with the reference
+// Compares the fast kernels' requantization (kernels/requant.h: the direct form and the
+// per-channel decoded one) with the reference
 // kernels' qm::multiply_by_quantized_multiplier: every shift, edge accumulators and
 // multipliers, and random ones. Prints the number of cases and exits 1 on a mismatch.
 #include <stdint.h>
@@ -22,9 +23,11 @@ bool check(int32_t acc, int32_t m, int32_t s) {
   ++g_cases;
   const int32_t want = mf::qm::multiply_by_quantized_multiplier(acc, m, s);
   const int32_t got = mf::kernels::fast_multiply_by_quantized_multiplier(acc, m, s);
-  if (want == got) return true;
-  printf("mismatch acc=%ld m=%ld s=%ld: reference %ld, fast %ld\n", static_cast<long>(acc),
-         static_cast<long>(m), static_cast<long>(s), static_cast<long>(want), static_cast<long>(got));
+  const int32_t decoded = mf::kernels::apply_requant(mf::kernels::decode_requant(m, s), acc);
+  if (want == got && want == decoded) return true;
+  printf("mismatch acc=%ld m=%ld s=%ld: reference %ld, fast %ld, decoded %ld\n", static_cast<long>(acc),
+         static_cast<long>(m), static_cast<long>(s), static_cast<long>(want), static_cast<long>(got),
+         static_cast<long>(decoded));
   return false;
 }
 

@@ -10,7 +10,16 @@
 // The inner loops must be unrolled over the tile and keep its accumulators in
 // registers, also in a size-optimized (-Os) build.
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O2")
+#pragma GCC optimize("O2", "omit-frame-pointer")
+#endif
+
+// Functions holding those loops stay out of line (MF_NOINLINE) where their
+// callers have kilobytes of stack buffers: stack offsets past 4 KB would need
+// one more register than the loops leave.
+#if defined(__GNUC__)
+#define MF_NOINLINE __attribute__((noinline))
+#else
+#define MF_NOINLINE
 #endif
 
 // The inner loops written in assembly need 12-13 free registers: not given in
@@ -318,13 +327,12 @@ struct PatchPair {
     for (int32_t t = 0; t < (k & 3); ++t) tail[p][t] = src[t] + offset;
   }
 
-  // Both pixels, all channels (filter rows of k int8): outputs y[c], y[depth + c].
-  void output_pair(const int8_t* w, int32_t k, const int32_t* bias, const Requant& rq,
-                   int32_t depth, int8_t* y) const {
+  // Both pixels, channels [c_begin, c_end) (filter rows of k int8): outputs y[c], y[depth + c].
+  MF_NOINLINE void output_pair(const int8_t* w, int32_t k, const int32_t* bias, const RequantTable& rq,
+                   int32_t c_begin, int32_t c_end, int32_t depth, int8_t* y) const {
     const int32_t groups = k >> 2, rest = k & 3;
-    int32_t c = 0;
-    for (; c < depth; c += 2) {
-      const bool two = c + 1 < depth;  // an odd last channel runs as a pair with itself
+    for (int32_t c = c_begin; c < c_end; c += 2) {
+      const bool two = c + 1 < c_end;  // an odd last channel runs as a pair with itself
       const int8_t* w0 = w + c * k;
       const int8_t* w1 = two ? w0 + k : w0;
       int32_t a00 = bias != nullptr ? bias[c] : 0, a10 = a00;
@@ -345,11 +353,11 @@ struct PatchPair {
     }
   }
 
-  // Pixel 0 alone (widened with stride 4 words per group), all channels.
-  void output_single(const int8_t* w, int32_t k, const int32_t* bias, const Requant& rq,
-                     int32_t depth, int8_t* y) const {
+  // Pixel 0 alone (widened with stride 4 words per group), channels [c_begin, c_end).
+  MF_NOINLINE void output_single(const int8_t* w, int32_t k, const int32_t* bias, const RequantTable& rq,
+                     int32_t c_begin, int32_t c_end, int8_t* y) const {
     const int32_t groups = k >> 2, rest = k & 3;
-    for (int32_t c = 0; c < depth; ++c) {
+    for (int32_t c = c_begin; c < c_end; ++c) {
       const int8_t* wc = w + c * k;
       int32_t a = bias != nullptr ? bias[c] : 0;
       const uint32_t* xp = words;
@@ -406,7 +414,7 @@ void conv_2d_direct(const conv_common::OpData& d, const conv_common::Params& p, 
 // pixels form a tile, padding included.
 void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p, const int8_t* x,
                      const int8_t* w, const int32_t* bias, const Requant& rq, int8_t* y,
-                     PatchPair& patches, int8_t* staging) {
+                     PatchPair& patches, int8_t* staging, RequantTable& table) {
   const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
   const int32_t k = d.f_h * d.f_w * d.in_d, f_row = d.f_w * d.in_d;
   const int32_t pixels = d.out_h * d.out_w;
@@ -432,16 +440,22 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
     }
     return staging;
   };
-  for (int32_t b = 0; b < d.batches; ++b) {
-    const int8_t* xb = x + b * in_img;
-    int8_t* yb = y + b * pixels * d.out_d;
-    for (int32_t q = 0; q < pixels; q += 2) {
-      patches.widen(0, patch(xb, q), k, d.input_offset);
-      if (q + 1 < pixels) {
-        patches.widen(1, patch(xb, q + 1), k, d.input_offset);
-        patches.output_pair(w, k, bias, rq, d.out_d, yb + q * d.out_d);
-      } else {
-        patches.output_single(w, k, bias, rq, d.out_d, yb + q * d.out_d);
+  // Output channels in windows of RequantTable::kChannels (their requantization
+  // decoded once); the patches are widened again for each window.
+  for (int32_t c0 = 0; c0 < d.out_d; c0 += RequantTable::kChannels) {
+    const int32_t c1 = min32(d.out_d, c0 + RequantTable::kChannels);
+    table.fill(rq, c0, c1 - c0);
+    for (int32_t b = 0; b < d.batches; ++b) {
+      const int8_t* xb = x + b * in_img;
+      int8_t* yb = y + b * pixels * d.out_d;
+      for (int32_t q = 0; q < pixels; q += 2) {
+        patches.widen(0, patch(xb, q), k, d.input_offset);
+        if (q + 1 < pixels) {
+          patches.widen(1, patch(xb, q + 1), k, d.input_offset);
+          patches.output_pair(w, k, bias, table, c0, c1, d.out_d, yb + q * d.out_d);
+        } else {
+          patches.output_single(w, k, bias, table, c0, c1, yb + q * d.out_d);
+        }
       }
     }
   }
@@ -457,7 +471,8 @@ bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const i
   if (k <= PatchPair::kMaxPatch) {
     PatchPair patches;
     int8_t staging[PatchPair::kMaxPatch];
-    conv_2d_widened(d, p, x, w, bias, rq, y, patches, staging);
+    RequantTable table;
+    conv_2d_widened(d, p, x, w, bias, rq, y, patches, staging, table);
   } else {
     conv_2d_direct(d, p, x, w, bias, rq, y);
   }
@@ -545,9 +560,9 @@ inline void mac_depthwise_3x3(const int8_t* x, const uint32_t* w, int32_t depth,
 // Channels c0..c0+n-1 (n a multiple of 4, within one block) of one output pixel
 // over its valid taps (rows x cols from input xt and tap index t0, filter
 // width f_w): one input word and two widened filter words give four MACs.
-inline void depthwise_pixel(const DepthwiseTaps& taps, const int8_t* xt, int32_t t0, int32_t rows,
+MF_NOINLINE void depthwise_pixel(const DepthwiseTaps& taps, const int8_t* xt, int32_t t0, int32_t rows,
                             int32_t cols, int32_t f_w, int32_t depth, int32_t in_row, uint32_t off2,
-                            const int32_t* bias, const Requant& rq, int32_t c0, int32_t n,
+                            const int32_t* bias, const RequantTable& rq, int32_t c0, int32_t n,
                             int8_t* out) {
   for (int32_t g = 0; g < n; g += 4) {
     const int32_t c = c0 + g;
@@ -589,14 +604,15 @@ inline void depthwise_pixel(const DepthwiseTaps& taps, const int8_t* xt, int32_t
 // channels ic*m .. ic*m+m-1 all read input channel ic, so a group of four reads
 // one input value, offset and copied into both halves of a word.
 void depthwise_multiplier(const conv_common::OpData& d, const conv_common::Params& p,
-                          const int8_t* x, const int8_t* w, const int32_t* bias, const Requant& rq,
-                          DepthwiseTaps& taps, int8_t* y) {
+                          const int8_t* x, const int8_t* w, const int32_t* bias, const Requant& requant,
+                          DepthwiseTaps& taps, RequantTable& rq, int8_t* y) {
   const int32_t depth = d.out_d, m = p.depth_multiplier;
   const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
   const int32_t block = DepthwiseTaps::block_for(d.f_h * d.f_w);
   for (int32_t c0 = 0; c0 < depth; c0 += block) {
     const int32_t n = min32(block, depth - c0);
     taps.widen(w, d.f_h * d.f_w, depth, c0, n, block);
+    rq.fill(requant, c0, n);
     for (int32_t b = 0; b < d.batches; ++b) {
       const int8_t* xb = x + b * in_img;
       for (int32_t oy = 0; oy < d.out_h; ++oy) {
@@ -651,7 +667,8 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
   const Requant rq = conv_requant(d);
   if (p.depth_multiplier != 1) {
     DepthwiseTaps taps;
-    depthwise_multiplier(d, p, x, w, bias, rq, taps, y);
+    RequantTable table;
+    depthwise_multiplier(d, p, x, w, bias, rq, taps, table, y);
     return true;
   }
   const int32_t depth = d.out_d;  // == in_d
@@ -659,10 +676,14 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
   const uint32_t off2 = simd::pack16(d.input_offset, d.input_offset);
   const int32_t wide = depth & ~3;  // channels in words; the last depth % 4 one by one
   DepthwiseTaps taps;
+  RequantTable table;
   const int32_t block = DepthwiseTaps::block_for(d.f_h * d.f_w);
   for (int32_t c0 = 0; c0 < depth; c0 += block) {
     const int32_t n = min32(block, wide - c0);  // <= 0: only the tail is left
-    if (n > 0) taps.widen(w, d.f_h * d.f_w, depth, c0, n, block);
+    if (n > 0) {
+      taps.widen(w, d.f_h * d.f_w, depth, c0, n, block);
+      table.fill(rq, c0, n);
+    }
     for (int32_t b = 0; b < d.batches; ++b) {
       const int8_t* xb = x + b * in_img;
       for (int32_t oy = 0; oy < d.out_h; ++oy) {
@@ -679,7 +700,7 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
                                    ? xb + (y0 + ky0) * in_row + (x0 + kx0) * depth + c0
                                    : xb;
             depthwise_pixel(taps, xt, ky0 * d.f_w + kx0, rows, cols, d.f_w, depth, in_row, off2,
-                            bias, rq, c0, n, out);
+                            bias, table, c0, n, out);
           }
           if (c0 + block < depth) continue;
           for (int32_t c = wide; c < depth; ++c) {  // the last depth % 4 channels
@@ -771,6 +792,32 @@ inline void mac_1x4(const uint32_t* xp, int32_t groups, const int8_t* w, int32_t
   acc[3] = a3;
 }
 
+// All output rows of one widened input row.
+void fully_connected_row(const WideRow& row, const Requant& rq, int32_t out_depth, int32_t n,
+                         const int8_t* w, const int32_t* bias, int8_t* out) {
+  const int32_t groups = n >> 2, rest = n & 3;
+  int32_t c = 0;
+  for (; c + 4 <= out_depth; c += 4) {
+    int32_t acc[4] = {0, 0, 0, 0};
+    if (bias != nullptr) {
+      for (int i = 0; i < 4; ++i) acc[i] = bias[c + i];
+    }
+    if (groups > 0) mac_1x4(row.words, groups, w + c * n, n, acc);
+    for (int i = 0; i < 4; ++i) {
+      const int8_t* tail = w + (c + i) * n + 4 * groups;
+      for (int32_t t = 0; t < rest; ++t) acc[i] = mac(acc[i], row.tail[t], tail[t]);
+      out[c + i] = rq(c + i, acc[i]);
+    }
+  }
+  for (; c < out_depth; ++c) {  // the last out_depth % 4 rows: stride 0, one row four times
+    int32_t acc[4] = {bias != nullptr ? bias[c] : 0, 0, 0, 0};
+    if (groups > 0) mac_1x4(row.words, groups, w + c * n, 0, acc);
+    const int8_t* tail = w + c * n + 4 * groups;
+    for (int32_t t = 0; t < rest; ++t) acc[0] = mac(acc[0], row.tail[t], tail[t]);
+    out[c] = rq(c, acc[0]);
+  }
+}
+
 }  // namespace
 
 bool fully_connected(const fully_connected::OpData& d, const int32_t* mult, const int32_t* shift,
@@ -780,31 +827,10 @@ bool fully_connected(const fully_connected::OpData& d, const int32_t* mult, cons
   const Requant rq = d.per_channel
                          ? Requant{mult, shift, ~0, d.output_offset, d.act_min, d.act_max}
                          : Requant{&d.multiplier, &d.shift, 0, d.output_offset, d.act_min, d.act_max};
-  const int32_t groups = n >> 2, rest = n & 3;
   WideRow row;
   for (int32_t b = 0; b < d.batches; ++b) {
     row.widen(x + b * n, n, d.input_offset);
-    int8_t* out = y + b * d.out_depth;
-    int32_t c = 0;
-    for (; c + 4 <= d.out_depth; c += 4) {
-      int32_t acc[4] = {0, 0, 0, 0};
-      if (bias != nullptr) {
-        for (int i = 0; i < 4; ++i) acc[i] = bias[c + i];
-      }
-      if (groups > 0) mac_1x4(row.words, groups, w + c * n, n, acc);
-      for (int i = 0; i < 4; ++i) {
-        const int8_t* tail = w + (c + i) * n + 4 * groups;
-        for (int32_t t = 0; t < rest; ++t) acc[i] = mac(acc[i], row.tail[t], tail[t]);
-        out[c + i] = rq(c + i, acc[i]);
-      }
-    }
-    for (; c < d.out_depth; ++c) {  // the last out_depth % 4 rows: stride 0, one row four times
-      int32_t acc[4] = {bias != nullptr ? bias[c] : 0, 0, 0, 0};
-      if (groups > 0) mac_1x4(row.words, groups, w + c * n, 0, acc);
-      const int8_t* tail = w + c * n + 4 * groups;
-      for (int32_t t = 0; t < rest; ++t) acc[0] = mac(acc[0], row.tail[t], tail[t]);
-      out[c] = rq(c, acc[0]);
-    }
+    fully_connected_row(row, rq, d.out_depth, n, w, bias, y + b * d.out_depth);
   }
   return true;
 }
