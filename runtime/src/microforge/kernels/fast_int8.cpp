@@ -557,6 +557,27 @@ inline void mac_depthwise_3x3(const int8_t* x, const uint32_t* w, int32_t depth,
 #endif
 }
 
+// Channels c..c+3 of a depthwise group: accumulators from their biases (or 0),
+// and the four requantized outputs.
+inline void bias4(const int32_t* bias, int32_t c, int32_t& a0, int32_t& a1, int32_t& a2,
+                  int32_t& a3) {
+  a0 = a1 = a2 = a3 = 0;
+  if (bias != nullptr) {
+    a0 = bias[c];
+    a1 = bias[c + 1];
+    a2 = bias[c + 2];
+    a3 = bias[c + 3];
+  }
+}
+
+inline void store4(const RequantTable& rq, int32_t c, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                   int8_t* out) {
+  out[c] = rq(c, a0);
+  out[c + 1] = rq(c + 1, a1);
+  out[c + 2] = rq(c + 2, a2);
+  out[c + 3] = rq(c + 3, a3);
+}
+
 // Channels c0..c0+n-1 (n a multiple of 4, within one block) of one output pixel
 // over its valid taps (rows x cols from input xt and tap index t0, filter
 // width f_w): one input word and two widened filter words give four MACs.
@@ -566,13 +587,8 @@ MF_NOINLINE void depthwise_pixel(const DepthwiseTaps& taps, const int8_t* xt, in
                             int8_t* out) {
   for (int32_t g = 0; g < n; g += 4) {
     const int32_t c = c0 + g;
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    if (bias != nullptr) {
-      a0 = bias[c];
-      a1 = bias[c + 1];
-      a2 = bias[c + 2];
-      a3 = bias[c + 3];
-    }
+    int32_t a0, a1, a2, a3;
+    bias4(bias, c, a0, a1, a2, a3);
     const int8_t* xr = xt + g;
     const uint32_t* wr = taps.at(t0, g);
     int32_t rows_left = rows;
@@ -593,10 +609,36 @@ MF_NOINLINE void depthwise_pixel(const DepthwiseTaps& taps, const int8_t* xt, in
         a3 = smlatt(xh, wp[1], a3);
       }
     }
-    out[c] = rq(c, a0);
-    out[c + 1] = rq(c + 1, a1);
-    out[c + 2] = rq(c + 2, a2);
-    out[c + 3] = rq(c + 3, a3);
+    store4(rq, c, a0, a1, a2, a3, out);
+  }
+}
+
+// The filter window of every output pixel, clipped to the input: fn(xb, w, out)
+// with the batch's input, the window (top-left input position, valid filter
+// rows and columns) and the pixel's first output.
+struct Window {
+  int32_t y0, x0;
+  int32_t ky0, ky1, kx0, kx1;
+};
+
+template <typename Fn>
+inline void for_each_output_pixel(const conv_common::OpData& d, const conv_common::Params& p,
+                                  const int8_t* x, int8_t* y, Fn&& fn) {
+  const int32_t in_img = d.in_h * d.in_w * d.in_d;
+  for (int32_t b = 0; b < d.batches; ++b) {
+    const int8_t* xb = x + b * in_img;
+    for (int32_t oy = 0; oy < d.out_h; ++oy) {
+      Window win;
+      win.y0 = oy * p.stride_h - d.pad_h;
+      win.ky0 = max32(0, -win.y0);
+      win.ky1 = min32(d.f_h, d.in_h - win.y0);
+      for (int32_t ox = 0; ox < d.out_w; ++ox) {
+        win.x0 = ox * p.stride_w - d.pad_w;
+        win.kx0 = max32(0, -win.x0);
+        win.kx1 = min32(d.f_w, d.in_w - win.x0);
+        fn(xb, win, y + ((b * d.out_h + oy) * d.out_w + ox) * d.out_d);
+      }
+    }
   }
 }
 
@@ -606,53 +648,34 @@ MF_NOINLINE void depthwise_pixel(const DepthwiseTaps& taps, const int8_t* xt, in
 void depthwise_multiplier(const conv_common::OpData& d, const conv_common::Params& p,
                           const int8_t* x, const int8_t* w, const int32_t* bias, const Requant& requant,
                           DepthwiseTaps& taps, RequantTable& rq, int8_t* y) {
-  const int32_t depth = d.out_d, m = p.depth_multiplier;
-  const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
+  const int32_t depth = d.out_d, m = p.depth_multiplier, in_row = d.in_w * d.in_d;
   const int32_t block = DepthwiseTaps::block_for(d.f_h * d.f_w);
   for (int32_t c0 = 0; c0 < depth; c0 += block) {
     const int32_t n = min32(block, depth - c0);
     taps.widen(w, d.f_h * d.f_w, depth, c0, n, block);
     rq.fill(requant, c0, n);
-    for (int32_t b = 0; b < d.batches; ++b) {
-      const int8_t* xb = x + b * in_img;
-      for (int32_t oy = 0; oy < d.out_h; ++oy) {
-        const int32_t y0 = oy * p.stride_h - d.pad_h;
-        const int32_t ky0 = max32(0, -y0), ky1 = min32(d.f_h, d.in_h - y0);
-        for (int32_t ox = 0; ox < d.out_w; ++ox) {
-          const int32_t x0 = ox * p.stride_w - d.pad_w;
-          const int32_t kx0 = max32(0, -x0), kx1 = min32(d.f_w, d.in_w - x0);
-          int8_t* out = y + ((b * d.out_h + oy) * d.out_w + ox) * depth;
-          for (int32_t g = 0; g < n; g += 4) {
-            const int32_t c = c0 + g;
-            const int8_t* xc = xb + c / m;
-            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-            if (bias != nullptr) {
-              a0 = bias[c];
-              a1 = bias[c + 1];
-              a2 = bias[c + 2];
-              a3 = bias[c + 3];
-            }
-            for (int32_t ky = ky0; ky < ky1; ++ky) {
-              const int8_t* xr = xc + (y0 + ky) * in_row;
-              const uint32_t* wr = taps.at(ky * d.f_w, g);
-              for (int32_t kx = kx0; kx < kx1; ++kx) {
-                const int32_t v = xr[(x0 + kx) * d.in_d] + d.input_offset;
-                const uint32_t vv = simd::pack16(v, v);
-                const uint32_t* wp = wr + kx * taps.stride;
-                a0 = smlabb(vv, wp[0], a0);
-                a2 = smlatt(vv, wp[0], a2);
-                a1 = smlabb(vv, wp[1], a1);
-                a3 = smlatt(vv, wp[1], a3);
-              }
-            }
-            out[c] = rq(c, a0);
-            out[c + 1] = rq(c + 1, a1);
-            out[c + 2] = rq(c + 2, a2);
-            out[c + 3] = rq(c + 3, a3);
+    for_each_output_pixel(d, p, x, y, [&](const int8_t* xb, const Window& win, int8_t* out) {
+      for (int32_t g = 0; g < n; g += 4) {
+        const int32_t c = c0 + g;
+        const int8_t* xc = xb + c / m;
+        int32_t a0, a1, a2, a3;
+        bias4(bias, c, a0, a1, a2, a3);
+        for (int32_t ky = win.ky0; ky < win.ky1; ++ky) {
+          const int8_t* xr = xc + (win.y0 + ky) * in_row;
+          const uint32_t* wr = taps.at(ky * d.f_w, g);
+          for (int32_t kx = win.kx0; kx < win.kx1; ++kx) {
+            const int32_t v = xr[(win.x0 + kx) * d.in_d] + d.input_offset;
+            const uint32_t vv = simd::pack16(v, v);
+            const uint32_t* wp = wr + kx * taps.stride;
+            a0 = smlabb(vv, wp[0], a0);
+            a2 = smlatt(vv, wp[0], a2);
+            a1 = smlabb(vv, wp[1], a1);
+            a3 = smlatt(vv, wp[1], a3);
           }
         }
+        store4(rq, c, a0, a1, a2, a3, out);
       }
-    }
+    });
   }
 }
 
@@ -672,7 +695,7 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
     return true;
   }
   const int32_t depth = d.out_d;  // == in_d
-  const int32_t in_row = d.in_w * depth, in_img = d.in_h * in_row, f_row = d.f_w * depth;
+  const int32_t in_row = d.in_w * depth, f_row = d.f_w * depth;
   const uint32_t off2 = simd::pack16(d.input_offset, d.input_offset);
   const int32_t wide = depth & ~3;  // channels in words; the last depth % 4 one by one
   DepthwiseTaps taps;
@@ -684,38 +707,29 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
       taps.widen(w, d.f_h * d.f_w, depth, c0, n, block);
       table.fill(rq, c0, n);
     }
-    for (int32_t b = 0; b < d.batches; ++b) {
-      const int8_t* xb = x + b * in_img;
-      for (int32_t oy = 0; oy < d.out_h; ++oy) {
-        const int32_t y0 = oy * p.stride_h - d.pad_h;
-        const int32_t ky0 = max32(0, -y0), ky1 = min32(d.f_h, d.in_h - y0);
-        for (int32_t ox = 0; ox < d.out_w; ++ox) {
-          const int32_t x0 = ox * p.stride_w - d.pad_w;
-          const int32_t kx0 = max32(0, -x0), kx1 = min32(d.f_w, d.in_w - x0);
-          int8_t* out = y + ((b * d.out_h + oy) * d.out_w + ox) * depth;
-          const int32_t rows = max32(ky1 - ky0, 0), cols = max32(kx1 - kx0, 0);
-          if (n > 0) {
-            // With no valid tap (rows or cols 0) the loops leave the bias alone.
-            const int8_t* xt = rows > 0 && cols > 0
-                                   ? xb + (y0 + ky0) * in_row + (x0 + kx0) * depth + c0
-                                   : xb;
-            depthwise_pixel(taps, xt, ky0 * d.f_w + kx0, rows, cols, d.f_w, depth, in_row, off2,
-                            bias, table, c0, n, out);
-          }
-          if (c0 + block < depth) continue;
-          for (int32_t c = wide; c < depth; ++c) {  // the last depth % 4 channels
-            uint32_t sum = bias != nullptr ? static_cast<uint32_t>(bias[c]) : 0u;
-            for (int32_t ky = ky0; ky < ky1; ++ky) {
-              for (int32_t kx = kx0; kx < kx1; ++kx) {
-                const int32_t xv = xb[(y0 + ky) * in_row + (x0 + kx) * depth + c] + d.input_offset;
-                sum += static_cast<uint32_t>(xv * static_cast<int32_t>(w[ky * f_row + kx * depth + c]));
-              }
-            }
-            out[c] = rq(c, static_cast<int32_t>(sum));
+    const bool last = c0 + block >= depth;
+    for_each_output_pixel(d, p, x, y, [&](const int8_t* xb, const Window& win, int8_t* out) {
+      const int32_t rows = max32(win.ky1 - win.ky0, 0), cols = max32(win.kx1 - win.kx0, 0);
+      if (n > 0) {
+        // With no valid tap (rows or cols 0) the loops leave the bias alone.
+        const int8_t* xt = rows > 0 && cols > 0
+                               ? xb + (win.y0 + win.ky0) * in_row + (win.x0 + win.kx0) * depth + c0
+                               : xb;
+        depthwise_pixel(taps, xt, win.ky0 * d.f_w + win.kx0, rows, cols, d.f_w, depth, in_row, off2,
+                        bias, table, c0, n, out);
+      }
+      if (!last) return;
+      for (int32_t c = wide; c < depth; ++c) {  // the last depth % 4 channels
+        uint32_t sum = bias != nullptr ? static_cast<uint32_t>(bias[c]) : 0u;
+        for (int32_t ky = win.ky0; ky < win.ky1; ++ky) {
+          for (int32_t kx = win.kx0; kx < win.kx1; ++kx) {
+            const int32_t xv = xb[(win.y0 + ky) * in_row + (win.x0 + kx) * depth + c] + d.input_offset;
+            sum += static_cast<uint32_t>(xv * static_cast<int32_t>(w[ky * f_row + kx * depth + c]));
           }
         }
+        out[c] = rq(c, static_cast<int32_t>(sum));
       }
-    }
+    });
   }
   return true;
 }

@@ -3,12 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-// The algorithm's results depend on every double rounding, so no fused multiply-add.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "microforge/kernels/exact_float.h"  // no fused multiply-add below
 
 namespace mf {
 namespace fmath {

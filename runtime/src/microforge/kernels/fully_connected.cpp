@@ -7,13 +7,7 @@
 #include "microforge/kernels/fast_int8.h"
 #include "microforge/kernels/quant_math.h"
 
-// The float kernel must round every product and sum separately, like TFLM's
-// reference: forbid fused multiply-add contraction in this file.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "microforge/kernels/exact_float.h"  // no fused multiply-add below
 
 namespace mf {
 namespace kernels {

@@ -8,12 +8,7 @@
 #include "microforge/kernels/float_math.h"
 #include "microforge/kernels/quant_math.h"
 
-// Keep float arithmetic exactly as written (no fused multiply-add).
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "microforge/kernels/exact_float.h"  // no fused multiply-add below
 
 namespace mf {
 namespace kernels {
