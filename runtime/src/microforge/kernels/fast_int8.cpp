@@ -645,37 +645,48 @@ inline void for_each_output_pixel(const conv_common::OpData& d, const conv_commo
 // DEPTHWISE_CONV_2D with a depth multiplier m that is a multiple of 4: output
 // channels ic*m .. ic*m+m-1 all read input channel ic, so a group of four reads
 // one input value, offset and copied into both halves of a word.
-void depthwise_multiplier(const conv_common::OpData& d, const conv_common::Params& p,
+MF_NOINLINE void depthwise_multiplier(const conv_common::OpData& d, const conv_common::Params& p,
                           const int8_t* x, const int8_t* w, const int32_t* bias, const Requant& requant,
                           DepthwiseTaps& taps, RequantTable& rq, int8_t* y) {
-  const int32_t depth = d.out_d, m = p.depth_multiplier, in_row = d.in_w * d.in_d;
+  const int32_t depth = d.out_d, m = p.depth_multiplier;
+  const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
   const int32_t block = DepthwiseTaps::block_for(d.f_h * d.f_w);
   for (int32_t c0 = 0; c0 < depth; c0 += block) {
     const int32_t n = min32(block, depth - c0);
     taps.widen(w, d.f_h * d.f_w, depth, c0, n, block);
     rq.fill(requant, c0, n);
-    for_each_output_pixel(d, p, x, y, [&](const int8_t* xb, const Window& win, int8_t* out) {
-      for (int32_t g = 0; g < n; g += 4) {
-        const int32_t c = c0 + g;
-        const int8_t* xc = xb + c / m;
-        int32_t a0, a1, a2, a3;
-        bias4(bias, c, a0, a1, a2, a3);
-        for (int32_t ky = win.ky0; ky < win.ky1; ++ky) {
-          const int8_t* xr = xc + (win.y0 + ky) * in_row;
-          const uint32_t* wr = taps.at(ky * d.f_w, g);
-          for (int32_t kx = win.kx0; kx < win.kx1; ++kx) {
-            const int32_t v = xr[(win.x0 + kx) * d.in_d] + d.input_offset;
-            const uint32_t vv = simd::pack16(v, v);
-            const uint32_t* wp = wr + kx * taps.stride;
-            a0 = smlabb(vv, wp[0], a0);
-            a2 = smlatt(vv, wp[0], a2);
-            a1 = smlabb(vv, wp[1], a1);
-            a3 = smlatt(vv, wp[1], a3);
+    for (int32_t b = 0; b < d.batches; ++b) {
+      const int8_t* xb = x + b * in_img;
+      for (int32_t oy = 0; oy < d.out_h; ++oy) {
+        const int32_t y0 = oy * p.stride_h - d.pad_h;
+        const int32_t ky0 = max32(0, -y0), ky1 = min32(d.f_h, d.in_h - y0);
+        for (int32_t ox = 0; ox < d.out_w; ++ox) {
+          const int32_t x0 = ox * p.stride_w - d.pad_w;
+          const int32_t kx0 = max32(0, -x0), kx1 = min32(d.f_w, d.in_w - x0);
+          int8_t* out = y + ((b * d.out_h + oy) * d.out_w + ox) * depth;
+          for (int32_t g = 0; g < n; g += 4) {
+            const int32_t c = c0 + g;
+            const int8_t* xc = xb + c / m;
+            int32_t a0, a1, a2, a3;
+            bias4(bias, c, a0, a1, a2, a3);
+            for (int32_t ky = ky0; ky < ky1; ++ky) {
+              const int8_t* xr = xc + (y0 + ky) * in_row;
+              const uint32_t* wr = taps.at(ky * d.f_w, g);
+              for (int32_t kx = kx0; kx < kx1; ++kx) {
+                const int32_t v = xr[(x0 + kx) * d.in_d] + d.input_offset;
+                const uint32_t vv = simd::pack16(v, v);
+                const uint32_t* wp = wr + kx * taps.stride;
+                a0 = smlabb(vv, wp[0], a0);
+                a2 = smlatt(vv, wp[0], a2);
+                a1 = smlabb(vv, wp[1], a1);
+                a3 = smlatt(vv, wp[1], a3);
+              }
+            }
+            store4(rq, c, a0, a1, a2, a3, out);
           }
         }
-        store4(rq, c, a0, a1, a2, a3, out);
       }
-    });
+    }
   }
 }
 
