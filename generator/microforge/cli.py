@@ -43,7 +43,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         for b in budgets:
             print(format_budget(b))
     if args.board and summary["unsupported"]:
-        print("no fit check: the runtime lacks some of the model's operators", file=sys.stderr)
+        print("no fit check: the runtime lacks some of the model's operators or rejects their tensor types "
+              "(listed above)", file=sys.stderr)
     return 0 if all(b.fits for b in budgets) else 7
 
 

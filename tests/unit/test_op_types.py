@@ -192,6 +192,9 @@ def test_inspect_lists_the_same_problems(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "unsupported #1 CONV_2D: int8 weights with float32 input (hybrid) is not supported" in out
     assert "all operators supported" not in out
+    # no fit check for a board, and the reason names the tensor types too (nothing is built)
+    assert cli_main(["inspect", str(model), "--board", "nano33ble"]) == 0
+    assert "rejects their tensor types" in capsys.readouterr().err
 
 
 def test_kws_float32_refused_naming_its_hybrid_operators(tmp_path: Path, capsys) -> None:
