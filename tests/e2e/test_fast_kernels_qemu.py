@@ -2,7 +2,7 @@
 TFLM on small single-op models chosen to reach every loop and operand pattern: FULLY_CONNECTED
 with 1-3 leftover output rows, depth tails, no bias and a zero input offset (accumulators and
 inputs starting equal), CONV_2D through widened patches (odd pixel counts, padding, 1x1) and
-straight from the input (patches over 576 elements), DEPTHWISE_CONV_2D with the unrolled 3x3
+the fallback to the reference kernel (patches over 576 elements), DEPTHWISE_CONV_2D with the unrolled 3x3
 interior, borders, channel tails, 5x5 filters and a depth multiplier of 8. tests/runtime/test_fast_kernels.py runs the
 same kernels' portable forms under ASan on many more shapes."""
 
@@ -40,7 +40,7 @@ MODELS = {
     "fc_deep": lambda: random_int8_fc(4, depth=1000, out=8, batch=1, float_io=False)[0],
     "conv_widened_padded": lambda: _conv("conv", 11, max_filter=5),
     "conv_pointwise_zp0_no_bias": lambda: _conv("conv", 12, filt=(1, 1), cin=24, in_zp=0, bias=False),
-    "conv_direct_k_over_576": lambda: _conv("conv", 13, filt=(3, 3), cin=67),
+    "conv_reference_fallback_k_over_576": lambda: _conv("conv", 13, filt=(3, 3), cin=67),
     "dw_3x3_interior_tails_zp0": lambda: _conv("dw", 14, filt=(3, 3), cin=13, in_zp=0),
     "dw_3x3_wide": lambda: _conv("dw", 15, filt=(3, 3), cin=40),
     "dw_5x5": lambda: _conv("dw", 16, filt=(5, 5), cin=9),

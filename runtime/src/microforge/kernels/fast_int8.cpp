@@ -54,186 +54,23 @@ Requant conv_requant(const conv_common::OpData& d) {
   return {mult, mult + d.out_d, ~0, d.output_offset, d.act_min, d.act_max};
 }
 
-// Dot products of P input rows with C filter rows over n int8, plus `offset`
-// on every input: acc[p][c] += sum over k < n of (x[p][k] + offset) * w[c][k].
-// Four k a step: each input word is widened once with the offset added
-// (SXTAB16) and used for C channels, each filter word widened once and used for
-// P rows, two products per SMLAD. Written out per tile shape (GCC does not keep
-// a small accumulator array in registers), with the n % 4 tail in plain C++.
+// acc + x * w, wrapping like the reference's int32 sums (the n % 4 tails).
 inline int32_t mac(int32_t acc, int32_t x, int32_t w) {
   return static_cast<int32_t>(static_cast<uint32_t>(acc) + static_cast<uint32_t>(x * w));
 }
 
-// 1 row x 1 channel.
-inline int32_t dot_1x1(const int8_t* x, const int8_t* w, int32_t n, int32_t offset, int32_t a) {
+// Widens k int8 with `offset` added, four at a time: the words (k, k+2) and
+// (k+1, k+3) of each group go to dst[0], dst[1], groups `step` words apart; the
+// last k % 4 values, offset added, go to tail.
+inline void widen_with_offset(const int8_t* src, int32_t k, int32_t offset, uint32_t* dst,
+                              int32_t step, int32_t* tail) {
   const uint32_t off2 = simd::pack16(offset, offset);
-  for (int32_t i = n >> 2; i > 0; --i, x += 4, w += 4) {
-    const uint32_t xv = load4(x), wv = load4(w);
-    a = smlad(sxtab16(off2, xv), sxtb16(wv), a);
-    a = smlad(sxtab16_ror8(off2, xv), sxtb16_ror8(wv), a);
+  for (int32_t g = k >> 2; g > 0; --g, src += 4, dst += step) {
+    const uint32_t v = load4(src);
+    dst[0] = sxtab16(off2, v);
+    dst[1] = sxtab16_ror8(off2, v);
   }
-  for (int32_t k = 0; k < (n & 3); ++k) a = mac(a, x[k] + offset, w[k]);
-  return a;
-}
-
-// 1 row x 4 channels (w: channel 0's row, channels `stride` apart).
-inline void dot_1x4(const int8_t* x, const int8_t* w, int32_t stride, int32_t n, int32_t offset,
-                    int32_t (&acc)[4]) {
-  const uint32_t off2 = simd::pack16(offset, offset);
-  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  const int8_t* w0 = w;
-  const int8_t* w1 = w + stride;
-  const int8_t* w2 = w1 + stride;
-  const int8_t* w3 = w2 + stride;
-  for (int32_t i = n >> 2; i > 0; --i) {
-    const uint32_t xv = load4(x);
-    x += 4;
-    const uint32_t xl = sxtab16(off2, xv), xh = sxtab16_ror8(off2, xv);
-    uint32_t wv = load4(w0);
-    w0 += 4;
-    a0 = smlad(xh, sxtb16_ror8(wv), smlad(xl, sxtb16(wv), a0));
-    wv = load4(w1);
-    w1 += 4;
-    a1 = smlad(xh, sxtb16_ror8(wv), smlad(xl, sxtb16(wv), a1));
-    wv = load4(w2);
-    w2 += 4;
-    a2 = smlad(xh, sxtb16_ror8(wv), smlad(xl, sxtb16(wv), a2));
-    wv = load4(w3);
-    w3 += 4;
-    a3 = smlad(xh, sxtb16_ror8(wv), smlad(xl, sxtb16(wv), a3));
-  }
-  for (int32_t k = 0; k < (n & 3); ++k) {
-    const int32_t xv = x[k] + offset;
-    a0 = mac(a0, xv, w0[k]);
-    a1 = mac(a1, xv, w1[k]);
-    a2 = mac(a2, xv, w2[k]);
-    a3 = mac(a3, xv, w3[k]);
-  }
-  acc[0] = a0;
-  acc[1] = a1;
-  acc[2] = a2;
-  acc[3] = a3;
-}
-
-// 2 rows (x, x + xstride) x 2 channels (w, w + wstride).
-inline void dot_2x2(const int8_t* x, int32_t xstride, const int8_t* w, int32_t wstride, int32_t n,
-                    int32_t offset, int32_t (&acc)[4]) {
-  const uint32_t off2 = simd::pack16(offset, offset);
-  int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-  const int8_t* x0 = x;
-  const int8_t* x1 = x + xstride;
-  const int8_t* w0 = w;
-  const int8_t* w1 = w + wstride;
-  for (int32_t i = n >> 2; i > 0; --i) {
-    uint32_t v = load4(x0);
-    x0 += 4;
-    const uint32_t x0l = sxtab16(off2, v), x0h = sxtab16_ror8(off2, v);
-    v = load4(x1);
-    x1 += 4;
-    const uint32_t x1l = sxtab16(off2, v), x1h = sxtab16_ror8(off2, v);
-    v = load4(w0);
-    w0 += 4;
-    uint32_t wl = sxtb16(v), wh = sxtb16_ror8(v);
-    a00 = smlad(x0h, wh, smlad(x0l, wl, a00));
-    a10 = smlad(x1h, wh, smlad(x1l, wl, a10));
-    v = load4(w1);
-    w1 += 4;
-    wl = sxtb16(v);
-    wh = sxtb16_ror8(v);
-    a01 = smlad(x0h, wh, smlad(x0l, wl, a01));
-    a11 = smlad(x1h, wh, smlad(x1l, wl, a11));
-  }
-  for (int32_t k = 0; k < (n & 3); ++k) {
-    const int32_t xv0 = x0[k] + offset, xv1 = x1[k] + offset;
-    a00 = mac(a00, xv0, w0[k]);
-    a01 = mac(a01, xv0, w1[k]);
-    a10 = mac(a10, xv1, w0[k]);
-    a11 = mac(a11, xv1, w1[k]);
-  }
-  acc[0] = a00;
-  acc[1] = a01;
-  acc[2] = a10;
-  acc[3] = a11;
-}
-
-// CONV_2D geometry for one output pixel group: the filter taps inside the input.
-struct Taps {
-  int32_t ky0, ky1;   // valid filter rows
-  int32_t kx0, kx1;   // valid filter columns
-};
-
-// Filter offset of the first valid tap, and the bytes of one filter row's
-// valid taps: with dilation 1 they are one contiguous run in both the input
-// (NHWC) and the filter (OHWI).
-inline int32_t first_tap(const conv_common::OpData& d, const Taps& t) {
-  return (t.ky0 * d.f_w + t.kx0) * d.in_d;
-}
-inline int32_t tap_run(const conv_common::OpData& d, const Taps& t) {
-  return (t.kx1 - t.kx0) * d.in_d;
-}
-
-// All output channels of one pixel (x: the input at its first valid tap).
-void conv_pixel(const conv_common::OpData& d, const Taps& t, const int8_t* x, const int8_t* w,
-                const int32_t* bias, const Requant& rq, int8_t* y) {
-  const int32_t in_row = d.in_w * d.in_d, f_row = d.f_w * d.in_d, f_out = d.f_h * f_row;
-  const int32_t run = tap_run(d, t);
-  w += first_tap(d, t);
-  int32_t oc = 0;
-  for (; oc + 4 <= d.out_d; oc += 4) {
-    int32_t acc[4] = {0, 0, 0, 0};
-    if (bias != nullptr) {
-      for (int i = 0; i < 4; ++i) acc[i] = bias[oc + i];
-    }
-    const int8_t* xr = x;
-    const int8_t* wr = w + oc * f_out;
-    for (int32_t ky = t.ky0; ky < t.ky1; ++ky, xr += in_row, wr += f_row) {
-      dot_1x4(xr, wr, f_out, run, d.input_offset, acc);
-    }
-    for (int i = 0; i < 4; ++i) y[oc + i] = rq(oc + i, acc[i]);
-  }
-  for (; oc < d.out_d; ++oc) {
-    int32_t acc = bias != nullptr ? bias[oc] : 0;
-    const int8_t* xr = x;
-    const int8_t* wr = w + oc * f_out;
-    for (int32_t ky = t.ky0; ky < t.ky1; ++ky, xr += in_row, wr += f_row) {
-      acc = dot_1x1(xr, wr, run, d.input_offset, acc);
-    }
-    y[oc] = rq(oc, acc);
-  }
-}
-
-// All output channels of two pixels with the same valid taps (inputs x and
-// x + xstride, outputs y and y + out_d): each filter word serves both.
-void conv_pixel_pair(const conv_common::OpData& d, const Taps& t, const int8_t* x, int32_t xstride,
-                     const int8_t* w, const int32_t* bias, const Requant& rq, int8_t* y) {
-  const int32_t in_row = d.in_w * d.in_d, f_row = d.f_w * d.in_d, f_out = d.f_h * f_row;
-  const int32_t run = tap_run(d, t);
-  const int8_t* wt = w + first_tap(d, t);
-  int32_t oc = 0;
-  for (; oc + 2 <= d.out_d; oc += 2) {
-    const int32_t b0 = bias != nullptr ? bias[oc] : 0, b1 = bias != nullptr ? bias[oc + 1] : 0;
-    int32_t acc[4] = {b0, b1, b0, b1};
-    const int8_t* xr = x;
-    const int8_t* wr = wt + oc * f_out;
-    for (int32_t ky = t.ky0; ky < t.ky1; ++ky, xr += in_row, wr += f_row) {
-      dot_2x2(xr, xstride, wr, f_out, run, d.input_offset, acc);
-    }
-    y[oc] = rq(oc, acc[0]);
-    y[oc + 1] = rq(oc + 1, acc[1]);
-    y[d.out_d + oc] = rq(oc, acc[2]);
-    y[d.out_d + oc + 1] = rq(oc + 1, acc[3]);
-  }
-  if (oc < d.out_d) {  // an odd channel count: the last channel pixel by pixel
-    for (int32_t px = 0; px < 2; ++px) {
-      int32_t acc = bias != nullptr ? bias[oc] : 0;
-      const int8_t* xr = x + px * xstride;
-      const int8_t* wr = wt + oc * f_out;
-      for (int32_t ky = t.ky0; ky < t.ky1; ++ky, xr += in_row, wr += f_row) {
-        acc = dot_1x1(xr, wr, run, d.input_offset, acc);
-      }
-      y[px * d.out_d + oc] = rq(oc, acc);
-    }
-  }
+  for (int32_t t = 0; t < (k & 3); ++t) tail[t] = src[t] + offset;
 }
 
 // The 2x2 tile's inner loop over `groups` groups of widened patch words (xp)
@@ -307,7 +144,7 @@ inline void mac_2x2(const uint32_t* xp, int32_t groups, const int8_t*& w0, const
 // word; the two pixels' words alternate group by group, so a 2x2 tile reads
 // one group of both pixels with one LDM and widens only the filter words.
 // Padding taps hold 0 (the zero point plus the offset), so borders need no
-// special case. Lives on the stack of conv_2d / fully_connected.
+// special case. Lives on the stack of conv_2d.
 struct PatchPair {
   static constexpr int32_t kMaxPatch = 576;  // filter taps x input depth (3x3x64)
 
@@ -317,14 +154,7 @@ struct PatchPair {
   // Pixel p's patch (k int8, k <= kMaxPatch; or 2 * kMaxPatch for p = 0 of a
   // single-pixel use, see fully_connected).
   void widen(int p, const int8_t* src, int32_t k, int32_t offset) {
-    const uint32_t off2 = simd::pack16(offset, offset);
-    uint32_t* dst = words + 2 * p;
-    for (int32_t g = k >> 2; g > 0; --g, src += 4, dst += 4) {
-      const uint32_t v = load4(src);
-      dst[0] = sxtab16(off2, v);
-      dst[1] = sxtab16_ror8(off2, v);
-    }
-    for (int32_t t = 0; t < (k & 3); ++t) tail[p][t] = src[t] + offset;
+    widen_with_offset(src, k, offset, words + 2 * p, 4, tail[p]);
   }
 
   // Both pixels, channels [c_begin, c_end) (filter rows of k int8): outputs y[c], y[depth + c].
@@ -374,41 +204,6 @@ struct PatchPair {
 inline int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
 inline int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
 
-
-// CONV_2D straight from the input: pixels in pairs where their valid taps agree.
-void conv_2d_direct(const conv_common::OpData& d, const conv_common::Params& p, const int8_t* x,
-                    const int8_t* w, const int32_t* bias, const Requant& rq, int8_t* y) {
-  const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
-  for (int32_t b = 0; b < d.batches; ++b) {
-    const int8_t* xb = x + b * in_img;
-    for (int32_t oy = 0; oy < d.out_h; ++oy) {
-      const int32_t y0 = oy * p.stride_h - d.pad_h;
-      Taps t = {max32(0, -y0), min32(d.f_h, d.in_h - y0), 0, 0};
-      int32_t ox = 0;
-      while (ox < d.out_w) {
-        const int32_t x0 = ox * p.stride_w - d.pad_w;
-        t.kx0 = max32(0, -x0);
-        t.kx1 = min32(d.f_w, d.in_w - x0);
-        int8_t* out = y + ((b * d.out_h + oy) * d.out_w + ox) * d.out_d;
-        if (t.ky0 >= t.ky1 || t.kx0 >= t.kx1) {  // no tap inside the input: bias only
-          const Taps none = {0, 0, 0, 0};
-          conv_pixel(d, none, xb, w, bias, rq, out);
-          ++ox;
-          continue;
-        }
-        const int8_t* xp = xb + (y0 + t.ky0) * in_row + (x0 + t.kx0) * d.in_d;
-        const int32_t x1 = x0 + p.stride_w;
-        if (ox + 1 < d.out_w && max32(0, -x1) == t.kx0 && min32(d.f_w, d.in_w - x1) == t.kx1) {
-          conv_pixel_pair(d, t, xp, p.stride_w * d.in_d, w, bias, rq, out);
-          ox += 2;
-        } else {
-          conv_pixel(d, t, xp, w, bias, rq, out);
-          ++ox;
-        }
-      }
-    }
-  }
-}
 
 // CONV_2D through widened patches (PatchPair): any two consecutive output
 // pixels form a tile, padding included.
@@ -465,17 +260,15 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
 
 bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const int8_t* x,
              const int8_t* w, const int32_t* bias, int8_t* y) {
-  if (p.dilation_w != 1 || p.dilation_h != 1) return false;
-  const Requant rq = conv_requant(d);
-  const int32_t k = d.f_h * d.f_w * d.in_d;
-  if (k <= PatchPair::kMaxPatch) {
-    PatchPair patches;
-    int8_t staging[PatchPair::kMaxPatch];
-    RequantTable table;
-    conv_2d_widened(d, p, x, w, bias, rq, y, patches, staging, table);
-  } else {
-    conv_2d_direct(d, p, x, w, bias, rq, y);
+  // Dilated filters and patches over kMaxPatch elements are left to the reference kernel.
+  if (p.dilation_w != 1 || p.dilation_h != 1 || d.f_h * d.f_w * d.in_d > PatchPair::kMaxPatch) {
+    return false;
   }
+  const Requant rq = conv_requant(d);
+  PatchPair patches;
+  int8_t staging[PatchPair::kMaxPatch];
+  RequantTable table;
+  conv_2d_widened(d, p, x, w, bias, rq, y, patches, staging, table);
   return true;
 }
 
@@ -755,14 +548,7 @@ struct WideRow {
   int32_t tail[3];
 
   void widen(const int8_t* src, int32_t k, int32_t offset) {
-    const uint32_t off2 = simd::pack16(offset, offset);
-    uint32_t* dst = words;
-    for (int32_t g = k >> 2; g > 0; --g, src += 4, dst += 2) {
-      const uint32_t v = load4(src);
-      dst[0] = sxtab16(off2, v);
-      dst[1] = sxtab16_ror8(off2, v);
-    }
-    for (int32_t t = 0; t < (k & 3); ++t) tail[t] = src[t] + offset;
+    widen_with_offset(src, k, offset, words, 2, tail);
   }
 };
 
