@@ -306,27 +306,25 @@ void reset() {
 
 }  // namespace profile
 
-Status Interpreter::invoke() {
-  if (!ready_) return fail(Status::kBadArgument, -1, -1);
-  for (size_t i = 0; i < num_nodes_; ++i) {
-    const uint64_t c0 = port::cycle_count();
-    const Status s = regs_[i]->eval(nodes_[i]);
-    profile::record(i, regs_[i]->builtin_code, port::cycle_count() - c0);
-    if (s != Status::kOk) return fail(s, static_cast<int32_t>(i), regs_[i]->builtin_code);
-  }
-  ++profile::g_invokes;
-  return Status::kOk;
-}
-#else
-Status Interpreter::invoke() {
-  if (!ready_) return fail(Status::kBadArgument, -1, -1);
-  for (size_t i = 0; i < num_nodes_; ++i) {
-    const Status s = regs_[i]->eval(nodes_[i]);
-    if (s != Status::kOk) return fail(s, static_cast<int32_t>(i), regs_[i]->builtin_code);
-  }
-  return Status::kOk;
-}
 #endif  // MF_PROFILE_OPS
+
+Status Interpreter::invoke() {
+  if (!ready_) return fail(Status::kBadArgument, -1, -1);
+  for (size_t i = 0; i < num_nodes_; ++i) {
+#ifdef MF_PROFILE_OPS
+    const uint64_t c0 = port::cycle_count();
+#endif
+    const Status s = regs_[i]->eval(nodes_[i]);
+#ifdef MF_PROFILE_OPS
+    profile::record(i, regs_[i]->builtin_code, port::cycle_count() - c0);
+#endif
+    if (s != Status::kOk) return fail(s, static_cast<int32_t>(i), regs_[i]->builtin_code);
+  }
+#ifdef MF_PROFILE_OPS
+  ++profile::g_invokes;
+#endif
+  return Status::kOk;
+}
 
 size_t Interpreter::num_inputs() const { return num_inputs_; }
 size_t Interpreter::num_outputs() const { return num_outputs_; }
