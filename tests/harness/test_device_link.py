@@ -1,5 +1,6 @@
 """Device in the loop on a real firmware: `microforge verify`, the real-board (serial) path against
-QEMU's UART on a TCP socket, link failures, and a scripted MLPerf Tiny runner session.
+QEMU's UART on a pseudo-terminal (pytest-embedded's stock serial service), link failures, and a
+scripted MLPerf Tiny runner session.
 
 Expected outputs always come from TFLM's interpreter, run here."""
 
@@ -19,7 +20,7 @@ import numpy as np
 import pytest
 from microforge import verify as verify_mod
 from microforge.cli import main as cli_main
-from microforge.harness.dut import build, qemu_command, start
+from microforge.harness.dut import build, qemu_command, qemu_on_pty, start
 from microforge.harness.project import EnvSpec, read_envs
 from microforge.harness.transport import SerialTransport
 from microforge.protocol import DeviceClient, DeviceGone, DeviceTimeout
@@ -141,15 +142,12 @@ def _free_port() -> int:
 
 @pytest.fixture
 def qemu_serial(project: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], int]]:
-    """QEMU with UART0 on a TCP socket (and its monitor on another): (port URL, process, monitor)."""
+    """QEMU with UART0 on a pty (and its monitor on a TCP socket): (pty path, process, monitor)."""
     spec = _spec(project, "qemu-m4")
-    port, monitor = _free_port(), _free_port()
+    monitor = _free_port()
     argv = [a for a in qemu_command(project / ".pio/build/qemu-m4", spec) if a not in ("-monitor", "none")]
-    argv += ["-serial", f"tcp:127.0.0.1:{port},server=on,wait=off",
-             "-monitor", f"tcp:127.0.0.1:{monitor},server=on,wait=off"]
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    yield f"socket://127.0.0.1:{port}", proc, monitor
+    proc, pty = qemu_on_pty([*argv, "-monitor", f"tcp:127.0.0.1:{monitor},server=on,wait=off"])
+    yield pty, proc, monitor
     proc.kill()
     proc.wait(5)
 
@@ -160,7 +158,7 @@ def test_serial_transport_runs_bit_exact_on_qemu(project: Path, qemu_serial: tup
     link = SerialTransport(url, open_timeout=10)
     try:
         client = DeviceClient(link)
-        link._serial.write(b"\x00\xffgarbage 1234")  # line noise before the first command: sync retries
+        link.send_bytes(b"\x00\xffgarbage 1234")  # line noise before the first command: sync retries
         client.sync(timeout=5)
         assert client.info().counter == "instructions"
         for inputs in ref.random_inputs(11, 3):
@@ -192,12 +190,7 @@ def test_reset_mid_run_resynchronizes(project: Path, qemu_serial: tuple) -> None
 
 def test_no_answer_times_out_naming_port_and_command(project: Path) -> None:
     spec = _spec(project, "qemu-m4")
-    port = _free_port()
-    argv = [*qemu_command(project / ".pio/build/qemu-m4", spec), "-S",  # CPU never starts
-            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=off"]
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"socket://127.0.0.1:{port}"
+    proc, url = qemu_on_pty([*qemu_command(project / ".pio/build/qemu-m4", spec), "-S"])  # CPU stopped
     link = SerialTransport(url, open_timeout=10)
     try:
         t0 = time.monotonic()

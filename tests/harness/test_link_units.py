@@ -1,8 +1,9 @@
 """Link robustness and verify's input handling, without firmware: scripted transports and
-a TCP stand-in for a serial device (pyserial's socket:// URL, the stock SerialTransport)."""
+a stand-in serial device on a pseudo-terminal behind pytest-embedded's stock serial service."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 from microforge.errors import MicroforgeError
 from microforge.harness.transport import SerialTransport
-from microforge.protocol import DeviceClient, DeviceReset, DeviceTimeout
+from microforge.protocol import DeviceClient, DeviceGone, DeviceReset, DeviceTimeout
 from microforge.reference import Reference, TensorSpec
 from microforge.verify import classifier_outputs, read_inputs
 
@@ -53,30 +54,54 @@ def test_boot_banner_inside_a_reply_is_a_reset() -> None:
     assert client.name() == "microforge"
 
 
-def _fake_serial_device(lines: list[bytes]) -> tuple[str, threading.Thread, socket.socket]:
-    """A TCP server that sends ``lines`` (raw bytes) after the first byte it receives."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
+class FakeSerialDevice:
+    """A serial device on a pseudo-terminal: sends ``chunks`` (raw bytes) after the first byte it
+    receives. ``path`` is the device node a board's port would be; ``unplug()`` hangs it up."""
 
-    def serve() -> None:
-        conn, _ = server.accept()
-        with conn:
-            conn.recv(64)
-            for chunk in lines:
-                conn.sendall(chunk)
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.master, self._slave = os.openpty()
+        self.path = os.ttyname(self._slave)
+        self.thread = threading.Thread(target=self._serve, args=(chunks,), daemon=True)
+        self.thread.start()
+
+    def _serve(self, chunks: list[bytes]) -> None:
+        try:
+            os.read(self.master, 64)
+            for chunk in chunks:
+                os.write(self.master, chunk)
                 time.sleep(0.02)
-            time.sleep(3)
+        except OSError:
+            pass  # unplugged
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    return f"socket://127.0.0.1:{server.getsockname()[1]}", thread, server
+    def unplug(self) -> None:
+        os.close(self.master)
+        self.master = -1
+
+    def close(self) -> None:
+        if self.master >= 0:
+            self.unplug()
+        os.close(self._slave)
+
+
+def test_serial_is_pytest_embedded_stock_service() -> None:
+    from pytest_embedded_serial.serial import Serial
+
+    device = FakeSerialDevice([b"m-name-dut-[microforge]\r\nm-ready\r\n"])
+    seen: list[bytes] = []
+    link = SerialTransport(device.path, sink=seen.append)
+    try:
+        assert type(link.serial) is Serial  # the stock class, not a look-alike
+        assert DeviceClient(link).name() == "microforge"
+        assert b"m-name-dut-[microforge]" in b"".join(seen)  # the bytes also reach the DUT log
+    finally:
+        link.close()
+        device.close()
 
 
 def test_serial_garbled_and_partial_lines() -> None:
-    url, _, server = _fake_serial_device([b"\xff\xfe\x00garb", b"led\r\n", b"m-name-dut-[micro",
-                                          b"forge]\r\n", b"m-rea", b"dy\r\n", b"m-half-a-line"])
-    link = SerialTransport(url, open_timeout=5)
+    device = FakeSerialDevice([b"\xff\xfe\x00garb", b"led\r\n", b"m-name-dut-[micro",
+                               b"forge]\r\n", b"m-rea", b"dy\r\n", b"m-half-a-line"])
+    link = SerialTransport(device.path, open_timeout=5)
     try:
         client = DeviceClient(link)
         assert client.name() == "microforge"  # noise skipped, split lines joined
@@ -85,7 +110,52 @@ def test_serial_garbled_and_partial_lines() -> None:
         assert "unfinished line" in str(err.value) and "m-half-a-line" in str(err.value)
     finally:
         link.close()
+        device.close()
+
+
+def test_serial_unplugged_mid_command_fails_clearly() -> None:
+    device = FakeSerialDevice([b"m-name-dut-[microforge]\r\nm-ready\r\n"])
+    link = SerialTransport(device.path, open_timeout=5)
+    try:
+        client = DeviceClient(link)
+        assert client.name() == "microforge"
+        device.unplug()
+        t0 = time.monotonic()
+        with pytest.raises(DeviceGone) as err:
+            client.command("profile", timeout=20)
+        assert time.monotonic() - t0 < 5.0  # not the command's timeout
+        assert device.path in str(err.value) and "port lost" in str(err.value)
+    finally:
+        link.close()
+        device.close()
+
+
+def test_serial_socket_url_reads_whole_chunks_and_sees_the_peer_leave() -> None:
+    """socket:// (QEMU's -serial tcp, ser2net): 5,000 bytes of noise before the reply arrive in
+    one poll or a few, not one byte per 50 ms poll (that would take over four minutes)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        conn.recv(64)
+        conn.sendall(b"x" * 5000 + b"\r\nm-name-dut-[microforge]\r\nm-ready\r\n")
+        conn.recv(64)
+        conn.close()  # the peer leaves after the second command
         server.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"socket://127.0.0.1:{server.getsockname()[1]}"
+    link = SerialTransport(url, open_timeout=5)
+    try:
+        client = DeviceClient(link)
+        assert client.command("name", timeout=3.0) == ["m-name-dut-[microforge]"]
+        with pytest.raises(DeviceGone) as err:
+            client.command("profile", timeout=20)
+        assert url in str(err.value) and "port lost" in str(err.value)
+    finally:
+        link.close()
 
 
 def test_serial_open_failure_names_the_port() -> None:

@@ -1,5 +1,5 @@
-"""The real-board path (pyserial, the serial transport) against the emulator firmware, whose UART
-QEMU puts on a TCP socket: bit-exact runs, line noise, and a device that never answers.
+"""The real-board path (pytest-embedded's serial service, pyserial) against the emulator firmware,
+whose UART QEMU puts on a pseudo-terminal: bit-exact runs, line noise, a device that never answers.
 
 ``mf_serial`` comes from the microforge plugin and runs on emulator envs only; a real board
 (``--port=...`` or detected by its USB VID:PID) goes through this path in every test anyway.

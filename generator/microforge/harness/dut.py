@@ -13,10 +13,11 @@ import fcntl
 import importlib.util
 import json
 import os
+import re
 import shutil
-import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,24 +119,44 @@ def qemu_command(build_dir: Path, spec: EnvSpec) -> list[str]:
             "-kernel", str(build_dir / "firmware.elf")]
 
 
+PTY_LINE = re.compile(rb"char device redirected to (/dev/\S+) \(label serial0\)")
+
+
+def qemu_on_pty(argv: list[str], timeout: float = 10.0) -> tuple[subprocess.Popen[bytes], str]:
+    """Starts QEMU (``argv`` without ``-serial``) with its UART on a new pseudo-terminal, as a
+    board's USB serial device is: returns the process and the pty's path (``/dev/pts/N``)."""
+    out = tempfile.TemporaryFile()
+    proc = subprocess.Popen([*argv, "-serial", "pty"], stdin=subprocess.DEVNULL, stdout=out,
+                            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while True:
+        out.seek(0)
+        text = out.read()
+        found = PTY_LINE.search(text)
+        if found:
+            out.close()  # QEMU keeps its own handle; nothing else is printed there
+            return proc, found.group(1).decode()
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            out.close()
+            raise ToolError(f"QEMU did not open a pty for its serial port within {timeout:g} s: "
+                            f"{text.decode(errors='replace').strip() or 'no output'}")
+        time.sleep(0.02)
+
+
 class QemuSerial:
-    """The QEMU firmware with its UART on a TCP socket, reached the way a real board is: pyserial
-    (``socket://127.0.0.1:<port>``) and ``SerialTransport``. ``paused`` starts QEMU with its CPU
-    stopped (``-S``): the port opens but nothing ever answers. Close with ``close()``."""
+    """The QEMU firmware with its UART on a pseudo-terminal, reached the way a real board is:
+    pytest-embedded's stock serial service on a device path (``SerialTransport``). ``paused``
+    starts QEMU with its CPU stopped (``-S``): the port opens but nothing ever answers.
+    Close with ``close()``."""
 
     def __init__(self, build_dir: Path, spec: EnvSpec, sink: Sink | None = None,
                  paused: bool = False, open_timeout: float = 10.0) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        argv = [*qemu_command(build_dir, spec), "-serial", f"tcp:127.0.0.1:{port},server=on,wait=off"]
-        if paused:
-            argv.append("-S")
-        self.url = f"socket://127.0.0.1:{port}"
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        argv = qemu_command(build_dir, spec) + (["-S"] if paused else [])
+        self.proc, self.port = qemu_on_pty(argv, open_timeout)
         try:
-            self.transport = SerialTransport(self.url, sink=sink, open_timeout=open_timeout)
+            self.transport = SerialTransport(self.port, sink=sink, open_timeout=open_timeout)
         except ToolError:
             self.proc.kill()
             self.proc.wait()

@@ -11,8 +11,9 @@ Fixtures:
   mf_device     its ``DeviceClient``; the firmware is built, booted, and ended with ``mf-exit%``
   mf_reference  the TFLM reference interpreter for the project's model
   mf_serial     factory for emulator envs: ``mf_serial(paused=False)`` starts the QEMU firmware with
-                its UART on a TCP socket and returns a ``DeviceClient`` over the real-board path
-                (pyserial ``socket://``, ``SerialTransport``), not yet synced; stopped afterwards
+                its UART on a pseudo-terminal and returns a ``DeviceClient`` over the real-board
+                path (pytest-embedded's stock serial service, ``SerialTransport``), not yet
+                synced; stopped afterwards
   mf_count, mf_seed   ``--mf-count`` / ``--mf-seed``
 """
 

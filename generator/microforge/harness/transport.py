@@ -8,10 +8,13 @@ also land in ``dut.log``). End of stream is remembered: once the firmware is gon
 
 from __future__ import annotations
 
+import array
+import fcntl
 import os
 import queue
 import signal
 import subprocess
+import termios
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -143,64 +146,114 @@ class ProcessTransport:
         return self.proc.returncode
 
 
-class SerialTransport:
-    """A board on a serial port (pyserial); reads block with a short timeout.
+class _QueueTee:
+    """Stands in for pytest-embedded's message queue: what the stock serial reader ``put``s
+    becomes lines for the client (and still reaches the real queue through the line queue's sink)."""
 
-    ``port`` is a device path (``/dev/ttyACM0``, a pty) or any pyserial URL
-    (``socket://localhost:4321`` for QEMU's ``-serial tcp::4321,server=on,wait=off``). Opening is
-    retried for ``open_timeout`` seconds (a board re-enumerating after a flash, an emulator still
-    starting). A port that disappears ends the stream: the next ``read_line`` raises ``EOFError``.
+    def __init__(self, lines: _LineQueue) -> None:
+        self._lines = lines
+
+    def put(self, data: bytes, **_: object) -> None:
+        if data:  # the stock reader puts an empty chunk on every idle poll
+            self._lines.feed(data)
+
+
+def _socket_port(url: str, baud: int) -> object:
+    """pyserial's ``socket://`` port, opened, with an ``in_waiting`` that counts the bytes.
+
+    pyserial reports 1 for any readable socket and the stock reader reads ``in_waiting`` bytes per
+    50 ms poll: unchanged, a socket URL would deliver 20 bytes a second.
     """
+    from serial.urlhandler.protocol_socket import Serial as SocketPort
+
+    class CountingSocketPort(SocketPort):
+        @property
+        def in_waiting(self) -> int:
+            if not super().in_waiting:
+                return 0
+            count = array.array("i", [0])
+            fcntl.ioctl(self._socket, termios.FIONREAD, count)
+            return max(1, count[0])  # readable with 0 bytes: the peer closed, let read() say so
+
+    port = CountingSocketPort(None, baudrate=baud)
+    port.port = url
+    port.open()
+    return port
+
+
+class SerialTransport:
+    """A board on a serial port, through pytest-embedded's stock ``serial`` service.
+
+    ``pytest_embedded_serial.serial.Serial`` opens the port (pyserial: a device path, a pty, or any
+    URL such as ``socket://localhost:4321`` for QEMU's ``-serial tcp::4321,server=on,wait=off``)
+    and its reader thread forwards what arrives; we take those chunks as lines. Opening is retried
+    for ``open_timeout`` seconds (a board re-enumerating after a flash, an emulator still
+    starting). The stock reader logs a lost port and quietly tries to reopen it for several
+    seconds; we watch the port instead and end the stream as soon as it is closed, its reader has
+    stopped, or its device node is gone: the next ``read_line`` raises ``EOFError``.
+    """
+
+    POLL = 0.1  # how often a waiting read_line looks at the port's health
 
     def __init__(self, port: str, baud: int = 115200, sink: Sink | None = None,
                  open_timeout: float = 5.0) -> None:
-        import serial  # pyserial, only needed for real boards
+        import serial as pyserial
+        from pytest_embedded_serial.serial import Serial
 
         self.name = port
+        self._lines = _LineQueue(sink)
+        self.gone = ""
+        self._ended = False
         deadline = time.monotonic() + open_timeout
         delay = 0.05
         while True:
             try:
-                self._serial = serial.serial_for_url(port, baudrate=baud, timeout=0.1)
+                device = _socket_port(port, baud) if port.startswith("socket://") else port
+                self.serial = Serial(_QueueTee(self._lines), port=device, baud=baud)  # type: ignore[arg-type]
                 break
-            except (OSError, ValueError, serial.SerialException) as exc:
+            except (OSError, ValueError, pyserial.SerialException) as exc:
                 if time.monotonic() + delay > deadline:
                     raise ToolError(f"cannot open serial port {port} within {open_timeout:g} s: {exc}",
                                     hint="check the port name (--port=...), the cable, and that no "
                                          "other program (a serial monitor) holds the port") from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
-        self._serial.reset_input_buffer()
-        self._lines = _LineQueue(sink)
-        self._stop = threading.Event()
-        self.gone = ""
-        self._thread = threading.Thread(target=self._pump, name=f"mf-read-{port}", daemon=True)
-        self._thread.start()
 
-    def _pump(self) -> None:
-        import serial
-
-        while not self._stop.is_set():
-            try:
-                data = self._serial.read(max(1, self._serial.in_waiting))
-            except (OSError, TypeError, AttributeError, serial.SerialException) as exc:
-                self.gone = f"port lost: {exc}"  # unplugged, or the remote end closed
-                break
-            if data:
-                self._lines.feed(data)
-        self._lines.close()
+    def _lost(self) -> str:
+        """Why the port is unusable, or "" while it is fine."""
+        if not self.serial.proc.is_open:
+            return "port lost: it closed after a read error"
+        reader = getattr(self.serial, "_redirect_thread", None)
+        if reader is not None and not reader.is_alive():
+            return "port lost: the serial reader stopped"
+        if self.name.startswith("/dev/") and not os.path.exists(self.name):
+            return f"port lost: {self.name} disappeared (unplugged?)"
+        return ""
 
     def send(self, text: str) -> None:
-        import serial
+        self.send_bytes(text.encode("ascii"))
+
+    def send_bytes(self, data: bytes) -> None:
+        import serial as pyserial
 
         try:
-            self._serial.write(text.encode("ascii"))
-            self._serial.flush()
-        except (OSError, TypeError, AttributeError, serial.SerialException) as exc:
-            self.gone = f"port lost: {exc}"  # the reader reports EOF on the next read_line
+            self.serial.proc.write(data)
+            self.serial.proc.flush()
+        except (OSError, TypeError, AttributeError, pyserial.SerialException) as exc:
+            self.gone = self.gone or f"port lost: {exc}"  # reported as EOF by the next read_line
 
     def read_line(self, timeout: float) -> str:
-        return self._lines.get(timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.gone and not self._ended:
+                self._ended = True
+                self._lines.close()  # lines already received are still read first
+            try:
+                return self._lines.get(min(self.POLL, max(deadline - time.monotonic(), 0.0)))
+            except TimeoutError:
+                if time.monotonic() >= deadline:
+                    raise
+            self.gone = self.gone or self._lost()
 
     def partial_line(self) -> str:
         return self._lines.partial()
@@ -208,7 +261,9 @@ class SerialTransport:
     def exit_detail(self) -> str:
         return self.gone or "the port closed"
 
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2.0)
-        self._serial.close()
+    def close(self, timeout: float = 2.0) -> None:
+        """The stock close; it waits for its reader, which may sit in ~9 s of reconnect attempts
+        on a lost port: that wait is left to a daemon thread after ``timeout``."""
+        closer = threading.Thread(target=self.serial.close, name=f"mf-close-{self.name}", daemon=True)
+        closer.start()
+        closer.join(timeout)
