@@ -23,7 +23,7 @@ from microforge.boards import all_boards
 from microforge.budget import measure
 from microforge.errors import MicroforgeError
 from microforge.model import read_model
-from microforge.ops import kernel_for
+from microforge.ops import kernel_for, type_problems
 from microforge.plan import plan_memory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +64,7 @@ def row(path: Path, board) -> dict[str, object]:
     tflm = tflm_arena(path)
     out["tflm_head"], out["tflm_total"] = tflm if tflm else (None, None)
     missing = sorted({op.op for op in model.operators if kernel_for(op) is None})
+    missing += sorted({f"{p.op.op} ({p.problem})" for p in type_problems(model)})
     if missing:
         out["unsupported"] = missing
         return out
