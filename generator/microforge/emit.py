@@ -10,6 +10,7 @@ from .boards import Board
 from .model import ModelInfo
 from .ops import check_supported, kernel_for
 from .plan import MemoryPlan
+from .requant import channel_quants
 
 _MLPERF_PROFILES = {"kws_ref_model": "kws01", "vww_96": "vww01", "pretrainedResnet": "ic01", "ad01": "ad01"}
 
@@ -49,13 +50,14 @@ def model_data_h(model: ModelInfo) -> str:
 
 def _kernel_bytes_expr(model: ModelInfo) -> str:
     terms = []
-    for op in model.operators:
+    for op, cq in zip(model.operators, channel_quants(model), strict=True):
         k = kernel_for(op)
         assert k is not None
-        # per-channel quantization parameters of the weights (input 1); 0 when per-tensor
+        # per-channel quantization parameters of the weights (input 1); 0 when per-tensor, or
+        # when the plan carries them (model_plan.cpp's kChannelQuant, in flash)
         weights = model.tensors[op.inputs[1]] if len(op.inputs) > 1 and op.inputs[1] >= 0 else None
         channels = len(weights.quant.scales) if weights is not None and weights.quant.per_channel else 0
-        terms.append(f"mf::kernels::{k.namespace}::state_bytes({channels})")
+        terms.append(f"mf::kernels::{k.namespace}::state_bytes({0 if cq else channels})")
     return "\n      + ".join(terms) if terms else "0"
 
 
@@ -109,16 +111,44 @@ def model_plan_cpp(model: ModelInfo, plan: MemoryPlan) -> str:
         if i in plan.aliases:
             note += f", shares tensor {plan.aliases[i]}'s bytes"
         rows.append(f"    {off},  // {i}: {note}")
+    quant, plan_args = _channel_quant_cpp(model)
     return (
         _stamp(model)
         + '#include "model.h"\n\nnamespace model {\nnamespace {\n\n'
         + "// Arena offset of each tensor's data; -1 = constant or unused. Peak-live lower bound: "
         + f"{plan.lower_bound} B.\n"
         + "const int32_t kOffsets[kTensors] = {\n" + "\n".join(rows) + "\n};\n\n"
+        + quant
         + "}  // namespace\n\n"
-        + "const mf::MemoryPlan kPlan{kOffsets, kTensors, kActivationBytes};\n\n"
+        + f"const mf::MemoryPlan kPlan{{{plan_args}}};\n\n"
         + "}  // namespace model\n"
     )
+
+
+def _int_rows(values: tuple[int, ...], per_row: int = 8) -> str:
+    return "\n".join("    " + ", ".join(str(v) for v in values[i:i + per_row]) + ","
+                     for i in range(0, len(values), per_row))
+
+
+def _channel_quant_cpp(model: ModelInfo) -> tuple[str, str]:
+    """The per-channel requantization arrays (flash) and kPlan's initializer."""
+    quants = channel_quants(model)
+    if not any(quants):
+        return "", "kOffsets, kTensors, kActivationBytes"
+    arrays, entries = [], []
+    for op, cq in zip(model.operators, quants, strict=True):
+        if cq is None:
+            entries.append(f"    {{nullptr, nullptr, 0}},  // {op.index}: {op.op}")
+            continue
+        i = op.index
+        arrays.append(f"const int32_t kMultipliers{i}[] = {{\n{_int_rows(cq.multipliers)}\n}};\n"
+                      f"const int32_t kShifts{i}[] = {{\n{_int_rows(cq.shifts, 16)}\n}};\n")
+        entries.append(f"    {{kMultipliers{i}, kShifts{i}, {len(cq.multipliers)}}},  // {i}: {op.op}")
+    text = ("// Per-channel requantization of the operators with per-channel int8 weights, computed\n"
+            "// by the generator exactly as the kernels' prepare would: kept in flash, not the arena.\n"
+            + "\n".join(arrays) + "\nconst mf::ChannelQuant kChannelQuant[kOperators] = {\n"
+            + "\n".join(entries) + "\n};\n\n")
+    return text, "kOffsets, kTensors, kActivationBytes, kChannelQuant, kOperators"
 
 
 def platformio_ini(boards: list[Board]) -> str:

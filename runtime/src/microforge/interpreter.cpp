@@ -61,6 +61,19 @@ int32_t out_channels(const tfl::ModelView& mv, const tfl::OpView& op) {
   return t.num_channels > 1 ? t.num_channels : 0;
 }
 
+// The generator's ChannelQuant for operator i, or nullptr; false if the plan's
+// entry contradicts the model (wrong channel count, missing arrays).
+bool plan_channel_quant(const MemoryPlan* plan, uint32_t i, int32_t channels,
+                        const ChannelQuant** cq) {
+  *cq = nullptr;
+  if (plan == nullptr || plan->channel_quant == nullptr) return true;
+  const ChannelQuant& q = plan->channel_quant[i];
+  if (q.channels == 0) return true;
+  if (q.channels != channels || q.multipliers == nullptr || q.shifts == nullptr) return false;
+  *cq = &q;
+  return true;
+}
+
 uint64_t a16(uint64_t n) { return (n + 15u) & ~static_cast<uint64_t>(15u); }
 
 // Channel counts beyond this cannot occur on a microcontroller; rejecting them
@@ -105,7 +118,7 @@ int64_t dataflow_check(Tensor* tensors, const Node* nodes, size_t nn, const int3
       if (!readable) bad = static_cast<int64_t>(i);
     }
     for (size_t k = 0; k < n.num_outputs; ++k) {
-      Tensor* t = n.outputs[k];
+      Tensor* t = n.outputs()[k];
       if (t->rank & kWritten) bad = static_cast<int64_t>(i);
       t->rank |= kWritten;
     }
@@ -140,7 +153,8 @@ Status Interpreter::init() {
   if (s != Status::kOk) return fail(s, -1, -1);
   const uint32_t nt = mv.tensors.size();
   const uint32_t nn = mv.operators.size();
-  if (plan_ != nullptr && (plan_->num_tensors != nt || (nt > 0 && plan_->offsets == nullptr))) {
+  if (plan_ != nullptr && (plan_->num_tensors != nt || (nt > 0 && plan_->offsets == nullptr) ||
+                           (plan_->channel_quant != nullptr && plan_->num_ops != nn))) {
     return fail(Status::kBadPlan, -1, -1);
   }
 
@@ -165,8 +179,12 @@ Status Interpreter::init() {
     if (channels > kMaxChannels) {
       return fail(Status::kUnsupportedType, static_cast<int32_t>(i), op.builtin_code);
     }
+    const ChannelQuant* cq = nullptr;
+    if (!plan_channel_quant(plan_, i, channels, &cq)) {
+      return fail(Status::kBadPlan, static_cast<int32_t>(i), op.builtin_code);
+    }
     io_slots += op.inputs.size() + op.outputs.size();
-    kernel_bytes += a16(reg->params_bytes) + a16(reg->op_data_bytes(channels));
+    kernel_bytes += a16(reg->params_bytes) + a16(reg->op_data_bytes(cq != nullptr ? 0 : channels));
   }
   const uint64_t act = plan_ != nullptr ? plan_->activation_bytes : bump;
   const uint64_t need = a16(act) + a16(uint64_t{nt} * sizeof(Tensor)) +
@@ -235,10 +253,15 @@ Status Interpreter::init() {
     }
     n.inputs = slots;
     n.num_inputs = static_cast<uint8_t>(nin);
-    n.outputs = slots + nin;
     n.num_outputs = static_cast<uint8_t>(nout);
     slots += nin + nout;
-    const size_t data_bytes = reg->op_data_bytes(out_channels(mv, op));
+    const ChannelQuant* cq = nullptr;
+    const int32_t channels = out_channels(mv, op);
+    if (!plan_channel_quant(plan_, i, channels, &cq)) {
+      return fail(Status::kBadPlan, op_index, op.builtin_code);
+    }
+    n.channel_quant = cq;
+    const size_t data_bytes = reg->op_data_bytes(cq != nullptr ? 0 : channels);
     n.params = reg->params_bytes != 0 ? p : nullptr;
     p += align16(reg->params_bytes);
     n.op_data = data_bytes != 0 ? p : nullptr;

@@ -46,13 +46,17 @@ enum class Status : uint8_t {
 const char* status_name(Status s);
 
 // Parsed node as kernels see it: tensors and parameters, never the interpreter.
+struct ChannelQuant;
+
 struct Node {
-  Tensor* const* inputs;   // nullptr entries for optional (-1) inputs
-  Tensor* const* outputs;
+  Tensor* const* inputs;   // [num_inputs], then the outputs; nullptr for optional (-1) inputs
   const void* params;      // kernel-specific parsed builtin options (see kernels)
   void* op_data;           // kernel-owned persistent bytes in the arena tail
+  const ChannelQuant* channel_quant;  // the generator's per-channel multipliers, or nullptr
   uint8_t num_inputs;      // pointers first, counts last: no padding between them
   uint8_t num_outputs;
+
+  Tensor* const* outputs() const { return inputs + num_inputs; }  // [num_outputs]
 };
 
 // One kernel. All checks and multiplier math go in prepare; eval does none.
@@ -86,18 +90,34 @@ struct OpResolver {
 // in the arena (kNoOffset for constants and unused tensors). Two tensors may
 // share an offset on purpose (generator/microforge/plan.py: RESHAPE-like views
 // and element-wise ops writing in place over an input that dies there).
+// Requantization of one operator with per-channel int8 weights, computed by the
+// generator exactly as the kernel's prepare would (TFLM's QuantizeMultiplier of
+// in_scale * weight_scale[c] / out_scale) and kept in flash, so the arena holds
+// none of it. channels = 0: none given, the kernel computes them into the arena.
+struct ChannelQuant {
+  const int32_t* multipliers;  // [channels]
+  const int32_t* shifts;       // [channels]
+  int32_t channels;            // the weights' per-channel parameter count
+};
+
 struct MemoryPlan {
   static constexpr int32_t kNoOffset = -1;
   const int32_t* offsets;
   size_t num_tensors;
   size_t activation_bytes;   // bytes at the arena head the plan uses
+  // Per operator ([num_ops], or null): channel_quant[i].channels must be 0 or
+  // the weights' channel count; an operator given them needs no per-channel
+  // bytes in the arena (its kernel's state_bytes(0)).
+  const ChannelQuant* channel_quant = nullptr;
+  size_t num_ops = 0;
 };
 
 // Exact arena bytes for a model: the plan's activations at the head, then the
 // runtime's own state in the tail. The generator emits this as a constant
 // expression so each target's compiler applies its own struct sizes:
 //   io_slots     = sum over operators of (inputs + outputs)
-//   kernel_bytes = sum over operators of <kernel>::state_bytes(out_channels)
+//   kernel_bytes = sum over operators of <kernel>::state_bytes(out_channels),
+//                  with out_channels 0 where the plan gives the ChannelQuant
 constexpr size_t arena_bytes(size_t activation_bytes, size_t num_tensors, size_t num_nodes,
                              size_t io_slots, size_t kernel_bytes) {
   return align16(activation_bytes) + align16(num_tensors * sizeof(Tensor)) +

@@ -81,7 +81,7 @@ Status prepare_int8(Kind kind, float alpha, const Tensor& in, const Tensor& out,
 Status prepare(Kind kind, Node& node) {
   if (node.num_inputs != 1 || node.num_outputs != 1) return Status::kKernelError;
   const Tensor* in = node.inputs[0];
-  const Tensor* out = node.outputs[0];
+  const Tensor* out = node.outputs()[0];
   if (in == nullptr || out == nullptr) return Status::kKernelError;
   OpData* d = static_cast<OpData*>(node.op_data);
   *d = OpData();
@@ -120,9 +120,9 @@ template <Kind kKind> void eval_int8(const OpData& d, const int8_t* x, int8_t* y
 template <Kind kKind> Status eval(const Node& node) {
   const OpData& d = *static_cast<const OpData*>(node.op_data);
   if (d.is_float) {
-    eval_float<kKind>(d, node.inputs[0]->as<float>(), node.outputs[0]->as<float>());
+    eval_float<kKind>(d, node.inputs[0]->as<float>(), node.outputs()[0]->as<float>());
   } else {
-    eval_int8<kKind>(d, node.inputs[0]->as<int8_t>(), node.outputs[0]->as<int8_t>());
+    eval_int8<kKind>(d, node.inputs[0]->as<int8_t>(), node.outputs()[0]->as<int8_t>());
   }
   return Status::kOk;
 }

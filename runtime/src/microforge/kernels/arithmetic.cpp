@@ -103,7 +103,7 @@ Status prepare(Kind kind, Node& node) {
   if (node.num_inputs != 2 || node.num_outputs != 1) return Status::kKernelError;
   const Tensor* a = node.inputs[0];
   const Tensor* b = node.inputs[1];
-  const Tensor* out = node.outputs[0];
+  const Tensor* out = node.outputs()[0];
   if (a == nullptr || b == nullptr || out == nullptr) return Status::kKernelError;
   const Params& p = *static_cast<const Params*>(node.params);
   OpData* d = static_cast<OpData*>(node.op_data);
@@ -184,10 +184,10 @@ template <Kind kKind> Status eval(const Node& node) {
   const OpData& d = *static_cast<const OpData*>(node.op_data);
   if (d.is_float) {
     eval_float<kKind>(d, node.inputs[0]->as<float>(), node.inputs[1]->as<float>(),
-                      node.outputs[0]->as<float>());
+                      node.outputs()[0]->as<float>());
   } else {
     eval_int8<kKind>(d, node.inputs[0]->as<int8_t>(), node.inputs[1]->as<int8_t>(),
-                     node.outputs[0]->as<int8_t>());
+                     node.outputs()[0]->as<int8_t>());
   }
   return Status::kOk;
 }

@@ -30,7 +30,7 @@ Status eval(const Node& node) {
   const Params& p = *static_cast<const Params*>(node.params);
   const int32_t row = d.in_w * d.depth;
   if (d.is_float) {
-    pool<float>(d, p, node.inputs[0]->as<float>(), node.outputs[0]->as<float>(),
+    pool<float>(d, p, node.inputs[0]->as<float>(), node.outputs()[0]->as<float>(),
                 [&](const float* xb, const pool_common::Window& w) {
                   float total = 0.0f;
                   int32_t count = 0;
@@ -43,7 +43,7 @@ Status eval(const Node& node) {
                   return clamp_float(total / static_cast<float>(count), d.f_min, d.f_max);
                 });
   } else {
-    pool<int8_t>(d, p, node.inputs[0]->as<int8_t>(), node.outputs[0]->as<int8_t>(),
+    pool<int8_t>(d, p, node.inputs[0]->as<int8_t>(), node.outputs()[0]->as<int8_t>(),
                  [&](const int8_t* xb, const pool_common::Window& w) {
                    int32_t acc = 0, count = 0;
                    for (int32_t fy = w.fy0; fy < w.fy1; ++fy) {

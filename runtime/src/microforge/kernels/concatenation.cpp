@@ -28,7 +28,7 @@ size_t data_bytes(int32_t channels) { return op_data_bytes(channels); }
 
 Status prepare(Node& node) {
   if (node.num_inputs < 1 || node.num_outputs != 1) return Status::kKernelError;
-  const Tensor* out = node.outputs[0];
+  const Tensor* out = node.outputs()[0];
   if (out == nullptr || out->rank < 1) return Status::kKernelError;
   const Params& p = *static_cast<const Params*>(node.params);
   OpData* d = static_cast<OpData*>(node.op_data);
@@ -62,7 +62,7 @@ Status prepare(Node& node) {
 
 Status eval(const Node& node) {
   const OpData& d = *static_cast<const OpData*>(node.op_data);
-  uint8_t* y = static_cast<uint8_t*>(node.outputs[0]->data);
+  uint8_t* y = static_cast<uint8_t*>(node.outputs()[0]->data);
   for (int32_t o = 0; o < d.outer; ++o) {
     for (uint8_t i = 0; i < node.num_inputs; ++i) {
       const Tensor& in = *node.inputs[i];

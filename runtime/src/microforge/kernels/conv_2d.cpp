@@ -90,8 +90,8 @@ void eval_int8(const OpData& d, const Params& p, const int8_t* x, const int8_t* 
 #endif
   const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
   const int32_t f_row = d.f_w * d.in_d, f_out = d.f_h * f_row;
-  const int32_t* mult = conv_common::channel_multipliers(&d);
-  const int32_t* shift = mult + d.out_d;
+  const int32_t* mult = d.channel_mult;
+  const int32_t* shift = d.channel_shift;
   for (int32_t b = 0; b < d.batches; ++b) {
     const int8_t* xb = x + b * in_img;
     for (int32_t oy = 0; oy < d.out_h; ++oy) {
@@ -130,10 +130,10 @@ Status eval(const Node& node) {
   const Tensor* bias = node.num_inputs == 3 ? node.inputs[2] : nullptr;
   if (d.is_float) {
     eval_float(d, p, node.inputs[0]->as<float>(), node.inputs[1]->as<float>(),
-               bias != nullptr ? bias->as<float>() : nullptr, node.outputs[0]->as<float>());
+               bias != nullptr ? bias->as<float>() : nullptr, node.outputs()[0]->as<float>());
   } else {
     eval_int8(d, p, node.inputs[0]->as<int8_t>(), node.inputs[1]->as<int8_t>(),
-              bias != nullptr ? bias->as<int32_t>() : nullptr, node.outputs[0]->as<int8_t>());
+              bias != nullptr ? bias->as<int32_t>() : nullptr, node.outputs()[0]->as<int8_t>());
   }
   return Status::kOk;
 }

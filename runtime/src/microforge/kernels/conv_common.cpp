@@ -3,6 +3,7 @@
 #include <float.h>
 
 #include "microforge/kernels/activation.h"
+#include "microforge/kernels/channel_quant.h"
 #include "microforge/kernels/padding.h"
 #include "microforge/kernels/quant_math.h"
 
@@ -15,8 +16,8 @@ namespace {
 bool scale_ok(float s) { return s > 0.0f && s <= FLT_MAX; }
 bool zero_point_ok(int32_t zp) { return zp >= -128 && zp <= 127; }
 
-Status prepare_int8(const Params& p, const Tensor& in, const Tensor& w, const Tensor* bias,
-                    const Tensor& out, int channel_dim, OpData* d) {
+Status prepare_int8(const Params& p, const Node& node, const Tensor& in, const Tensor& w,
+                    const Tensor* bias, const Tensor& out, int channel_dim, OpData* d) {
   if (w.type != DType::kInt8 || out.type != DType::kInt8) return Status::kUnsupportedType;
   if (bias != nullptr && bias->type != DType::kInt32) return Status::kUnsupportedType;
   if (in.num_channels != 1 || out.num_channels != 1 || w.num_channels < 1) {
@@ -29,23 +30,19 @@ Status prepare_int8(const Params& p, const Tensor& in, const Tensor& w, const Te
   d->input_offset = -in.zero_point;
   d->output_offset = out.zero_point;
   d->per_channel = w.num_channels > 1;
-  const int32_t n = d->per_channel ? d->out_d : 1;
-  if (d->per_channel && (w.quantized_dimension != channel_dim || w.num_channels != d->out_d)) {
-    return Status::kUnsupportedType;
-  }
-  int32_t* mult = d->per_channel ? channel_multipliers(d) : &d->multiplier;
-  int32_t* shift = d->per_channel ? mult + d->out_d : &d->shift;
-  for (int32_t c = 0; c < n; ++c) {
-    const float ws = d->per_channel ? w.scales[c] : w.scale;
-    const int64_t wz = d->per_channel ? w.zero_points[c] : w.zero_point;
-    if (wz != 0 || !scale_ok(ws)) return Status::kUnsupportedType;
-    const double real =
-        static_cast<double>(in.scale) * static_cast<double>(ws) / static_cast<double>(out.scale);
-    int sh = 0;
-    if (!qm::quantize_multiplier(real, &mult[c], &sh)) return Status::kKernelError;
-    shift[c] = sh;
-  }
   activation_range_int8(p.activation, out, &d->act_min, &d->act_max);
+  if (d->per_channel) {
+    return channel_requant(node, in, w, out, channel_dim, d->out_d, reinterpret_cast<int32_t*>(d + 1),
+                           &d->channel_mult, &d->channel_shift);
+  }
+  if (w.zero_point != 0 || !scale_ok(w.scale)) return Status::kUnsupportedType;
+  const double real =
+      static_cast<double>(in.scale) * static_cast<double>(w.scale) / static_cast<double>(out.scale);
+  int sh = 0;
+  if (!qm::quantize_multiplier(real, &d->multiplier, &sh)) return Status::kKernelError;
+  d->shift = sh;
+  d->channel_mult = &d->multiplier;  // channel 0's, for code that indexes by channel
+  d->channel_shift = &d->shift;
   return Status::kOk;
 }
 
@@ -61,7 +58,7 @@ Status prepare(const Params& p, Node& node, int channel_dim, OpData* d) {
   const Tensor* in = node.inputs[0];
   const Tensor* w = node.inputs[1];
   const Tensor* bias = node.num_inputs == 3 ? node.inputs[2] : nullptr;
-  const Tensor* out = node.outputs[0];
+  const Tensor* out = node.outputs()[0];
   if (in == nullptr || w == nullptr || out == nullptr) return Status::kKernelError;
   if (in->rank != 4 || w->rank != 4 || out->rank != 4) return Status::kKernelError;
   d->batches = in->dims[0];
@@ -93,7 +90,7 @@ Status prepare(const Params& p, Node& node, int channel_dim, OpData* d) {
     return Status::kOk;
   }
   if (in->type != DType::kInt8) return Status::kUnsupportedType;
-  return prepare_int8(p, *in, *w, bias, *out, channel_dim, d);
+  return prepare_int8(p, node, *in, *w, bias, *out, channel_dim, d);
 }
 
 }  // namespace conv_common

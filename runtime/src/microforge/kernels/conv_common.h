@@ -22,7 +22,8 @@ struct Params {
   int32_t depth_multiplier;  // DEPTHWISE_CONV_2D only
 };
 
-// Persistent op data; per-channel multipliers then shifts follow it.
+// Persistent op data; per-channel multipliers then shifts follow it unless the
+// node carries the generator's (then op_data_bytes(0) is enough).
 struct OpData {
   int32_t batches, in_h, in_w, in_d;
   int32_t out_h, out_w, out_d;
@@ -32,6 +33,10 @@ struct OpData {
   int32_t output_offset;  // output zero point
   int32_t act_min, act_max;
   int32_t multiplier, shift;  // per-tensor weights
+  // Per-channel weights: the generator's arrays in flash (node.channel_quant),
+  // or the ones prepare computed into the bytes after this struct.
+  const int32_t* channel_mult;
+  const int32_t* channel_shift;
   bool per_channel;
   bool is_float;
   float f_min, f_max;
@@ -43,11 +48,6 @@ constexpr size_t op_data_bytes(int32_t channels) {
 
 constexpr size_t state_bytes(int32_t channels) {
   return align16(sizeof(Params)) + align16(op_data_bytes(channels));
-}
-
-inline int32_t* channel_multipliers(OpData* d) { return reinterpret_cast<int32_t*>(d + 1); }
-inline const int32_t* channel_multipliers(const OpData* d) {
-  return reinterpret_cast<const int32_t*>(d + 1);
 }
 
 // One int8 output from its int32 accumulator (bias included): the channel's (or

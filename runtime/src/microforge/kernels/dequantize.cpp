@@ -17,7 +17,7 @@ size_t data_bytes(int32_t out_channels) { return op_data_bytes(out_channels); }
 Status prepare(Node& node) {
   if (node.num_inputs != 1 || node.num_outputs != 1) return Status::kKernelError;
   const Tensor* in = node.inputs[0];
-  const Tensor* out = node.outputs[0];
+  const Tensor* out = node.outputs()[0];
   if (in == nullptr || out == nullptr) return Status::kKernelError;
   if (in->elements() != out->elements()) return Status::kKernelError;
   if (in->type != DType::kInt8 || out->type != DType::kFloat32 || in->num_channels != 1 ||
@@ -35,7 +35,7 @@ Status prepare(Node& node) {
 Status eval(const Node& node) {
   const OpData& d = *static_cast<const OpData*>(node.op_data);
   const int8_t* x = node.inputs[0]->as<int8_t>();
-  float* y = node.outputs[0]->as<float>();
+  float* y = node.outputs()[0]->as<float>();
   // TFLM Dequantize: float(double scale * (q - zero_point)).
   for (int32_t i = 0; i < d.size; ++i) {
     y[i] = static_cast<float>(d.scale * static_cast<double>(x[i] - d.zero_point));

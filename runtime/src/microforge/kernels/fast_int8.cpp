@@ -49,9 +49,8 @@ using simd::sxtb16;
 using simd::sxtb16_ror8;
 
 Requant conv_requant(const conv_common::OpData& d) {
-  const int32_t* mult = conv_common::channel_multipliers(&d);
-  if (!d.per_channel) return {&d.multiplier, &d.shift, 0, d.output_offset, d.act_min, d.act_max};
-  return {mult, mult + d.out_d, ~0, d.output_offset, d.act_min, d.act_max};
+  return {d.channel_mult, d.channel_shift, d.per_channel ? ~0 : 0, d.output_offset, d.act_min,
+          d.act_max};
 }
 
 // acc + x * w, wrapping like the reference's int32 sums (the n % 4 tails).
@@ -631,13 +630,12 @@ void fully_connected_row(const WideRow& row, const Requant& rq, int32_t out_dept
 
 }  // namespace
 
-bool fully_connected(const fully_connected::OpData& d, const int32_t* mult, const int32_t* shift,
-                     const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y) {
+bool fully_connected(const fully_connected::OpData& d, const int8_t* x, const int8_t* w,
+                     const int32_t* bias, int8_t* y) {
   const int32_t n = d.accum_depth;
   if (n > WideRow::kMaxDepth) return false;
-  const Requant rq = d.per_channel
-                         ? Requant{mult, shift, ~0, d.output_offset, d.act_min, d.act_max}
-                         : Requant{&d.multiplier, &d.shift, 0, d.output_offset, d.act_min, d.act_max};
+  const Requant rq{d.channel_mult, d.channel_shift, d.per_channel ? ~0 : 0, d.output_offset,
+                   d.act_min, d.act_max};
   WideRow row;
   for (int32_t b = 0; b < d.batches; ++b) {
     row.widen(x + b * n, n, d.input_offset);

@@ -21,8 +21,8 @@ bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const i
 bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& p,
                        const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y);
 
-bool fully_connected(const fully_connected::OpData& d, const int32_t* mult, const int32_t* shift,
-                     const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y);
+bool fully_connected(const fully_connected::OpData& d, const int8_t* x, const int8_t* w,
+                     const int32_t* bias, int8_t* y);
 
 }  // namespace fast
 }  // namespace kernels

@@ -4,6 +4,7 @@
 
 #include "microforge/flatbuffer.h"
 #include "microforge/kernels/activation.h"
+#include "microforge/kernels/channel_quant.h"
 #include "microforge/kernels/fast_int8.h"
 #include "microforge/kernels/quant_math.h"
 
@@ -17,11 +18,6 @@ namespace {
 
 // FullyConnectedOptions field ids.
 constexpr int kOptActivation = 0, kOptWeightsFormat = 1, kOptKeepNumDims = 2;
-
-int32_t* channel_multipliers(OpData* d) { return reinterpret_cast<int32_t*>(d + 1); }
-const int32_t* channel_multipliers(const OpData* d) {
-  return reinterpret_cast<const int32_t*>(d + 1);
-}
 
 Status parse(const FbTable& options, void* params) {
   Params* p = static_cast<Params*>(params);
@@ -42,8 +38,8 @@ size_t data_bytes(int32_t out_channels) { return op_data_bytes(out_channels); }
 
 bool scale_ok(float s) { return s > 0.0f && s <= FLT_MAX; }
 
-Status prepare_int8(const Params& p, const Tensor& in, const Tensor& w, const Tensor* bias,
-                    const Tensor& out, OpData* d) {
+Status prepare_int8(const Params& p, const Node& node, const Tensor& in, const Tensor& w,
+                    const Tensor* bias, const Tensor& out, OpData* d) {
   if (w.type != DType::kInt8 || out.type != DType::kInt8) return Status::kUnsupportedType;
   if (bias != nullptr && bias->type != DType::kInt32) return Status::kUnsupportedType;
   if (in.num_channels != 1 || out.num_channels != 1 || w.num_channels < 1) {
@@ -57,35 +53,25 @@ Status prepare_int8(const Params& p, const Tensor& in, const Tensor& w, const Te
     return Status::kKernelError;
   }
   d->per_channel = w.num_channels > 1;
-  if (d->per_channel) {
-    if (w.quantized_dimension != 0 || w.num_channels != d->out_depth) {
-      return Status::kUnsupportedType;
-    }
-    int32_t* mult = channel_multipliers(d);
-    int32_t* shift = mult + d->out_depth;
-    for (int32_t c = 0; c < d->out_depth; ++c) {
-      int sh = 0;
-      if (w.zero_points[c] != 0 || !scale_ok(w.scales[c])) return Status::kUnsupportedType;
-      const double real = static_cast<double>(in.scale) * static_cast<double>(w.scales[c]) /
-                          static_cast<double>(out.scale);
-      if (!qm::quantize_multiplier(real, &mult[c], &sh)) return Status::kKernelError;
-      shift[c] = sh;
-    }
-  } else {
-    if (w.zero_point != 0 || !scale_ok(w.scale)) return Status::kUnsupportedType;
-    const double product = static_cast<double>(in.scale) * static_cast<double>(w.scale);
-    if (bias != nullptr) {  // TFLM's GetQuantizedConvolutionMultipler check
-      const double bs = static_cast<double>(bias->scale);
-      const double diff = product > bs ? product - bs : bs - product;
-      if (diff > 1e-6 * (product < bs ? product : bs)) return Status::kKernelError;
-    }
-    int sh = 0;
-    if (!qm::quantize_multiplier(product / static_cast<double>(out.scale), &d->multiplier, &sh)) {
-      return Status::kKernelError;
-    }
-    d->shift = sh;
-  }
   activation_range_int8(p.activation, out, &d->act_min, &d->act_max);
+  if (d->per_channel) {
+    return channel_requant(node, in, w, out, 0, d->out_depth, reinterpret_cast<int32_t*>(d + 1),
+                           &d->channel_mult, &d->channel_shift);
+  }
+  if (w.zero_point != 0 || !scale_ok(w.scale)) return Status::kUnsupportedType;
+  const double product = static_cast<double>(in.scale) * static_cast<double>(w.scale);
+  if (bias != nullptr) {  // TFLM's GetQuantizedConvolutionMultipler check
+    const double bs = static_cast<double>(bias->scale);
+    const double diff = product > bs ? product - bs : bs - product;
+    if (diff > 1e-6 * (product < bs ? product : bs)) return Status::kKernelError;
+  }
+  int sh = 0;
+  if (!qm::quantize_multiplier(product / static_cast<double>(out.scale), &d->multiplier, &sh)) {
+    return Status::kKernelError;
+  }
+  d->shift = sh;
+  d->channel_mult = &d->multiplier;  // channel 0's, for code that indexes by channel
+  d->channel_shift = &d->shift;
   return Status::kOk;
 }
 
@@ -96,7 +82,7 @@ Status prepare(Node& node) {
   const Tensor* in = node.inputs[0];
   const Tensor* w = node.inputs[1];
   const Tensor* bias = node.num_inputs == 3 ? node.inputs[2] : nullptr;
-  const Tensor* out = node.outputs[0];
+  const Tensor* out = node.outputs()[0];
   if (in == nullptr || w == nullptr || out == nullptr) return Status::kKernelError;
   const Params& p = *static_cast<const Params*>(node.params);
   OpData* d = static_cast<OpData*>(node.op_data);
@@ -123,7 +109,7 @@ Status prepare(Node& node) {
     return Status::kOk;
   }
   if (in->type != DType::kInt8) return Status::kUnsupportedType;
-  return prepare_int8(p, *in, *w, bias, *out, d);
+  return prepare_int8(p, node, *in, *w, bias, *out, d);
 }
 
 void eval_float(const OpData& d, const float* x, const float* w, const float* bias, float* y) {
@@ -141,10 +127,10 @@ void eval_float(const OpData& d, const float* x, const float* w, const float* bi
 
 void eval_int8(const OpData& d, const int8_t* x, const int8_t* w, const int32_t* bias,
                int8_t* y) {
-  const int32_t* mult = channel_multipliers(&d);
-  const int32_t* shift = mult + d.out_depth;
+  const int32_t* mult = d.channel_mult;
+  const int32_t* shift = d.channel_shift;
 #if MF_FAST_KERNELS
-  if (fast::fully_connected(d, mult, shift, x, w, bias, y)) return;
+  if (fast::fully_connected(d, x, w, bias, y)) return;
 #endif
   for (int32_t b = 0; b < d.batches; ++b) {
     const int8_t* xb = x + b * d.accum_depth;
@@ -171,10 +157,10 @@ Status eval(const Node& node) {
   const Tensor* bias = node.num_inputs == 3 ? node.inputs[2] : nullptr;
   if (d.is_float) {
     eval_float(d, node.inputs[0]->as<float>(), node.inputs[1]->as<float>(),
-               bias != nullptr ? bias->as<float>() : nullptr, node.outputs[0]->as<float>());
+               bias != nullptr ? bias->as<float>() : nullptr, node.outputs()[0]->as<float>());
   } else {
     eval_int8(d, node.inputs[0]->as<int8_t>(), node.inputs[1]->as<int8_t>(),
-              bias != nullptr ? bias->as<int32_t>() : nullptr, node.outputs[0]->as<int8_t>());
+              bias != nullptr ? bias->as<int32_t>() : nullptr, node.outputs()[0]->as<int8_t>());
   }
   return Status::kOk;
 }

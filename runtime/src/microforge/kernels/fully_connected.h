@@ -19,7 +19,8 @@ struct Params {
   bool keep_num_dims;
 };
 
-// Persistent op data; per-channel multipliers and shifts follow it.
+// Persistent op data; per-channel multipliers and shifts follow it unless the
+// node carries the generator's (then op_data_bytes(0) is enough).
 struct OpData {
   int32_t batches;
   int32_t accum_depth;
@@ -30,6 +31,10 @@ struct OpData {
   int32_t act_max;
   int32_t multiplier;     // per-tensor requantization
   int32_t shift;
+  // Per-channel weights: the generator's arrays in flash (node.channel_quant),
+  // or the ones prepare computed into the bytes after this struct.
+  const int32_t* channel_mult;
+  const int32_t* channel_shift;
   bool per_channel;
   bool is_float;
   float f_min;            // float activation range

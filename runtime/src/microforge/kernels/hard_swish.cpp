@@ -26,7 +26,7 @@ int16_t to_q15(int32_t m) {
 Status prepare(Node& node) {
   if (node.num_inputs != 1 || node.num_outputs != 1) return Status::kKernelError;
   const Tensor* in = node.inputs[0];
-  const Tensor* out = node.outputs[0];
+  const Tensor* out = node.outputs()[0];
   if (in == nullptr || out == nullptr) return Status::kKernelError;
   OpData* d = static_cast<OpData*>(node.op_data);
   *d = OpData();
@@ -125,9 +125,9 @@ void eval_float(const OpData& d, const float* x, float* y) {
 Status eval(const Node& node) {
   const OpData& d = *static_cast<const OpData*>(node.op_data);
   if (d.is_float) {
-    eval_float(d, node.inputs[0]->as<float>(), node.outputs[0]->as<float>());
+    eval_float(d, node.inputs[0]->as<float>(), node.outputs()[0]->as<float>());
   } else {
-    eval_int8(d, node.inputs[0]->as<int8_t>(), node.outputs[0]->as<int8_t>());
+    eval_int8(d, node.inputs[0]->as<int8_t>(), node.outputs()[0]->as<int8_t>());
   }
   return Status::kOk;
 }

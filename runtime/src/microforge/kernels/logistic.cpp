@@ -54,7 +54,7 @@ Status prepare_int8(Kind kind, const Tensor& in, const Tensor& out, OpData* d) {
 Status prepare(Kind kind, Node& node) {
   if (node.num_inputs != 1 || node.num_outputs != 1) return Status::kKernelError;
   const Tensor* in = node.inputs[0];
-  const Tensor* out = node.outputs[0];
+  const Tensor* out = node.outputs()[0];
   if (in == nullptr || out == nullptr) return Status::kKernelError;
   OpData* d = static_cast<OpData*>(node.op_data);
   *d = OpData();
@@ -124,9 +124,9 @@ template <Kind kKind> void eval_float(const OpData& d, const float* x, float* y)
 template <Kind kKind> Status eval(const Node& node) {
   const OpData& d = *static_cast<const OpData*>(node.op_data);
   if (d.is_float) {
-    eval_float<kKind>(d, node.inputs[0]->as<float>(), node.outputs[0]->as<float>());
+    eval_float<kKind>(d, node.inputs[0]->as<float>(), node.outputs()[0]->as<float>());
   } else {
-    eval_int8<kKind>(d, node.inputs[0]->as<int8_t>(), node.outputs[0]->as<int8_t>());
+    eval_int8<kKind>(d, node.inputs[0]->as<int8_t>(), node.outputs()[0]->as<int8_t>());
   }
   return Status::kOk;
 }

@@ -47,9 +47,9 @@ Status eval(const Node& node) {
   const OpData& d = *static_cast<const OpData*>(node.op_data);
   const Params& p = *static_cast<const Params*>(node.params);
   if (d.is_float) {
-    pool<float>(d, p, node.inputs[0]->as<float>(), node.outputs[0]->as<float>(), -FLT_MAX);
+    pool<float>(d, p, node.inputs[0]->as<float>(), node.outputs()[0]->as<float>(), -FLT_MAX);
   } else {
-    pool<int8_t>(d, p, node.inputs[0]->as<int8_t>(), node.outputs[0]->as<int8_t>(),
+    pool<int8_t>(d, p, node.inputs[0]->as<int8_t>(), node.outputs()[0]->as<int8_t>(),
                  static_cast<int8_t>(-128));
   }
   return Status::kOk;

@@ -69,7 +69,7 @@ Status prepare(Node& node) {
   if (node.num_inputs != 2 || node.num_outputs != 1) return Status::kKernelError;
   const Tensor* in = node.inputs[0];
   const Tensor* axis = node.inputs[1];
-  const Tensor* out = node.outputs[0];
+  const Tensor* out = node.outputs()[0];
   if (in == nullptr || axis == nullptr || out == nullptr) return Status::kKernelError;
   const Params& p = *static_cast<const Params*>(node.params);
   OpData* d = static_cast<OpData*>(node.op_data);
@@ -156,14 +156,14 @@ Status eval(const Node& node) {
   int32_t o = 0;
   if (d.is_float) {
     const float* x = node.inputs[0]->as<float>();
-    float* y = node.outputs[0]->as<float>();
+    float* y = node.outputs()[0]->as<float>();
     const float n = static_cast<float>(d.count);
     do {
       y[o++] = reduce_sum<float>(d, x, base) / n;
     } while (next(idx, d.outer_dims, d.outer_strides, d.num_outer, &base));
   } else {
     const int8_t* x = node.inputs[0]->as<int8_t>();
-    int8_t* y = node.outputs[0]->as<int8_t>();
+    int8_t* y = node.outputs()[0]->as<int8_t>();
     do {
       y[o++] = static_cast<int8_t>(mean_int8(d, reduce_sum_int(d, x, base)));
     } while (next(idx, d.outer_dims, d.outer_strides, d.num_outer, &base));

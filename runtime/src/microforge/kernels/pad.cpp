@@ -28,7 +28,7 @@ Status prepare(Node& node) {
   const Tensor* in = node.inputs[0];
   const Tensor* paddings = node.inputs[1];
   const Tensor* value = node.num_inputs == 3 ? node.inputs[2] : nullptr;
-  const Tensor* out = node.outputs[0];
+  const Tensor* out = node.outputs()[0];
   if (in == nullptr || paddings == nullptr || out == nullptr) return Status::kKernelError;
   OpData* d = static_cast<OpData*>(node.op_data);
   *d = OpData();
@@ -96,9 +96,9 @@ template <typename T> void eval_typed(const OpData& d, const T* x, T* y) {
 Status eval(const Node& node) {
   const OpData& d = *static_cast<const OpData*>(node.op_data);
   if (d.elem_bytes == 4) {
-    eval_typed(d, node.inputs[0]->as<float>(), node.outputs[0]->as<float>());
+    eval_typed(d, node.inputs[0]->as<float>(), node.outputs()[0]->as<float>());
   } else {
-    eval_typed(d, node.inputs[0]->as<int8_t>(), node.outputs[0]->as<int8_t>());
+    eval_typed(d, node.inputs[0]->as<int8_t>(), node.outputs()[0]->as<int8_t>());
   }
   return Status::kOk;
 }

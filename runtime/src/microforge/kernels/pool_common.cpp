@@ -47,7 +47,7 @@ Status prepare(Node& node) {
   *d = OpData();
   if (node.num_inputs != 1 || node.num_outputs != 1) return Status::kKernelError;
   const Tensor* in = node.inputs[0];
-  const Tensor* out = node.outputs[0];
+  const Tensor* out = node.outputs()[0];
   if (in == nullptr || out == nullptr || in->rank != 4 || out->rank != 4) {
     return Status::kKernelError;
   }

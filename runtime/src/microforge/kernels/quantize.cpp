@@ -20,7 +20,7 @@ bool scale_ok(float s) { return s > 0.0f && s <= FLT_MAX; }
 Status prepare(Node& node) {
   if (node.num_inputs != 1 || node.num_outputs != 1) return Status::kKernelError;
   const Tensor* in = node.inputs[0];
-  const Tensor* out = node.outputs[0];
+  const Tensor* out = node.outputs()[0];
   if (in == nullptr || out == nullptr) return Status::kKernelError;
   if (in->elements() != out->elements()) return Status::kKernelError;
   if (out->type != DType::kInt8 || out->num_channels != 1 || !scale_ok(out->scale) ||
@@ -50,7 +50,7 @@ Status prepare(Node& node) {
 
 Status eval(const Node& node) {
   const OpData& d = *static_cast<const OpData*>(node.op_data);
-  int8_t* y = node.outputs[0]->as<int8_t>();
+  int8_t* y = node.outputs()[0]->as<int8_t>();
   if (d.from_float) {
     // TFLM AffineQuantize: round(val / scale) in double, + zero point, clamp.
     // NaN / huge quotients follow the reference's x86 behaviour (see quant_math.h).

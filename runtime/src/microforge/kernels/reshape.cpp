@@ -20,7 +20,7 @@ Status prepare_copy(Node& node, uint8_t min_inputs, uint8_t max_inputs) {
     return Status::kKernelError;
   }
   const Tensor* in = node.inputs[0];
-  const Tensor* out = node.outputs[0];
+  const Tensor* out = node.outputs()[0];
   if (in == nullptr || out == nullptr) return Status::kKernelError;
   if (in->type != out->type) return Status::kUnsupportedType;
   if (in->elements() != out->elements() || in->bytes != out->bytes) return Status::kKernelError;
@@ -39,7 +39,7 @@ Status prepare_expand_dims(Node& node) {
   }
   const Status s = prepare_copy(node, 2, 2);
   if (s != Status::kOk) return s;
-  if (node.outputs[0]->rank != node.inputs[0]->rank + 1) return Status::kKernelError;
+  if (node.outputs()[0]->rank != node.inputs[0]->rank + 1) return Status::kKernelError;
   return Status::kOk;
 }
 
@@ -47,8 +47,8 @@ Status prepare_expand_dims(Node& node) {
 // dies here): then there is nothing to copy.
 Status eval(const Node& node) {
   const OpData& d = *static_cast<const OpData*>(node.op_data);
-  if (node.outputs[0]->data != node.inputs[0]->data) {
-    memmove(node.outputs[0]->data, node.inputs[0]->data, d.bytes);
+  if (node.outputs()[0]->data != node.inputs[0]->data) {
+    memmove(node.outputs()[0]->data, node.inputs[0]->data, d.bytes);
   }
   return Status::kOk;
 }

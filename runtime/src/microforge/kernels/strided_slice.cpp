@@ -41,7 +41,7 @@ bool index_vector(const Tensor* t, int32_t n) {
 Status prepare(Node& node) {
   if (node.num_inputs != 4 || node.num_outputs != 1) return Status::kKernelError;
   const Tensor* in = node.inputs[0];
-  const Tensor* out = node.outputs[0];
+  const Tensor* out = node.outputs()[0];
   if (in == nullptr || out == nullptr) return Status::kKernelError;
   const Params& p = *static_cast<const Params*>(node.params);
   OpData* d = static_cast<OpData*>(node.op_data);
@@ -122,9 +122,9 @@ template <typename T> void eval_typed(const OpData& d, const T* x, T* y) {
 Status eval(const Node& node) {
   const OpData& d = *static_cast<const OpData*>(node.op_data);
   if (d.elem_bytes == 4) {
-    eval_typed(d, node.inputs[0]->as<uint32_t>(), node.outputs[0]->as<uint32_t>());
+    eval_typed(d, node.inputs[0]->as<uint32_t>(), node.outputs()[0]->as<uint32_t>());
   } else {
-    eval_typed(d, node.inputs[0]->as<uint8_t>(), node.outputs[0]->as<uint8_t>());
+    eval_typed(d, node.inputs[0]->as<uint8_t>(), node.outputs()[0]->as<uint8_t>());
   }
   return Status::kOk;
 }

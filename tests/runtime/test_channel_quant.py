@@ -1,0 +1,94 @@
+"""Per-channel requantization computed by the generator (microforge.requant, emitted into
+model_plan.cpp as flash arrays) against the runtime computing it in prepare: the same multipliers
+for any scales, the same outputs, a smaller arena, and a plan that contradicts the model refused."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from build_conv import SAME, VALID, Case, conv_model
+from microforge import emit
+from microforge.model import read_model
+from microforge.plan import plan_memory
+from microforge.requant import channel_quants, quantize_multiplier
+from rt_common import FLAGS, HERE, RUNTIME_SRC, runtime_sources, shared_model
+from test_runtime_random import random_int8_fc
+
+
+def _bits(x: float) -> str:
+    return f"{struct.unpack('<I', struct.pack('<f', x))[0]:08x}"
+
+
+def _f32(x: float) -> float:
+    return float(np.float32(x))
+
+
+def test_generator_multipliers_equal_the_runtimes(tmp_path: Path) -> None:
+    exe = tmp_path / "multiplier_check"
+    subprocess.run(["g++", *FLAGS, "-O1", f"-I{RUNTIME_SRC}", str(HERE / "multiplier_check.cpp"),
+                    "-o", str(exe)], check=True)
+    rng = np.random.default_rng(7)
+    triples = [tuple(_f32(v) for v in 10.0 ** rng.uniform(-8, 3, 3)) for _ in range(50_000)]
+    tiny, huge = _f32(1.4e-45), _f32(3.4e38)
+    edges = [1.0, 0.5, 0.25, 2.0 ** -31, 2.0 ** -32, 2.0 ** 30, 2.0 ** 31, 1.0 - 2.0 ** -24, tiny, huge]
+    triples += [(a, b, c) for a in edges for b in edges for c in edges]
+    text = "".join(f"{_bits(a)} {_bits(b)} {_bits(c)}\n" for a, b, c in triples)
+    out = subprocess.run([str(exe)], input=text, capture_output=True, text=True, check=True).stdout.split("\n")
+    refused = 0
+    for (a, b, c), line in zip(triples, out, strict=False):
+        q = quantize_multiplier(a * b / c)
+        want = "refused" if q is None else f"{q[0]} {q[1]}"
+        refused += q is None
+        assert line == want, (a, b, c)
+    assert 0 < refused < len(triples)  # both outcomes were exercised
+
+
+def _models() -> list[tuple[str, object]]:
+    return [
+        ("conv-pc", lambda: conv_model(Case("conv", False, 1, SAME, True), 3, max_cout=40)),
+        ("dw-pc-mult2", lambda: conv_model(Case("dw", False, 0, VALID, True, mult=2), 5, max_cin=20)),
+        ("fc-pc", lambda: random_int8_fc(11, out=33, float_io=False)[0]),
+        ("kws", lambda: shared_model("mlperf_tiny/kws/kws_ref_model.tflite").read_bytes()),
+    ]
+
+
+@pytest.mark.parametrize("name,make", _models(), ids=[m[0] for m in _models()])
+def test_flash_channel_quant_matches_the_computed_path(name: str, make, tmp_path: Path) -> None:
+    data = make()
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(data)
+    model = read_model(path)
+    quants = channel_quants(model)
+    assert any(quants), "the model should have per-channel weights"
+    plan = plan_memory(model)
+    src = tmp_path / "model"
+    src.mkdir()
+    (src / "model_data.h").write_text(emit.model_data_h(model))
+    (src / "model.h").write_text(emit.model_h(model, plan))
+    (src / "model_ops.cpp").write_text(emit.model_ops_cpp(model))
+    (src / "model_plan.cpp").write_text(emit.model_plan_cpp(model, plan))
+    exe = tmp_path / "plan_check"
+    subprocess.run(["g++", *FLAGS, "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                    f"-I{RUNTIME_SRC}", f"-I{tmp_path}", str(HERE / "plan_check.cpp"),
+                    str(src / "model_ops.cpp"), str(src / "model_plan.cpp"), *map(str, runtime_sources()),
+                    "-o", str(exe)], check=True)
+    x = model.input_tensors()[0]
+    rng = np.random.default_rng(1)
+    raw = rng.integers(-128, 128, x.nbytes).astype(np.int8).tobytes()
+    res = subprocess.run([str(exe)], input=raw, capture_output=True, timeout=120)
+    assert res.returncode == 0, res.stdout.decode() + res.stderr.decode()
+    lines = dict(line.split(" ", 1) for line in res.stdout.decode().splitlines())
+    status, required, constant = lines["plan"].split()
+    assert status == "ok" and required == constant  # the arena the generator sized is exact
+    computed_status, computed_required = lines["computed"].split()
+    channels = sum(len(q.multipliers) for q in quants if q)
+    slack = 16 * sum(1 for q in quants if q)  # each op's state is rounded up to 16 bytes
+    assert computed_status == "ok" and int(computed_required) - int(required) >= 8 * channels - slack
+    assert lines["same-outputs"] == "1"
+    tampered_status, op = lines["tampered"].split()
+    first = next(i for i, q in enumerate(quants) if q)
+    assert tampered_status == "bad-plan" and int(op) == first
