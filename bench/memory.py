@@ -5,7 +5,9 @@ the peak-live lower bound of the activations, microforge's planned activations, 
 on Cortex-M4 (activations + runtime state, sized by arm-none-eabi-g++ for qemu-m4), its total RAM
 on Cortex-M4 (arena + static data of a probe build with the qemu-m4 flags, without stack), and
 TFLM's non-persistent ("head") and total arena, measured with TFLM's own Python interpreter
-(`tflite-micro`; a 64-bit host, so its persistent part is larger than on a 32-bit MCU).
+(`tflite-micro`; a 64-bit host, so its persistent part is larger than on a 32-bit MCU), and
+TFLM's whole arena on Cortex-M4 where ../shared/docs/anchors.md has it (bench/anchors.py: an
+external figure, the fair one to compare our M4 arena with).
 
 Run: .venv/bin/python bench/memory.py [--json FILE]
 """
@@ -25,6 +27,9 @@ from microforge.errors import MicroforgeError
 from microforge.model import read_model
 from microforge.ops import kernel_for, type_problems
 from microforge.plan import plan_memory
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from anchors import TFLM_M4  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MODELS = ROOT.parent / "shared" / "models"
@@ -53,6 +58,10 @@ def models() -> list[Path]:
     return own + shared
 
 
+def _shared(path: Path) -> bool:
+    return SHARED_MODELS.is_dir() and path.resolve().is_relative_to(SHARED_MODELS.resolve())
+
+
 def row(path: Path, board) -> dict[str, object]:
     try:
         model = read_model(path)
@@ -61,6 +70,8 @@ def row(path: Path, board) -> dict[str, object]:
     plan = plan_memory(model)
     out: dict[str, object] = {"model": path.name, "lower_bound": plan.lower_bound,
                               "activations": plan.activation_bytes}
+    key = path.resolve().relative_to(SHARED_MODELS.resolve()).as_posix() if _shared(path) else ""
+    out["tflm_m4"] = TFLM_M4[key]["arena"] if key in TFLM_M4 else None
     tflm = tflm_arena(path)
     out["tflm_head"], out["tflm_total"] = tflm if tflm else (None, None)
     missing = sorted({op.op for op in model.operators if kernel_for(op) is None})
@@ -90,7 +101,7 @@ def main() -> int:
     board = all_boards()["qemu-m4"]
     rows = [row(p, board) for p in models() if not args.only or args.only in p.name]
     head = ("model", "bound B", "plan B", "plan/bound", "TFLM head B", "plan/TFLM head", "arena M4 B",
-            "RAM M4 B", "TFLM total B (x86-64)", "arena M4/TFLM total")
+            "RAM M4 B", "TFLM total B (x86-64)", "TFLM arena M4 B (anchors.md)", "arena M4/TFLM M4")
     print(" | ".join(head))
     print(" | ".join("---" for _ in head))
     for r in rows:
@@ -102,7 +113,7 @@ def main() -> int:
             str(r["model"]), _fmt(r["lower_bound"]), _fmt(r["activations"]),
             _ratio(r["activations"], r["lower_bound"]), _fmt(r["tflm_head"]),
             _ratio(r["activations"], r["tflm_head"]), _fmt(arena), _fmt(r.get("ram_m4")),
-            _fmt(r["tflm_total"]), _ratio(r.get("arena_m4"), r["tflm_total"]),
+            _fmt(r["tflm_total"]), _fmt(r["tflm_m4"]), _ratio(r.get("arena_m4"), r["tflm_m4"]),
         ]))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))

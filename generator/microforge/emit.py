@@ -10,6 +10,7 @@ from .boards import Board
 from .model import ModelInfo
 from .ops import check_supported, kernel_for
 from .plan import MemoryPlan
+from .records import constant_records
 from .requant import channel_quants
 
 _MLPERF_PROFILES = {"kws_ref_model": "kws01", "vww_96": "vww01", "pretrainedResnet": "ic01", "ad01": "ad01"}
@@ -65,6 +66,7 @@ def model_h(model: ModelInfo, plan: MemoryPlan) -> str:
     kernels = check_supported(model)
     includes = "".join(f"#include <{k.header}>\n" for k in kernels)
     io_slots = sum(len(op.inputs) + len(op.outputs) for op in model.operators)
+    records = constant_records(model)
     name = c_identifier_text(model.name)
     return (
         _stamp(model)
@@ -78,8 +80,9 @@ def model_h(model: ModelInfo, plan: MemoryPlan) -> str:
         + f"inline constexpr size_t kActivationBytes = {plan.activation_bytes};\n"
         + "// Exact arena: planned activations plus the runtime's own state, sized by this\n"
         + "// target's compiler.\n"
+        + f"inline constexpr size_t kConstantRecords = {len(records or [])};  // in flash (model_plan.cpp)\n"
         + "inline constexpr size_t kArenaSize = mf::arena_bytes(\n"
-        + f"    kActivationBytes, kTensors, kOperators, /*io_slots=*/{io_slots},\n"
+        + f"    kActivationBytes, kTensors - kConstantRecords, kOperators, /*io_slots=*/{io_slots},\n"
         + f"    /*kernel_bytes=*/{_kernel_bytes_expr(model)});\n"
         + f"inline constexpr size_t kInputBytes = {sum(t.nbytes for t in model.input_tensors())};\n"
         + f"inline constexpr size_t kOutputBytes = {sum(t.nbytes for t in model.output_tensors())};\n"
@@ -111,14 +114,22 @@ def model_plan_cpp(model: ModelInfo, plan: MemoryPlan) -> str:
         if i in plan.aliases:
             note += f", shares tensor {plan.aliases[i]}'s bytes"
         rows.append(f"    {off},  // {i}: {note}")
-    quant, plan_args = _channel_quant_cpp(model)
+    quant, quant_args = _channel_quant_cpp(model)
+    records, record_args = _records_cpp(model)
+    args = ["kOffsets, kTensors, kActivationBytes"]
+    if quant or records:
+        args.append(quant_args)
+    if records:
+        args.append(record_args)
+    plan_args = ", ".join(args)
     return (
         _stamp(model)
-        + '#include "model.h"\n\nnamespace model {\nnamespace {\n\n'
+        + '#include "model.h"\n#include "model_data.h"\n\nnamespace model {\nnamespace {\n\n'
         + "// Arena offset of each tensor's data; -1 = constant or unused. Peak-live lower bound: "
         + f"{plan.lower_bound} B.\n"
         + "const int32_t kOffsets[kTensors] = {\n" + "\n".join(rows) + "\n};\n\n"
         + quant
+        + records
         + "}  // namespace\n\n"
         + f"const mf::MemoryPlan kPlan{{{plan_args}}};\n\n"
         + "}  // namespace model\n"
@@ -134,7 +145,7 @@ def _channel_quant_cpp(model: ModelInfo) -> tuple[str, str]:
     """The per-channel requantization arrays (flash) and kPlan's initializer."""
     quants = channel_quants(model)
     if not any(quants):
-        return "", "kOffsets, kTensors, kActivationBytes"
+        return "", "nullptr, 0"
     arrays, entries = [], []
     for op, cq in zip(model.operators, quants, strict=True):
         if cq is None:
@@ -148,7 +159,41 @@ def _channel_quant_cpp(model: ModelInfo) -> tuple[str, str]:
             "// by the generator exactly as the kernels' prepare would: kept in flash, not the arena.\n"
             + "\n".join(arrays) + "\nconst mf::ChannelQuant kChannelQuant[kOperators] = {\n"
             + "\n".join(entries) + "\n};\n\n")
-    return text, "kOffsets, kTensors, kActivationBytes, kChannelQuant, kOperators"
+    return text, "kChannelQuant, kOperators"
+
+
+def _address(offset: int, ctype: str) -> str:
+    return f"reinterpret_cast<const {ctype}*>(kData + {offset})"
+
+
+def _records_cpp(model: ModelInfo) -> tuple[str, str]:
+    """The constant tensors' runtime records (flash) and the record index, or nothing."""
+    records = constant_records(model)
+    if not records:
+        return "", ""
+    rows = []
+    for r in records:
+        t = model.tensors[r.index]
+        scales = _address(r.scales, "float") if r.scales is not None else "nullptr"
+        zps = _address(r.zero_points, "int64_t") if r.zero_points is not None else "nullptr"
+        rows.append(f"    {{const_cast<uint8_t*>(kData + {r.data}), {_address(r.dims, 'int32_t')}, {r.bytes}u, "
+                    f"{r.num_channels}, {float(r.scale).hex()}f, {r.zero_point}, {scales}, {zps}, {r.rank}, "
+                    f"static_cast<mf::DType>({r.dtype}), true, {r.quantized_dimension}}},"
+                    f"  // {r.index}: {t.dtype} {list(t.shape)}")
+    index, constants, others = [], 0, 0
+    for t in model.tensors:
+        if t.constant:
+            index.append(f"0x{0x8000 | constants:04x}")
+            constants += 1
+        else:
+            index.append(str(others))
+            others += 1
+    text = ("// Records of the constant tensors (the interpreter's view of them, checked against the\n"
+            "// model by init()): in flash, so the arena holds records for the other tensors only.\n"
+            "const mf::Tensor kConstantTensors[kConstantRecords] = {\n" + "\n".join(rows) + "\n};\n"
+            "// Per tensor: 0x8000 | its constant record, else its record's index in the arena.\n"
+            "const uint16_t kRecordIndex[kTensors] = {\n" + _int_rows(tuple(index), 12) + "\n};\n\n")
+    return text, "kConstantTensors, kRecordIndex, kConstantRecords"
 
 
 def platformio_ini(boards: list[Board]) -> str:

@@ -20,6 +20,8 @@ from support import EXAMPLES, ROOT, SHARED_MODELS
 
 sys.path.insert(0, str(ROOT / "tests" / "models"))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(ROOT / "bench"))
+from anchors import TFLM_M4  # noqa: E402
 from make_models import FC, FLOAT32, Writer  # noqa: E402
 from test_zoo_models import ZOO, uses_float_libm  # noqa: E402
 
@@ -50,6 +52,9 @@ def test_firmware_runs_with_exactly_the_reported_arena(model: Path, tmp_path: Pa
     if not model.is_file():
         pytest.skip(f"{model} not present (../shared is optional)")
     arena = _inspect(model, "qemu-m4", capsys)["arena_bytes"]
+    tflm = TFLM_M4.get(model.relative_to(SHARED_MODELS).as_posix() if model.is_relative_to(SHARED_MODELS) else "")
+    if tflm is not None:  # TFLM's whole arena on the same 32-bit core (anchors.md)
+        assert arena <= tflm["arena"], f"{arena} B, TFLM needs {tflm['arena']} B"
     project = tmp_path / "p"
     assert cli_main(["new", "--model", str(model), "--board", "qemu-m4", "--output", str(project)]) == 0
     capsys.readouterr()

@@ -1,9 +1,12 @@
-// The generator's per-channel requantization (kPlan's ChannelQuant, in flash) against the
-// runtime computing it in the arena, on one generated model (model/ from the test):
-//   line 1: "plan <status> <arena_required> <kArenaSize>"      the generated plan
-//   line 2: "computed <status> <arena_required>"               the same plan without ChannelQuant
-//   line 3: "same-outputs <0|1>"                               on the input bytes from stdin
-//   line 4: "tampered <status> <error_op>"                     one ChannelQuant entry miscounted
+// What the generator puts in flash (kPlan's ChannelQuant and constant tensor records) against
+// the runtime computing it into the arena, on one generated model (model/ from the test):
+//   "plan <status> <arena_required> <kArenaSize>"   the generated plan
+//   "computed <status> <arena_required>"            without ChannelQuant
+//   "same-outputs <0|1>"                            on the input bytes from stdin
+//   "tampered <status> <error_op>"                  one ChannelQuant entry miscounted
+//   "arena-records <status> <arena_required>"       without the constant records
+//   "same-outputs-records <0|1>"
+//   "tampered-record <status>"                      one constant record's zero point changed
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,17 +50,41 @@ int main() {
   const std::vector<uint8_t> oa = run(a, in), ob = run(b, in);
   printf("same-outputs %d\n", !oa.empty() && oa == ob ? 1 : 0);
 
-  std::vector<mf::ChannelQuant> bad(model::kPlan.channel_quant, model::kPlan.channel_quant + model::kOperators);
-  for (auto& q : bad) {
-    if (q.channels > 0) {
-      q.channels += 1;
-      break;
+  if (model::kPlan.channel_quant != nullptr) {
+    std::vector<mf::ChannelQuant> bad(model::kPlan.channel_quant,
+                                      model::kPlan.channel_quant + model::kOperators);
+    for (auto& q : bad) {
+      if (q.channels > 0) {
+        q.channels += 1;
+        break;
+      }
     }
+    mf::MemoryPlan tampered = model::kPlan;
+    tampered.channel_quant = bad.data();
+    mf::Interpreter c(model::kData, model::kSize, model::kOps, g_arena_b, sizeof(g_arena_b), &tampered);
+    const mf::Status sc = c.init();
+    printf("tampered %s %ld\n", mf::status_name(sc), static_cast<long>(c.error_op()));
   }
-  mf::MemoryPlan tampered = model::kPlan;
-  tampered.channel_quant = bad.data();
-  mf::Interpreter c(model::kData, model::kSize, model::kOps, g_arena_b, sizeof(g_arena_b), &tampered);
-  const mf::Status sc = c.init();
-  printf("tampered %s %ld\n", mf::status_name(sc), static_cast<long>(c.error_op()));
+
+  mf::MemoryPlan arena_records = model::kPlan;
+  arena_records.constant_tensors = nullptr;
+  arena_records.record_index = nullptr;
+  arena_records.num_constants = 0;
+  mf::Interpreter d(model::kData, model::kSize, model::kOps, g_arena_b, sizeof(g_arena_b), &arena_records);
+  const mf::Status sd = d.init();
+  printf("arena-records %s %zu\n", mf::status_name(sd), d.arena_required());
+  if (sd != mf::Status::kOk) return 1;
+  const std::vector<uint8_t> od = run(d, in), oa2 = run(a, in);
+  printf("same-outputs-records %d\n", !od.empty() && od == oa2 ? 1 : 0);
+
+  if (model::kConstantRecords > 0) {
+    std::vector<mf::Tensor> bad(model::kPlan.constant_tensors,
+                                model::kPlan.constant_tensors + model::kConstantRecords);
+    bad.back().zero_point += 1;
+    mf::MemoryPlan tampered = model::kPlan;
+    tampered.constant_tensors = bad.data();
+    mf::Interpreter e(model::kData, model::kSize, model::kOps, g_arena_b, sizeof(g_arena_b), &tampered);
+    printf("tampered-record %s\n", mf::status_name(e.init()));
+  }
   return 0;
 }

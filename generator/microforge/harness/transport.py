@@ -238,8 +238,8 @@ class SerialTransport:
 
         try:
             self.serial.proc.write(data)
-            self.serial.proc.flush()
-        except (OSError, TypeError, AttributeError, pyserial.SerialException) as exc:
+            self.serial.proc.flush()  # tcdrain: a pty whose other end closed raises termios.error
+        except (OSError, TypeError, AttributeError, pyserial.SerialException, termios.error) as exc:
             self.gone = self.gone or f"port lost: {exc}"  # reported as EOF by the next read_line
 
     def read_line(self, timeout: float) -> str:

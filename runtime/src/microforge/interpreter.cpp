@@ -1,8 +1,10 @@
 // Interpreter: verifies the model, lays out the arena, prepares and runs nodes.
 //
-// Arena layout (all regions 16-byte aligned, sizes exactly as mf::arena_bytes):
-//   [activations | Tensor[num_tensors] | Node[num_nodes] | Registration*[num_nodes]
+// Arena layout (activations 16-byte aligned, the rest 8, sizes exactly as mf::arena_bytes):
+//   [activations | Tensor[records] | Node[num_nodes] | Registration*[num_nodes]
 //    | Tensor*[io_slots] | per node: params, op_data]
+#include <string.h>
+
 #include "microforge/model_reader.h"
 #include "microforge/runtime.h"
 
@@ -74,7 +76,28 @@ bool plan_channel_quant(const MemoryPlan* plan, uint32_t i, int32_t channels,
   return true;
 }
 
+// A generator-built record equals what the model reader produced (dims of a
+// rank-0 tensor are never read, so their address may differ).
+bool same_record(const Tensor& a, const Tensor& b) {
+  return a.data == b.data && (a.rank == 0 || a.dims == b.dims) && a.bytes == b.bytes &&
+         a.num_channels == b.num_channels && memcmp(&a.scale, &b.scale, sizeof(float)) == 0 &&
+         a.zero_point == b.zero_point && a.scales == b.scales && a.zero_points == b.zero_points &&
+         a.rank == b.rank && a.type == b.type && a.is_constant == b.is_constant &&
+         a.quantized_dimension == b.quantized_dimension;
+}
+
+// Checks tensor i's record_index entry (the counts of constant and arena records
+// before it are `constants` and `records`) and, for a constant, its flash record.
+bool record_entry_ok(const MemoryPlan& plan, uint32_t i, const Tensor& t, size_t constants,
+                     size_t records) {
+  const uint16_t e = plan.record_index[i];
+  if (!t.is_constant) return e == records;
+  return e == (MemoryPlan::kConstantRecord | constants) && constants < plan.num_constants &&
+         same_record(plan.constant_tensors[constants], t);
+}
+
 uint64_t a16(uint64_t n) { return (n + 15u) & ~static_cast<uint64_t>(15u); }
+uint64_t a8(uint64_t n) { return (n + 7u) & ~static_cast<uint64_t>(7u); }
 
 // Channel counts beyond this cannot occur on a microcontroller; rejecting them
 // keeps op_data_bytes() from overflowing a 32-bit size_t.
@@ -94,6 +117,16 @@ bool plan_entry_ok(const MemoryPlan& plan, size_t i, const Tensor& t) {
          t.bytes <= plan.activation_bytes - static_cast<size_t>(off);
 }
 
+// Tensor id -> its record: the arena's, or the plan's flash record of a constant.
+Tensor* record_of(Tensor* arena_records, const MemoryPlan* plan, int32_t id) {
+  if (plan == nullptr || plan->record_index == nullptr) return &arena_records[id];
+  const uint16_t e = plan->record_index[id];
+  if ((e & MemoryPlan::kConstantRecord) == 0) return &arena_records[e];
+  // Never written through: kernels only read their inputs, init() rejects
+  // constant outputs and graph inputs, and marks no constant in dataflow_check.
+  return const_cast<Tensor*>(&plan->constant_tensors[e & ~MemoryPlan::kConstantRecord]);
+}
+
 // Dataflow order, checked once in init(): every tensor an operator reads is a
 // constant, a variable (the caller marks those), a graph input or an earlier
 // operator's output; no tensor is written twice (graph inputs count as
@@ -106,9 +139,10 @@ bool plan_entry_ok(const MemoryPlan& plan, size_t i, const Tensor& t) {
 constexpr uint8_t kWritten = 0x80;
 constexpr int64_t kOrderOk = -1, kOrderOutputs = -2;
 
-int64_t dataflow_check(Tensor* tensors, const Node* nodes, size_t nn, const int32_t* in_ids,
-                       size_t nin, const int32_t* out_ids, size_t nout, size_t nt) {
-  for (size_t i = 0; i < nin; ++i) tensors[in_ids[i]].rank |= kWritten;
+int64_t dataflow_check(Tensor* records, size_t num_records, const MemoryPlan* plan,
+                       const Node* nodes, size_t nn, const int32_t* in_ids, size_t nin,
+                       const int32_t* out_ids, size_t nout) {
+  for (size_t i = 0; i < nin; ++i) record_of(records, plan, in_ids[i])->rank |= kWritten;
   int64_t bad = kOrderOk;
   for (size_t i = 0; bad == kOrderOk && i < nn; ++i) {
     const Node& n = nodes[i];
@@ -124,9 +158,10 @@ int64_t dataflow_check(Tensor* tensors, const Node* nodes, size_t nn, const int3
     }
   }
   for (size_t i = 0; bad == kOrderOk && i < nout; ++i) {
-    if ((tensors[out_ids[i]].rank & kWritten) == 0) bad = kOrderOutputs;
+    if ((record_of(records, plan, out_ids[i])->rank & kWritten) == 0) bad = kOrderOutputs;
   }
-  for (size_t i = 0; i < nt; ++i) tensors[i].rank &= static_cast<uint8_t>(~kWritten);
+  // Only arena records were marked (constants are read-only, in flash or not).
+  for (size_t i = 0; i < num_records; ++i) records[i].rank &= static_cast<uint8_t>(~kWritten);
   return bad;
 }
 
@@ -154,20 +189,30 @@ Status Interpreter::init() {
   const uint32_t nt = mv.tensors.size();
   const uint32_t nn = mv.operators.size();
   if (plan_ != nullptr && (plan_->num_tensors != nt || (nt > 0 && plan_->offsets == nullptr) ||
-                           (plan_->channel_quant != nullptr && plan_->num_ops != nn))) {
+                           (plan_->channel_quant != nullptr && plan_->num_ops != nn) ||
+                           ((plan_->constant_tensors == nullptr) != (plan_->record_index == nullptr)) ||
+                           (plan_->record_index != nullptr && nt > MemoryPlan::kConstantRecord))) {
     return fail(Status::kBadPlan, -1, -1);
   }
+  const bool flash_records = plan_ != nullptr && plan_->record_index != nullptr;
 
   // Pass 1: verify every tensor and operator, size everything.
   // Sizes are summed in 64 bits so a hostile model cannot wrap a 32-bit size_t.
   uint64_t bump = 0;
+  size_t constants = 0, records = 0;  // flash and arena records so far
   for (uint32_t i = 0; i < nt; ++i) {
     Tensor t;
     s = tfl::read_tensor(mv, i, &t);
     if (s != Status::kOk) return fail(s, -1, -1);
     if (!t.is_constant) bump += align16(t.bytes);
     if (plan_ != nullptr && !plan_entry_ok(*plan_, i, t)) return fail(Status::kBadPlan, -1, -1);
+    if (flash_records && !record_entry_ok(*plan_, i, t, constants, records)) {
+      return fail(Status::kBadPlan, -1, -1);
+    }
+    if (flash_records && t.is_constant) ++constants;
+    else ++records;
   }
+  if (flash_records && constants != plan_->num_constants) return fail(Status::kBadPlan, -1, -1);
   uint64_t io_slots = 0, kernel_bytes = 0;
   for (uint32_t i = 0; i < nn; ++i) {
     tfl::OpView op;
@@ -184,18 +229,18 @@ Status Interpreter::init() {
       return fail(Status::kBadPlan, static_cast<int32_t>(i), op.builtin_code);
     }
     io_slots += op.inputs.size() + op.outputs.size();
-    kernel_bytes += a16(reg->params_bytes) + a16(reg->op_data_bytes(cq != nullptr ? 0 : channels));
+    kernel_bytes += a8(reg->params_bytes) + a8(reg->op_data_bytes(cq != nullptr ? 0 : channels));
   }
   const uint64_t act = plan_ != nullptr ? plan_->activation_bytes : bump;
-  const uint64_t need = a16(act) + a16(uint64_t{nt} * sizeof(Tensor)) +
-                        a16(uint64_t{nn} * sizeof(Node)) + a16(uint64_t{nn} * sizeof(void*)) +
-                        a16(io_slots * sizeof(Tensor*)) + kernel_bytes;
+  const uint64_t need = a16(act) + a8(uint64_t{records} * sizeof(Tensor)) +
+                        a8(uint64_t{nn} * sizeof(Node)) + a8(uint64_t{nn} * sizeof(void*)) +
+                        a8(io_slots * sizeof(Tensor*)) + kernel_bytes;
   if (need > static_cast<uint64_t>(SIZE_MAX)) {
     arena_required_ = SIZE_MAX;
     return fail(Status::kArenaTooSmall, -1, -1);
   }
   // Same value as the public constant expression the generator emits.
-  arena_required_ = arena_bytes(static_cast<size_t>(act), nt, nn, static_cast<size_t>(io_slots),
+  arena_required_ = arena_bytes(static_cast<size_t>(act), records, nn, static_cast<size_t>(io_slots),
                                 static_cast<size_t>(kernel_bytes));
   if (arena_ == nullptr || (reinterpret_cast<uintptr_t>(arena_) & 15u) != 0) {
     return fail(Status::kBadArgument, -1, -1);
@@ -205,22 +250,25 @@ Status Interpreter::init() {
   // Carve the tail.
   uint8_t* p = arena_ + align16(static_cast<size_t>(act));
   tensors_ = reinterpret_cast<Tensor*>(p);
-  p += align16(nt * sizeof(Tensor));
+  p += align_state(records * sizeof(Tensor));
   nodes_ = reinterpret_cast<Node*>(p);
-  p += align16(nn * sizeof(Node));
+  p += align_state(nn * sizeof(Node));
   regs_ = reinterpret_cast<const Registration**>(p);
-  p += align16(nn * sizeof(void*));
+  p += align_state(nn * sizeof(void*));
   Tensor** slots = reinterpret_cast<Tensor**>(p);
-  p += align16(static_cast<size_t>(io_slots) * sizeof(Tensor*));
-  num_tensors_ = nt;
+  p += align_state(static_cast<size_t>(io_slots) * sizeof(Tensor*));
+  num_tensors_ = records;
   num_nodes_ = nn;
 
   // Pass 2: bind tensors (constants to the model, activations to the arena).
   size_t offset = 0;
-  for (uint32_t i = 0; i < nt; ++i) {
-    Tensor& t = tensors_[i];
-    s = tfl::read_tensor(mv, i, &t);
+  for (uint32_t i = 0, r = 0; i < nt; ++i) {
+    Tensor read;
+    s = tfl::read_tensor(mv, i, &read);
     if (s != Status::kOk) return fail(s, -1, -1);
+    if (read.is_constant && flash_records) continue;  // the plan's record, checked in pass 1
+    Tensor& t = tensors_[r++];
+    t = read;
     if (t.is_constant) continue;
     if (plan_ == nullptr) {
       t.data = arena_ + offset;
@@ -245,7 +293,7 @@ Status Interpreter::init() {
       int32_t idx = -1;
       if (k < nin) op.inputs.get(k, &idx);
       else op.outputs.get(k - nin, &idx);
-      slots[k] = idx < 0 ? nullptr : &tensors_[idx];
+      slots[k] = idx < 0 ? nullptr : record(idx);
       if (slots[k] != nullptr && slots[k]->data == nullptr) {
         return fail(Status::kBadPlan, op_index, op.builtin_code);  // used but unplaced
       }
@@ -263,9 +311,9 @@ Status Interpreter::init() {
     n.channel_quant = cq;
     const size_t data_bytes = reg->op_data_bytes(cq != nullptr ? 0 : channels);
     n.params = reg->params_bytes != 0 ? p : nullptr;
-    p += align16(reg->params_bytes);
+    p += align_state(reg->params_bytes);
     n.op_data = data_bytes != 0 ? p : nullptr;
-    p += align16(data_bytes);
+    p += align_state(data_bytes);
     s = reg->parse(op.options, const_cast<void*>(n.params));
     if (s != Status::kOk) return fail(s, op_index, op.builtin_code);
   }
@@ -275,14 +323,16 @@ Status Interpreter::init() {
   output_ids_ = reinterpret_cast<const int32_t*>(mv.outputs.data());
   for (uint32_t i = 0; i < mv.inputs.size() + mv.outputs.size(); ++i) {
     const int32_t idx = i < mv.inputs.size() ? input_ids_[i] : output_ids_[i - mv.inputs.size()];
-    if (tensors_[idx].is_constant) return fail(Status::kBadModel, -1, -1);  // lives in flash
-    if (tensors_[idx].data == nullptr) return fail(Status::kBadPlan, -1, -1);
+    if (record(idx)->is_constant) return fail(Status::kBadModel, -1, -1);  // lives in flash
+    if (record(idx)->data == nullptr) return fail(Status::kBadPlan, -1, -1);
   }
   for (uint32_t i = 0; i < nt; ++i) {
-    if (tfl::tensor_is_variable(mv, i)) tensors_[i].rank |= kWritten;
+    if (!tfl::tensor_is_variable(mv, i)) continue;
+    Tensor* t = record(static_cast<int32_t>(i));
+    if (!t->is_constant) t->rank |= kWritten;  // constants are readable anyway
   }
-  const int64_t order = dataflow_check(tensors_, nodes_, nn, input_ids_, mv.inputs.size(),
-                                       output_ids_, mv.outputs.size(), nt);
+  const int64_t order = dataflow_check(tensors_, num_tensors_, plan_, nodes_, nn, input_ids_,
+                                       mv.inputs.size(), output_ids_, mv.outputs.size());
   if (order != kOrderOk) {
     const int32_t op = order >= 0 ? static_cast<int32_t>(order) : -1;
     return fail(Status::kBadModel, op, op >= 0 ? regs_[op]->builtin_code : -1);
@@ -352,12 +402,14 @@ Status Interpreter::invoke() {
 size_t Interpreter::num_inputs() const { return num_inputs_; }
 size_t Interpreter::num_outputs() const { return num_outputs_; }
 
+Tensor* Interpreter::record(int32_t tensor_index) { return record_of(tensors_, plan_, tensor_index); }
+
 Tensor* Interpreter::input(size_t i) {
-  return i < num_inputs_ ? &tensors_[input_ids_[i]] : nullptr;
+  return i < num_inputs_ ? record(input_ids_[i]) : nullptr;
 }
 
 Tensor* Interpreter::output(size_t i) {
-  return i < num_outputs_ ? &tensors_[output_ids_[i]] : nullptr;
+  return i < num_outputs_ ? record(output_ids_[i]) : nullptr;
 }
 
 }  // namespace mf

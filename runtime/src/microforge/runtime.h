@@ -30,6 +30,10 @@ namespace mf {
 class FbTable;  // bounds-checked flatbuffer table view (flatbuffer.h)
 
 constexpr size_t align16(size_t n) { return (n + 15u) & ~static_cast<size_t>(15u); }
+// The runtime's state after the activations (records, nodes, each operator's
+// params and op data): 8-byte aligned (the widest member is a double), so a few
+// bytes of padding per region instead of up to 15.
+constexpr size_t align_state(size_t n) { return (n + 7u) & ~static_cast<size_t>(7u); }
 
 enum class Status : uint8_t {
   kOk = 0,
@@ -110,19 +114,30 @@ struct MemoryPlan {
   // bytes in the arena (its kernel's state_bytes(0)).
   const ChannelQuant* channel_quant = nullptr;
   size_t num_ops = 0;
+  // Records of the constant tensors, built by the generator and kept in flash
+  // (or null: the arena then holds a record for every tensor). record_index[i]
+  // ([num_tensors]) is kConstantRecord | j for tensor i = constant_tensors[j],
+  // else the index of its record in the arena; both count up in tensor order.
+  // init() checks every record against the model (kBadPlan if one differs).
+  static constexpr uint16_t kConstantRecord = 0x8000;
+  const Tensor* constant_tensors = nullptr;
+  const uint16_t* record_index = nullptr;
+  size_t num_constants = 0;
 };
 
 // Exact arena bytes for a model: the plan's activations at the head, then the
 // runtime's own state in the tail. The generator emits this as a constant
-// expression so each target's compiler applies its own struct sizes:
+// expression so each target's compiler applies its own struct sizes
+// (num_tensors: the tensor records in the arena, i.e. all tensors less the
+// plan's constant_tensors):
 //   io_slots     = sum over operators of (inputs + outputs)
 //   kernel_bytes = sum over operators of <kernel>::state_bytes(out_channels),
 //                  with out_channels 0 where the plan gives the ChannelQuant
 constexpr size_t arena_bytes(size_t activation_bytes, size_t num_tensors, size_t num_nodes,
                              size_t io_slots, size_t kernel_bytes) {
-  return align16(activation_bytes) + align16(num_tensors * sizeof(Tensor)) +
-         align16(num_nodes * sizeof(Node)) + align16(num_nodes * sizeof(void*)) +
-         align16(io_slots * sizeof(Tensor*)) + kernel_bytes;
+  return align16(activation_bytes) + align_state(num_tensors * sizeof(Tensor)) +
+         align_state(num_nodes * sizeof(Node)) + align_state(num_nodes * sizeof(void*)) +
+         align_state(io_slots * sizeof(Tensor*)) + kernel_bytes;
 }
 
 class Interpreter {
@@ -162,8 +177,10 @@ class Interpreter {
   size_t arena_size_;
   const MemoryPlan* plan_;
 
+  Tensor* record(int32_t tensor_index);  // the tensor's record, arena or flash
+
   Tensor* tensors_ = nullptr;      // in the arena tail
-  size_t num_tensors_ = 0;
+  size_t num_tensors_ = 0;         // records there
   Node* nodes_ = nullptr;          // in the arena tail
   const Registration** regs_ = nullptr;
   size_t num_nodes_ = 0;

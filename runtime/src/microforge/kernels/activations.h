@@ -35,7 +35,7 @@ struct OpData {
 
 constexpr size_t op_data_bytes(int32_t /*channels*/) { return sizeof(OpData); }
 constexpr size_t state_bytes(int32_t channels) {
-  return align16(sizeof(Params)) + align16(op_data_bytes(channels));
+  return align_state(sizeof(Params)) + align_state(op_data_bytes(channels));
 }
 
 }  // namespace activations

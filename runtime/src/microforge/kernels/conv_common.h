@@ -47,7 +47,7 @@ constexpr size_t op_data_bytes(int32_t channels) {
 }
 
 constexpr size_t state_bytes(int32_t channels) {
-  return align16(sizeof(Params)) + align16(op_data_bytes(channels));
+  return align_state(sizeof(Params)) + align_state(op_data_bytes(channels));
 }
 
 // One int8 output from its int32 accumulator (bias included): the channel's (or

@@ -20,7 +20,7 @@ struct OpData {
 
 constexpr size_t op_data_bytes(int32_t /*out_channels*/) { return sizeof(OpData); }
 constexpr size_t state_bytes(int32_t out_channels) {
-  return align16(0) + align16(op_data_bytes(out_channels));  // no params
+  return align_state(0) + align_state(op_data_bytes(out_channels));  // no params
 }
 
 extern const Registration kRegistration;

@@ -47,7 +47,7 @@ constexpr size_t op_data_bytes(int32_t out_channels) {
 }
 
 constexpr size_t state_bytes(int32_t out_channels) {
-  return align16(sizeof(Params)) + align16(op_data_bytes(out_channels));
+  return align_state(sizeof(Params)) + align_state(op_data_bytes(out_channels));
 }
 
 extern const Registration kRegistration;

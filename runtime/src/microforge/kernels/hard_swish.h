@@ -26,7 +26,7 @@ struct OpData {
 
 constexpr size_t op_data_bytes(int32_t /*channels*/) { return sizeof(OpData); }
 constexpr size_t state_bytes(int32_t channels) {
-  return align16(0) + align16(op_data_bytes(channels));  // no params
+  return align_state(0) + align_state(op_data_bytes(channels));  // no params
 }
 
 extern const Registration kRegistration;

@@ -28,7 +28,7 @@ struct OpData {
 };
 
 constexpr size_t state_bytes(int32_t /*channels*/) {
-  return align16(sizeof(Params)) + align16(sizeof(OpData));
+  return align_state(sizeof(Params)) + align_state(sizeof(OpData));
 }
 
 Status parse(const FbTable& options, void* params);

@@ -1,6 +1,7 @@
-"""Per-channel requantization computed by the generator (microforge.requant, emitted into
-model_plan.cpp as flash arrays) against the runtime computing it in prepare: the same multipliers
-for any scales, the same outputs, a smaller arena, and a plan that contradicts the model refused."""
+"""What the generator computes into model_plan.cpp's flash instead of the runtime filling the arena:
+per-channel requantization (microforge.requant) and the constant tensors' records
+(microforge.records). Against the runtime's own path: the same multipliers for any scales, the same
+outputs, a smaller arena by the expected bytes, and a plan that contradicts the model refused."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from build_conv import SAME, VALID, Case, conv_model
 from microforge import emit
 from microforge.model import read_model
 from microforge.plan import plan_memory
+from microforge.records import constant_records
 from microforge.requant import channel_quants, quantize_multiplier
-from rt_common import FLAGS, HERE, RUNTIME_SRC, runtime_sources, shared_model
+from rt_common import FLAGS, HERE, ROOT, RUNTIME_SRC, runtime_sources, shared_model
 from test_runtime_random import random_int8_fc
+
+EXAMPLES = ROOT / "generator" / "microforge" / "examples"
 
 
 def _bits(x: float) -> str:
@@ -53,17 +57,17 @@ def _models() -> list[tuple[str, object]]:
         ("dw-pc-mult2", lambda: conv_model(Case("dw", False, 0, VALID, True, mult=2), 5, max_cin=20)),
         ("fc-pc", lambda: random_int8_fc(11, out=33, float_io=False)[0]),
         ("kws", lambda: shared_model("mlperf_tiny/kws/kws_ref_model.tflite").read_bytes()),
+        ("sine-float", lambda: (EXAMPLES / "sine_float.tflite").read_bytes()),  # no quantization at all
     ]
 
 
 @pytest.mark.parametrize("name,make", _models(), ids=[m[0] for m in _models()])
-def test_flash_channel_quant_matches_the_computed_path(name: str, make, tmp_path: Path) -> None:
+def test_flash_plan_matches_the_runtimes_own_path(name: str, make, tmp_path: Path) -> None:
     data = make()
     path = tmp_path / f"{name}.tflite"
     path.write_bytes(data)
     model = read_model(path)
     quants = channel_quants(model)
-    assert any(quants), "the model should have per-channel weights"
     plan = plan_memory(model)
     src = tmp_path / "model"
     src.mkdir()
@@ -78,7 +82,8 @@ def test_flash_channel_quant_matches_the_computed_path(name: str, make, tmp_path
                     "-o", str(exe)], check=True)
     x = model.input_tensors()[0]
     rng = np.random.default_rng(1)
-    raw = rng.integers(-128, 128, x.nbytes).astype(np.int8).tobytes()
+    raw = (rng.normal(0, 1, x.elements).astype(np.float32) if x.dtype == "float32"
+           else rng.integers(-128, 128, x.nbytes).astype(np.int8)).tobytes()
     res = subprocess.run([str(exe)], input=raw, capture_output=True, timeout=120)
     assert res.returncode == 0, res.stdout.decode() + res.stderr.decode()
     lines = dict(line.split(" ", 1) for line in res.stdout.decode().splitlines())
@@ -89,6 +94,15 @@ def test_flash_channel_quant_matches_the_computed_path(name: str, make, tmp_path
     slack = 16 * sum(1 for q in quants if q)  # each op's state is rounded up to 16 bytes
     assert computed_status == "ok" and int(computed_required) - int(required) >= 8 * channels - slack
     assert lines["same-outputs"] == "1"
-    tampered_status, op = lines["tampered"].split()
-    first = next(i for i, q in enumerate(quants) if q)
-    assert tampered_status == "bad-plan" and int(op) == first
+    if any(quants):
+        tampered_status, op = lines["tampered"].split()
+        first = next(i for i, q in enumerate(quants) if q)
+        assert tampered_status == "bad-plan" and int(op) == first
+
+    records = constant_records(model)
+    assert records and len(records) == sum(t.constant for t in model.tensors)
+    records_status, records_required = lines["arena-records"].split()
+    assert records_status == "ok" and lines["same-outputs-records"] == "1"
+    saved = int(records_required) - int(required)
+    assert len(records) * 36 - 16 <= saved <= len(records) * 56 + 16  # sizeof(Tensor): 36 B on M4, 56 B here
+    assert lines["tampered-record"] == "bad-plan"
