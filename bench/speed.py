@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -119,19 +120,27 @@ def elf_figures(elf: Path) -> dict[str, int]:
 
     Method: the flash image is every allocated section that has contents (type other than
     NOBITS: .isr_vector, .text, .rodata, .ARM.exidx, .init_array and the load image of .data);
-    the model is the `model::kData` array in .rodata, whose size `nm -S` gives; code = image -
-    model (runtime, kernels, generated op table and plan, firmware, startup and the newlib parts
-    it links). RAM is .data + .bss (the linker's .stack reservation, 64 KiB on qemu-m4, and the
+    the model is the `model::kData` array in .rodata, whose size `nm -S` gives, and the plan the
+    generated plan's tables (offsets, per-channel requantization, constant tensor records);
+    code = image - model - plan (runtime, kernels, generated op table, firmware, startup and the
+    newlib parts it links). RAM is .data + .bss (the linker's .stack reservation, 64 KiB on qemu-m4, and the
     empty .heap are left out); the arena is the firmware's `arena` array (in .bss), static RAM the
     rest. Debug sections are not allocated and never count.
     """
     syms = _symbols(elf)
     model = syms.get("model::kData", 0)
+    plan = sum(size for name, size in syms.items() if _PLAN_TABLE.fullmatch(name))
     arena = syms.get("(anonymous namespace)::arena", 0)
     image = sum(size for _, typ, size, flags in _sections(elf) if "A" in flags and typ != "NOBITS")
     ram = sum(size for name, _, size, _ in _sections(elf) if name in (".data", ".bss"))
-    return {"model_bytes": model, "code_bytes": image - model, "arena_bytes": arena,
-            "static_bytes": ram - arena, "ram_bytes": ram}
+    return {"model_bytes": model, "plan_bytes": plan, "code_bytes": image - model - plan,
+            "arena_bytes": arena, "static_bytes": ram - arena, "ram_bytes": ram}
+
+
+# The generated plan's flash tables (model_plan.cpp): data computed from the model, counted
+# apart from code (offsets, per-channel requantization, constant tensor records).
+_PLAN_TABLE = re.compile(r"model::(\(anonymous namespace\)::)?"
+                         r"(kOffsets|kChannelQuant|kMultipliers\d+|kShifts\d+|kConstantTensors|kRecordIndex|kPlan)")
 
 
 # -- running the firmware ----------------------------------------------------------------------
@@ -279,7 +288,7 @@ def _fmt(v: object, digits: int = 2) -> str:
 
 def print_tables(rows: list[dict[str, object]]) -> None:
     head = ("model", "MACs", "instr/inference", "instr/MAC", "TFLM ref instr/MAC", "TFLM CMSIS-NN instr/MAC",
-            "code B", "TFLM code B (ref / CMSIS-NN)", "arena B", "static B", "RAM B", "TFLM arena B")
+            "code B", "plan B", "TFLM code B (ref / CMSIS-NN)", "arena B", "static B", "RAM B", "TFLM arena B")
     print(" | ".join(head))
     print(" | ".join("---" for _ in head))
     for r in rows:
@@ -293,7 +302,7 @@ def print_tables(rows: list[dict[str, object]]) -> None:
         code_t = f"{t['code_ref']:,} / {t['code_cmsis']:,}" if t else "-"
         print(" | ".join([
             str(r["model"]), _fmt(r["macs"]), _fmt(r["instructions"]), _fmt(r["instr_per_mac"]),
-            _fmt(t.get("ref_ipm")), _fmt(t.get("cmsis_ipm")), _fmt(r["code_bytes"]), code_t,
+            _fmt(t.get("ref_ipm")), _fmt(t.get("cmsis_ipm")), _fmt(r["code_bytes"]), _fmt(r["plan_bytes"]), code_t,
             _fmt(r["arena_bytes"]), _fmt(r["static_bytes"]), _fmt(r["ram_bytes"]), _fmt(t.get("arena")),
         ]))
     for r in rows:

@@ -2,9 +2,10 @@
 TFLM on small single-op models chosen to reach every loop and operand pattern: FULLY_CONNECTED
 with 1-3 leftover output rows, depth tails, no bias and a zero input offset (accumulators and
 inputs starting equal), CONV_2D through widened patches (odd pixel counts, padding, 1x1) and
-the fallback to the reference kernel (patches over 576 elements), DEPTHWISE_CONV_2D with the unrolled 3x3
-interior, borders, channel tails, 5x5 filters and a depth multiplier of 8. tests/runtime/test_fast_kernels.py runs the
-same kernels' portable forms under ASan on many more shapes."""
+the fallback to the reference kernel (patches over 576 elements), DEPTHWISE_CONV_2D with the
+unrolled 3x3 interior, borders, channel tails, 5x5 filters and a depth multiplier of 8, and
+same-shape ADD / MUL. tests/runtime/test_fast_kernels.py runs the same kernels' portable forms
+under ASan on many more shapes."""
 
 from __future__ import annotations
 
@@ -32,7 +33,20 @@ def _conv(kind: str, seed: int, **kw) -> bytes:
                          kw.pop("max_cout", 11), **kw)
 
 
+def _binary(op: str, act: int) -> bytes:
+    """Two same-shape int8 graph inputs: the flat ADD / MUL loop."""
+    import build_elementwise as be
+
+    scales = [(0.031, -5), (0.047, 9), (0.055 if op == "ADD" else 0.09, -20)]
+    tensors = [tb.T([3, 5, 7], tb.INT8, scale=[s], zero_point=[z]) for s, z in scales]
+    kind = {"ADD": "AddOptions", "MUL": "MulOptions"}[op]
+    node = tb.Op(getattr(be, op), [0, 1], [2], version=2, options=be.options(kind, FusedActivationFunction=act))
+    return tb.build(tensors, [node], [0, 1], [2])
+
+
 MODELS = {
+    "add_same_shape_relu": lambda: _binary("ADD", tb.RELU),
+    "mul_same_shape": lambda: _binary("MUL", tb.NONE),
     "fc_rows_mod4_1_no_bias_zp0": lambda: random_int8_fc(1, depth=37, out=13, batch=1, use_bias=False,
                                                          float_io=False, in_zp=0)[0],
     "fc_rows_mod4_2": lambda: random_int8_fc(2, depth=64, out=6, batch=2, float_io=False)[0],

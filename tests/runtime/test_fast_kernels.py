@@ -89,3 +89,30 @@ def test_fast_fully_connected_random(fast_driver, tmp_path, block):
 @pytest.mark.parametrize("name", sorted(ZOO))
 def test_fast_zoo_model(fast_driver, name):
     test_zoo_model(fast_driver, name)
+
+
+@pytest.mark.parametrize("code", ["ADD", "SUB", "MUL"])
+def test_fast_binary_ops(fast_driver, tmp_path, code):
+    """int8 ADD / SUB / MUL on same shapes take the flat loop (broadcasts the reference's walk):
+    random models, then every pair of int8 values in one same-shape invocation."""
+    import build_elementwise as be
+    from test_elementwise import ALL_INT8, SCALES, check, check_calls
+
+    op = getattr(be, code)
+    for seed in range(30):
+        check(fast_driver, tmp_path, f"bin{code}_{seed}", be.binary_model(op, seed), seed, special=True)
+    pairs = np.stack(np.meshgrid(ALL_INT8, ALL_INT8, indexing="ij"), axis=-1).reshape(65536, 2)
+    kind = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}[code]
+    for i, (s1, s2, so) in enumerate(SCALES):
+        if code == "MUL":
+            so = float(np.float32(s1 * s2 * 40))
+        zps = [(-128, 127, 0), (3, -7, -100), (0, 0, 5), (127, -128, -1), (-50, 60, 90)][i]
+        tensors = [
+            tb.T([65536], tb.INT8, scale=[s1], zero_point=[zps[0]]),
+            tb.T([65536], tb.INT8, scale=[s2], zero_point=[zps[1]]),
+            tb.T([65536], tb.INT8, scale=[so], zero_point=[zps[2]]),
+        ]
+        node = tb.Op(op, [0, 1], [2], version=2, options=be.options(kind, FusedActivationFunction=i % 4))
+        model = tb.build(tensors, [node], [0, 1], [2])
+        check_calls(fast_driver, tmp_path, f"flat{code}_{i}", model,
+                    [[np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])]])

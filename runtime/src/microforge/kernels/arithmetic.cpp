@@ -5,6 +5,8 @@
 #include "microforge/flatbuffer.h"
 #include "microforge/kernels/activation.h"
 #include "microforge/kernels/quant_math.h"
+#include "microforge/kernels/requant.h"
+#include "microforge/kernels/simd.h"
 
 #include "microforge/kernels/exact_float.h"  // no fused multiply-add below
 
@@ -123,6 +125,7 @@ Status prepare(Kind kind, Node& node) {
   bool same = a->rank == b->rank;
   for (int k = 0; same && k < a->rank; ++k) same = a->dims[k] == b->dims[k];
   if (!same && out->rank > 4) return Status::kUnsupportedType;
+  d->same_shape = same;
   d->size = out->elements();
   if (a->type == DType::kFloat32) {
     d->is_float = true;
@@ -155,7 +158,38 @@ int32_t scale_down(int32_t x, int32_t m, int32_t shift) {
   return qm::rounding_divide_by_pot(qm::sat_rounding_doubling_high_mul(x, m), -shift);
 }
 
+#if MF_FAST_KERNELS
+// Same shapes: one flat loop, each multiplier decoded once per call into
+// requant.h's one-step form (equal to the reference's for these multipliers:
+// m >= 0, shift in [-31, 30]; see requant.h).
+template <Kind kKind>
+void eval_int8_flat(const OpData& d, const int8_t* a, const int8_t* b, int8_t* y) {
+  const ChannelRequant out = decode_requant(d.output_multiplier, d.output_shift);
+  if (kKind == Kind::kMul) {
+    for (int32_t i = 0; i < d.size; ++i) {
+      const int32_t r = apply_requant(out, (d.input1_offset + a[i]) * (d.input2_offset + b[i]));
+      y[i] = static_cast<int8_t>(qm::clamp(r + d.output_offset, d.act_min, d.act_max));
+    }
+    return;
+  }
+  const ChannelRequant in1 = decode_requant(d.input1_multiplier, d.input1_shift);
+  const ChannelRequant in2 = decode_requant(d.input2_multiplier, d.input2_shift);
+  for (int32_t i = 0; i < d.size; ++i) {
+    const int32_t sa = apply_requant(in1, (d.input1_offset + a[i]) * (1 << kLeftShift));
+    const int32_t sb = apply_requant(in2, (d.input2_offset + b[i]) * (1 << kLeftShift));
+    const int32_t r = apply_requant(out, kKind == Kind::kAdd ? sa + sb : sa - sb);
+    y[i] = static_cast<int8_t>(qm::clamp(r + d.output_offset, d.act_min, d.act_max));
+  }
+}
+#endif
+
 template <Kind kKind> void eval_int8(const OpData& d, const int8_t* a, const int8_t* b, int8_t* y) {
+#if MF_FAST_KERNELS
+  if (d.same_shape) {
+    eval_int8_flat<kKind>(d, a, b, y);
+    return;
+  }
+#endif
   for_each(d, [&](int32_t o, int32_t i1, int32_t i2) {
     const int32_t va = d.input1_offset + a[i1];
     const int32_t vb = d.input2_offset + b[i2];

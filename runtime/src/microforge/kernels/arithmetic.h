@@ -40,6 +40,7 @@ struct OpData {
   float f_min;
   float f_max;
   bool is_float;
+  bool same_shape;            // no broadcasting: one flat loop over size elements
 };
 
 constexpr size_t op_data_bytes(int32_t /*channels*/) { return sizeof(OpData); }
