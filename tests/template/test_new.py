@@ -52,6 +52,9 @@ def test_project_contents(tmp_path: Path, sine_int8: Path) -> None:
     assert (out / "lib/microforge-runtime/library.json").is_file()
     assert (out / "platform/microforge/platform.json").is_file()
     assert list((out / "tests").glob("test_*.py"))
+    readme = (out / "README.md").read_text()  # how to build, flash and test this project
+    assert "model/sine_int8.tflite" in readme and "pio run -e nano33ble -t upload" in readme
+    assert "{{" not in readme and "{%" not in readme
     assert _leftovers(tmp_path) == ["sine"]
 
 
