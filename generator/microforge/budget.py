@@ -22,6 +22,7 @@ from .boards import Board
 from .model import ModelInfo
 from .plan import plan_memory
 from .resources import runtime_dir
+from .variants import build_flags
 
 STACK_MARGIN = 512          # bytes added to the deepest measured frames
 CODE_ESTIMATE = 24 * 1024   # runtime + app code when nothing can be compiled
@@ -121,7 +122,8 @@ def _probe(work: Path, cxx: Path, model: ModelInfo, board: Board) -> Budget:
     sources = sorted((runtime / "microforge").rglob("*.cpp")) + sorted(src.rglob("*.cpp"))
     arm = board.cpu.startswith("cortex-")
     flags = [*board.cflags, "-std=gnu++17", "-Os", "-fno-exceptions", "-fno-rtti", "-ffunction-sections",
-             "-fdata-sections", "-fstack-usage", f"-I{runtime}", f"-I{src}"]
+             "-fdata-sections", "-fstack-usage", f"-I{runtime}", f"-I{src}",
+             *(f.replace("-D ", "-D") for f in build_flags(model))]  # as the project's platformio.ini
     objs = []
     for i, source in enumerate(sources):
         obj = work / f"{i:03d}_{source.stem}.o"

@@ -23,6 +23,7 @@ from .model import ModelInfo, check_runtime_rules, read_model
 from .ops import check_supported
 from .plan import plan_memory
 from .resources import platform_dir, runtime_dir, template_dir
+from .variants import build_flags
 
 _SLUG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 _COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pio", "*.o")
@@ -92,7 +93,7 @@ def complete_project(project: Path, model_path: str, boards: str | list[str]) ->
     (gen / "model.h").write_text(emit.model_h(model, plan))
     (gen / "model_ops.cpp").write_text(emit.model_ops_cpp(model))
     (gen / "model_plan.cpp").write_text(emit.model_plan_cpp(model, plan))
-    (project / "platformio.ini").write_text(emit.platformio_ini(board_list))
+    (project / "platformio.ini").write_text(emit.platformio_ini(board_list, build_flags(model)))
     shutil.copytree(runtime_dir(), project / "lib" / "microforge-runtime", ignore=_COPY_IGNORE,
                     dirs_exist_ok=True)
     if any(b.local_platform for b in board_list):

@@ -116,3 +116,56 @@ def test_fast_binary_ops(fast_driver, tmp_path, code):
         model = tb.build(tensors, [node], [0, 1], [2])
         check_calls(fast_driver, tmp_path, f"flat{code}_{i}", model,
                     [[np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])]])
+
+
+FAST_ONLY = ("MF_FAST_KERNELS=1", "MF_MODEL_CONV_FAST_ONLY=1", "MF_MODEL_DEPTHWISE_FAST_ONLY=1",
+             "MF_MODEL_FC_FAST_ONLY=1", "MF_MODEL_NO_DEPTH_MULTIPLIER=1")
+
+
+@pytest.fixture(scope="module")
+def fast_only_driver(tmp_path_factory):
+    """The driver built as a model's firmware is when the generator finds every layout covered:
+    no reference int8 CONV / DEPTHWISE / FC loop and no depth-multiplier path."""
+    from rt_common import build_driver
+
+    return build_driver("g++", tmp_path_factory.mktemp("fast_only"), FAST_ONLY)
+
+
+def _fast_only_models():
+    """Layouts on both sides of each fast path's limits: dilation, patch and FC depth sizes,
+    depth multipliers 1, 2 and 4."""
+    out = []
+    for seed in range(3):
+        out.append(bc.conv_model(bc.Case("conv", False, 0, bc.SAME, True), 40 + seed, None, 3, 13, 11))
+        out.append(bc.conv_model(bc.Case("conv", False, 1, bc.VALID, True, dilation=(2, 1)), 50 + seed,
+                                 None, 3, 5, 6))
+        out.append(bc.conv_model(bc.Case("dw", False, 0, bc.SAME, True, mult=(1, 2, 4)[seed]), 60 + seed,
+                                 None, 3, 5, 8))
+        out.append(random_int8_fc(70 + seed, depth=(200, 1024, 1025)[seed], float_io=False)[0])
+    out.append(bc.conv_model(bc.Case("conv", False, 0, bc.SAME, False), 80, None, 3, 13, 11, filt=(3, 3), cin=65))
+    return out
+
+
+def test_generator_variant_flags_match_the_fast_paths(fast_only_driver, tmp_path):
+    """microforge.variants decides from the model alone which flags a build gets; a firmware built
+    with a flag must never meet an operator its fast path refuses. The driver here has every flag:
+    a model the generator gives all of them runs bit-exact with TFLM, any other is refused at
+    init (unsupported-type), never computed wrong."""
+    from microforge.model import read_model
+    from microforge.variants import build_flags
+    from rt_common import run
+
+    every = {f"-D {d}" for d in FAST_ONLY[1:]}
+    kinds = set()
+    for i, model in enumerate(_fast_only_models()):
+        path = write(tmp_path, f"v{i}.tflite", model)
+        flags = set(build_flags(read_model(path)))
+        inputs = random_inputs(model, 3, seed=i)
+        res = run(fast_only_driver, path, b"".join(x.tobytes() for x in inputs))
+        if flags >= every:
+            assert res.returncode == 0 and res.stdout.decode().split() == tflm(model, inputs), f"model {i}"
+            kinds.add("covered")
+        else:
+            assert res.returncode != 0 and "unsupported-type" in res.stdout.decode(), f"model {i}: {flags}"
+            kinds.add("refused")
+    assert kinds == {"covered", "refused"}

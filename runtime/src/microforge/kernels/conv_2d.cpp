@@ -49,6 +49,9 @@ Status prepare(Node& node) {
   if (s != Status::kOk) return s;
   // Grouped convolutions (filter depth < input depth) are not supported.
   if (node.inputs[1]->dims[3] != d->in_d) return Status::kUnsupportedType;
+#if !MF_CONV_REFERENCE
+  if (!d->is_float && !fast::conv_2d_covers(*d, p)) return Status::kUnsupportedType;  // simd.h
+#endif
   return Status::kOk;
 }
 
@@ -88,6 +91,7 @@ void eval_int8(const OpData& d, const Params& p, const int8_t* x, const int8_t* 
 #if MF_FAST_KERNELS
   if (fast::conv_2d(d, p, x, w, bias, y)) return;
 #endif
+#if MF_CONV_REFERENCE
   const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
   const int32_t f_row = d.f_w * d.in_d, f_out = d.f_h * f_row;
   const int32_t* mult = d.channel_mult;
@@ -122,6 +126,7 @@ void eval_int8(const OpData& d, const Params& p, const int8_t* x, const int8_t* 
       }
     }
   }
+#endif  // MF_CONV_REFERENCE
 }
 
 Status eval(const Node& node) {

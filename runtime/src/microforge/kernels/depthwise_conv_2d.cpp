@@ -53,6 +53,9 @@ Status prepare(Node& node) {
       static_cast<int64_t>(d->in_d) * p.depth_multiplier != d->out_d) {
     return Status::kKernelError;
   }
+#if !MF_DEPTHWISE_REFERENCE
+  if (!d->is_float && !fast::depthwise_conv_2d_covers(*d, p)) return Status::kUnsupportedType;  // simd.h
+#endif
   return Status::kOk;
 }
 
@@ -90,6 +93,7 @@ void eval_int8(const OpData& d, const Params& p, const int8_t* x, const int8_t* 
 #if MF_FAST_KERNELS
   if (fast::depthwise_conv_2d(d, p, x, w, bias, y)) return;
 #endif
+#if MF_DEPTHWISE_REFERENCE
   const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
   const int32_t f_row = d.f_w * d.out_d;
   const int32_t* mult = d.channel_mult;
@@ -121,6 +125,7 @@ void eval_int8(const OpData& d, const Params& p, const int8_t* x, const int8_t* 
       }
     }
   }
+#endif  // MF_DEPTHWISE_REFERENCE
 }
 
 Status eval(const Node& node) {

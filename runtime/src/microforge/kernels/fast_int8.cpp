@@ -257,12 +257,14 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
 
 }  // namespace
 
+// Dilated filters and patches over kMaxPatch elements are left to the reference kernel.
+bool conv_2d_covers(const conv_common::OpData& d, const conv_common::Params& p) {
+  return p.dilation_w == 1 && p.dilation_h == 1 && d.f_h * d.f_w * d.in_d <= PatchPair::kMaxPatch;
+}
+
 bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const int8_t* x,
              const int8_t* w, const int32_t* bias, int8_t* y) {
-  // Dilated filters and patches over kMaxPatch elements are left to the reference kernel.
-  if (p.dilation_w != 1 || p.dilation_h != 1 || d.f_h * d.f_w * d.in_d > PatchPair::kMaxPatch) {
-    return false;
-  }
+  if (!conv_2d_covers(d, p)) return false;
   const Requant rq = conv_requant(d);
   PatchPair patches;
   int8_t staging[PatchPair::kMaxPatch];
@@ -434,6 +436,7 @@ inline void for_each_output_pixel(const conv_common::OpData& d, const conv_commo
   }
 }
 
+#if MF_FAST_DEPTH_MULTIPLIER
 // DEPTHWISE_CONV_2D with a depth multiplier m that is a multiple of 4: output
 // channels ic*m .. ic*m+m-1 all read input channel ic, so a group of four reads
 // one input value, offset and copied into both halves of a word.
@@ -481,22 +484,29 @@ MF_NOINLINE void depthwise_multiplier(const conv_common::OpData& d, const conv_c
     }
   }
 }
+#endif  // MF_FAST_DEPTH_MULTIPLIER
 
 }  // namespace
 
+bool depthwise_conv_2d_covers(const conv_common::OpData& d, const conv_common::Params& p) {
+  const bool multiplier_ok =
+      p.depth_multiplier == 1 || (MF_FAST_DEPTH_MULTIPLIER && p.depth_multiplier % 4 == 0);
+  return p.dilation_w == 1 && p.dilation_h == 1 && DepthwiseTaps::block_for(d.f_h * d.f_w) != 0 &&
+         multiplier_ok;
+}
+
 bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& p,
                        const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y) {
-  if (p.dilation_w != 1 || p.dilation_h != 1 || DepthwiseTaps::block_for(d.f_h * d.f_w) == 0 ||
-      (p.depth_multiplier != 1 && p.depth_multiplier % 4 != 0)) {
-    return false;
-  }
+  if (!depthwise_conv_2d_covers(d, p)) return false;
   const Requant rq = conv_requant(d);
+#if MF_FAST_DEPTH_MULTIPLIER
   if (p.depth_multiplier != 1) {
     DepthwiseTaps taps;
     RequantTable table;
     depthwise_multiplier(d, p, x, w, bias, rq, taps, table, y);
     return true;
   }
+#endif
   const int32_t depth = d.out_d;  // == in_d
   const int32_t in_row = d.in_w * depth, f_row = d.f_w * depth;
   const uint32_t off2 = simd::pack16(d.input_offset, d.input_offset);
@@ -630,10 +640,14 @@ void fully_connected_row(const WideRow& row, const Requant& rq, int32_t out_dept
 
 }  // namespace
 
+bool fully_connected_covers(const fully_connected::OpData& d) {
+  return d.accum_depth <= WideRow::kMaxDepth;
+}
+
 bool fully_connected(const fully_connected::OpData& d, const int8_t* x, const int8_t* w,
                      const int32_t* bias, int8_t* y) {
   const int32_t n = d.accum_depth;
-  if (n > WideRow::kMaxDepth) return false;
+  if (!fully_connected_covers(d)) return false;
   const Requant rq{d.channel_mult, d.channel_shift, d.per_channel ? ~0 : 0, d.output_offset,
                    d.act_min, d.act_max};
   WideRow row;

@@ -15,6 +15,12 @@ namespace mf {
 namespace kernels {
 namespace fast {
 
+// The layouts each path covers (prepare checks them when the reference loop is
+// not compiled: simd.h, MF_<OP>_REFERENCE).
+bool conv_2d_covers(const conv_common::OpData& d, const conv_common::Params& p);
+bool depthwise_conv_2d_covers(const conv_common::OpData& d, const conv_common::Params& p);
+bool fully_connected_covers(const fully_connected::OpData& d);
+
 bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const int8_t* x,
              const int8_t* w, const int32_t* bias, int8_t* y);
 

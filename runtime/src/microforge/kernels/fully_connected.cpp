@@ -109,6 +109,9 @@ Status prepare(Node& node) {
     return Status::kOk;
   }
   if (in->type != DType::kInt8) return Status::kUnsupportedType;
+#if !MF_FC_REFERENCE
+  if (!fast::fully_connected_covers(*d)) return Status::kUnsupportedType;  // simd.h
+#endif
   return prepare_int8(p, node, *in, *w, bias, *out, d);
 }
 
@@ -127,11 +130,12 @@ void eval_float(const OpData& d, const float* x, const float* w, const float* bi
 
 void eval_int8(const OpData& d, const int8_t* x, const int8_t* w, const int32_t* bias,
                int8_t* y) {
-  const int32_t* mult = d.channel_mult;
-  const int32_t* shift = d.channel_shift;
 #if MF_FAST_KERNELS
   if (fast::fully_connected(d, x, w, bias, y)) return;
 #endif
+#if MF_FC_REFERENCE
+  const int32_t* mult = d.channel_mult;
+  const int32_t* shift = d.channel_shift;
   for (int32_t b = 0; b < d.batches; ++b) {
     const int8_t* xb = x + b * d.accum_depth;
     for (int32_t c = 0; c < d.out_depth; ++c) {
@@ -150,6 +154,7 @@ void eval_int8(const OpData& d, const int8_t* x, const int8_t* w, const int32_t*
       y[b * d.out_depth + c] = static_cast<int8_t>(acc);
     }
   }
+#endif  // MF_FC_REFERENCE
 }
 
 Status eval(const Node& node) {

@@ -27,6 +27,33 @@
 #define MF_FAST_KERNELS MF_HAVE_DSP
 #endif
 
+// Per-model builds: the generator adds -D MF_MODEL_<OP>_FAST_ONLY=1 to platformio.ini when every
+// int8 CONV, DEPTHWISE or FC operator of the model is a layout its fast path covers, and
+// -D MF_MODEL_NO_DEPTH_MULTIPLIER=1 when no depthwise operator has a depth multiplier above 1.
+// With the fast kernels on, the reference int8 loop (or the multiplier path) is then not
+// compiled, and prepare() refuses a node the fast path does not cover (kUnsupportedType)
+// instead of computing nothing. Without the fast kernels these flags change nothing.
+#if MF_FAST_KERNELS && defined(MF_MODEL_CONV_FAST_ONLY) && MF_MODEL_CONV_FAST_ONLY
+#define MF_CONV_REFERENCE 0
+#else
+#define MF_CONV_REFERENCE 1
+#endif
+#if MF_FAST_KERNELS && defined(MF_MODEL_DEPTHWISE_FAST_ONLY) && MF_MODEL_DEPTHWISE_FAST_ONLY
+#define MF_DEPTHWISE_REFERENCE 0
+#else
+#define MF_DEPTHWISE_REFERENCE 1
+#endif
+#if MF_FAST_KERNELS && defined(MF_MODEL_FC_FAST_ONLY) && MF_MODEL_FC_FAST_ONLY
+#define MF_FC_REFERENCE 0
+#else
+#define MF_FC_REFERENCE 1
+#endif
+#if defined(MF_MODEL_NO_DEPTH_MULTIPLIER) && MF_MODEL_NO_DEPTH_MULTIPLIER
+#define MF_FAST_DEPTH_MULTIPLIER 0
+#else
+#define MF_FAST_DEPTH_MULTIPLIER 1
+#endif
+
 namespace mf {
 namespace simd {
 
