@@ -2,7 +2,7 @@
 
 A firmware links every kernel function its model's operators could reach. With the fast int8
 kernels (cores with the DSP extension) most layouts never reach the reference int8 loops, and
-most models never use a depthwise multiplier: the flags below let the runtime leave those out
+most models never use a depthwise multiplier: the flags below let the runtime leave the reference loops out
 (runtime/src/microforge/kernels/simd.h). The conditions mirror the fast paths' own
 (``*_covers`` in fast_int8.cpp); should they ever disagree, the firmware's init() refuses the
 operator (kUnsupportedType) rather than compute nothing, and the tests run every zoo model so.
@@ -47,8 +47,9 @@ def build_flags(model: ModelInfo) -> list[str]:
         flags.append("-D MF_MODEL_CONV_FAST_ONLY=1")
     dws = _int8_ops(model, "DEPTHWISE_CONV_2D")
     multipliers = [_depth_multiplier(model, op) for op in dws]
-    if all(m == 1 for m in multipliers):
-        flags.append("-D MF_MODEL_NO_DEPTH_MULTIPLIER=1")
+    # MF_MODEL_NO_DEPTH_MULTIPLIER would save ~0.9 KB more, but without the multiplier path GCC
+    # compiles the depthwise walker differently: KWS's depthwise ran 7.6 % slower (measured with
+    # bench/speed.py). Not set until that path is written so inlining cannot move it.
     if all(_dilation(root, op) == (1, 1) and _depthwise_block(_taps(model, op)) > 0 and (m == 1 or m % 4 == 0)
            for op, m in zip(dws, multipliers, strict=True)):
         flags.append("-D MF_MODEL_DEPTHWISE_FAST_ONLY=1")

@@ -119,13 +119,13 @@ def test_fast_binary_ops(fast_driver, tmp_path, code):
 
 
 FAST_ONLY = ("MF_FAST_KERNELS=1", "MF_MODEL_CONV_FAST_ONLY=1", "MF_MODEL_DEPTHWISE_FAST_ONLY=1",
-             "MF_MODEL_FC_FAST_ONLY=1", "MF_MODEL_NO_DEPTH_MULTIPLIER=1")
+             "MF_MODEL_FC_FAST_ONLY=1")
 
 
 @pytest.fixture(scope="module")
 def fast_only_driver(tmp_path_factory):
     """The driver built as a model's firmware is when the generator finds every layout covered:
-    no reference int8 CONV / DEPTHWISE / FC loop and no depth-multiplier path."""
+    no reference int8 CONV / DEPTHWISE / FC loop."""
     from rt_common import build_driver
 
     return build_driver("g++", tmp_path_factory.mktemp("fast_only"), FAST_ONLY)
