@@ -18,10 +18,10 @@ from .model import ModelInfo
 
 MAX_TENSORS = 0x8000  # record indices are 15 bits (MemoryPlan::kConstantRecord marks constants)
 
-# vtable slots of the schema's tables (tflite/*.py: self._tab.Offset(n))
-_TENSOR_SHAPE, _TENSOR_BUFFER, _TENSOR_QUANT = 4, 8, 12
+# vtable slots of the vector fields read here (tflite/*.py: self._tab.Offset(n))
+_TENSOR_SHAPE = 4
 _BUFFER_DATA = 4
-_QUANT_SCALE, _QUANT_ZERO_POINT, _QUANT_DIMENSION = 8, 10, 16
+_QUANT_SCALE, _QUANT_ZERO_POINT = 8, 10
 
 
 @dataclass(frozen=True)

@@ -263,12 +263,11 @@ Status Interpreter::init() {
   // Pass 2: bind tensors (constants to the model, activations to the arena).
   size_t offset = 0;
   for (uint32_t i = 0, r = 0; i < nt; ++i) {
-    Tensor read;
-    s = tfl::read_tensor(mv, i, &read);
-    if (s != Status::kOk) return fail(s, -1, -1);
-    if (read.is_constant && flash_records) continue;  // the plan's record, checked in pass 1
+    // A constant with a flash record (checked in pass 1) needs no second reading.
+    if (flash_records && (plan_->record_index[i] & MemoryPlan::kConstantRecord) != 0) continue;
     Tensor& t = tensors_[r++];
-    t = read;
+    s = tfl::read_tensor(mv, i, &t);
+    if (s != Status::kOk) return fail(s, -1, -1);
     if (t.is_constant) continue;
     if (plan_ == nullptr) {
       t.data = arena_ + offset;
