@@ -19,9 +19,29 @@ uint32_t next() {  // xorshift64*
 }
 
 long g_cases = 0;
+long g_quick = 0;
+
+// The short form (QuickRequant) where make_quick accepts the accumulator's magnitude as bound,
+// with the output offset folded in.
+bool check_quick(int32_t acc, int32_t m, int32_t s, int32_t want) {
+  static const int32_t offsets[] = {-128, -1, 0, 3, 127};
+  const int32_t off = offsets[g_cases % 5];
+  const int64_t bound = acc < 0 ? -static_cast<int64_t>(acc) : acc;
+  mf::kernels::QuickRequant q;
+  if (!mf::kernels::make_quick(m, s, off, bound, &q)) return true;
+  ++g_quick;
+  const int32_t got = mf::kernels::apply_quick(q, acc);
+  if (got == mf::qm::wrap_add(want, off)) return true;
+  printf("quick mismatch acc=%ld m=%ld s=%ld offset=%ld: reference %ld, quick %ld\n", static_cast<long>(acc),
+         static_cast<long>(m), static_cast<long>(s), static_cast<long>(off),
+         static_cast<long>(mf::qm::wrap_add(want, off)), static_cast<long>(got));
+  return false;
+}
+
 bool check(int32_t acc, int32_t m, int32_t s) {
   ++g_cases;
   const int32_t want = mf::qm::multiply_by_quantized_multiplier(acc, m, s);
+  if (!check_quick(acc, m, s, want)) return false;
   const int32_t got = mf::kernels::fast_multiply_by_quantized_multiplier(acc, m, s);
   const int32_t decoded = mf::kernels::apply_requant(mf::kernels::decode_requant(m, s), acc);
   if (want == got && want == decoded) return true;
@@ -59,6 +79,7 @@ int main() {
       }
     }
   }
+  printf("%ld quick\n", g_quick);
   printf("%ld cases\n", g_cases);
   return ok ? 0 : 1;
 }

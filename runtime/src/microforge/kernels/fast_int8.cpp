@@ -2,6 +2,7 @@
 
 #if MF_FAST_KERNELS
 
+#include <stddef.h>
 #include <string.h>
 
 #include "microforge/kernels/quant_math.h"
@@ -60,7 +61,8 @@ inline int32_t mac(int32_t acc, int32_t x, int32_t w) {
 
 // Widens k int8 with `offset` added, four at a time: the words (k, k+2) and
 // (k+1, k+3) of each group go to dst[0], dst[1], groups `step` words apart; the
-// last k % 4 values, offset added, go to tail.
+// last k % 4 values, offset added, go to tail, and also to one more group
+// padded with zeros (the assembly loops run over whole groups).
 inline void widen_with_offset(const int8_t* src, int32_t k, int32_t offset, uint32_t* dst,
                               int32_t step, int32_t* tail) {
   const uint32_t off2 = simd::pack16(offset, offset);
@@ -69,7 +71,12 @@ inline void widen_with_offset(const int8_t* src, int32_t k, int32_t offset, uint
     dst[0] = sxtab16(off2, v);
     dst[1] = sxtab16_ror8(off2, v);
   }
-  for (int32_t t = 0; t < (k & 3); ++t) tail[t] = src[t] + offset;
+  const int32_t rest = k & 3;
+  if (rest == 0) return;
+  int32_t padded[4] = {0, 0, 0, 0};
+  for (int32_t t = 0; t < rest; ++t) tail[t] = padded[t] = src[t] + offset;
+  dst[0] = simd::pack16(padded[0], padded[2]);
+  dst[1] = simd::pack16(padded[1], padded[3]);
 }
 
 // The 2x2 tile's inner loop over `groups` groups of widened patch words (xp)
@@ -137,6 +144,132 @@ inline void mac_2x2(const uint32_t* xp, int32_t groups, const int8_t*& w0, const
 #endif
 }
 
+#if MF_DSP_ASM
+// The 2x2 tile over whole channel pairs with the short requantization, for the
+// assembly routine below: its fields are read at fixed offsets (static_asserts).
+struct PairJob {
+  const uint32_t* words;      // the widened patch pair
+  const uint32_t* words_end;  // words + 4 * groups (the last group zero-padded)
+  const int8_t* w;            // the filter row of the next pair's first channel
+  int32_t k;                  // filter row length
+  const int32_t* table;       // the next pair's quick block (RequantTable, block 2)
+  int8_t* y;                  // pixel 0's output of the next pair's first channel
+  int32_t depth;              // pixel 1's outputs are `depth` bytes further
+  int8_t* y_end;              // y after the last pair
+  uint32_t lo4, hi4;          // the clamp bounds in each byte
+  int32_t odd;                // groups is odd
+};
+static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob layout");
+
+// One group of four patch elements for both channels of the pair: 16 MACs in
+// 15 instructions. r0..r3: accumulators (pixel 0 / 1, channel c / c+1), r4:
+// patch words, r5, r6: filter rows c and c+1, r7..r10: the group's patch
+// words, r11, r12: a filter word widened.
+#define MF_PAIR_GROUP                 \
+  "ldm r4!, {r7, r8, r9, r10}\n\t"    \
+  "ldr r11, [r5], #4\n\t"             \
+  "sxtb16 r12, r11\n\t"               \
+  "sxtb16 r11, r11, ror #8\n\t"       \
+  "smlad r0, r7, r12, r0\n\t"         \
+  "smlad r0, r8, r11, r0\n\t"         \
+  "smlad r2, r9, r12, r2\n\t"         \
+  "smlad r2, r10, r11, r2\n\t"        \
+  "ldr r11, [r6], #4\n\t"             \
+  "sxtb16 r12, r11\n\t"               \
+  "sxtb16 r11, r11, ror #8\n\t"       \
+  "smlad r1, r7, r12, r1\n\t"         \
+  "smlad r1, r8, r11, r1\n\t"         \
+  "smlad r3, r9, r12, r3\n\t"         \
+  "smlad r3, r10, r11, r3\n\t"
+
+// Accumulator A with the short requantization of (m2, base, r) in M, B, R,
+// saturated to int8: 5 instructions (lr is scratch).
+#define MF_QUICK(A, M, B, R)                   \
+  "add lr, " B ", " A "\n\t"                   \
+  "add lr, lr, " A ", asr #31\n\t"             \
+  "smmlar " A ", " A ", " M ", lr\n\t"         \
+  "asr " A ", " A ", " R "\n\t"                \
+  "ssat " A ", #8, " A "\n\t"
+
+// The two packed output pairs r0 and r2 clamped bytewise to [lo, hi].
+#define MF_CLAMP_PAIRS                 \
+  "ldrd r4, r5, [sp, #32]\n\t"         \
+  "ssub8 lr, r0, r4\n\t"               \
+  "sel r0, r0, r4\n\t"                 \
+  "ssub8 lr, r5, r0\n\t"               \
+  "sel r0, r0, r5\n\t"                 \
+  "ssub8 lr, r2, r4\n\t"               \
+  "sel r2, r2, r4\n\t"                 \
+  "ssub8 lr, r5, r2\n\t"               \
+  "sel r2, r2, r5\n\t"
+
+// Every channel pair of a PairJob (r0): accumulators from the biases, the
+// groups (an odd one first, then two a step), four requantized outputs packed
+// two by two into halfwords. The job is copied to the stack.
+#define MF_PAIR_ROUTINE(CLAMP)                                                   \
+  "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                              \
+  "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"                   \
+  "push {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"                      \
+  "1:\n\t"                                                                       \
+  "ldr ip, [sp, #16]\n\t"                                                        \
+  "ldrd r0, r1, [ip]\n\t"                                                        \
+  "mov r2, r0\n\t"                                                               \
+  "mov r3, r1\n\t"                                                               \
+  "ldr r5, [sp, #8]\n\t"                                                         \
+  "ldr lr, [sp, #12]\n\t"                                                        \
+  "add r6, r5, lr\n\t"                                                           \
+  "add ip, r6, lr\n\t"                                                           \
+  "str ip, [sp, #8]\n\t"                                                         \
+  "ldr r4, [sp, #0]\n\t"                                                         \
+  "ldr lr, [sp, #4]\n\t"                                                         \
+  "ldr r7, [sp, #40]\n\t"                                                        \
+  "cmp r7, #0\n\t"                                                               \
+  "beq 3f\n\t"                                                                   \
+  MF_PAIR_GROUP                                                                  \
+  "cmp r4, lr\n\t"                                                               \
+  "beq 4f\n\t"                                                                   \
+  "3:\n\t"                                                                       \
+  MF_PAIR_GROUP                                                                  \
+  MF_PAIR_GROUP                                                                  \
+  "cmp r4, lr\n\t"                                                               \
+  "bne 3b\n\t"                                                                   \
+  "4:\n\t"                                                                       \
+  "ldr ip, [sp, #16]\n\t"                                                        \
+  "add ip, ip, #8\n\t"                                                           \
+  "ldm ip!, {r4, r5, r7, r8, r9, r10}\n\t"                                       \
+  "str ip, [sp, #16]\n\t"                                                        \
+  MF_QUICK("r0", "r4", "r5", "r7")                                               \
+  MF_QUICK("r2", "r4", "r5", "r7")                                               \
+  MF_QUICK("r1", "r8", "r9", "r10")                                              \
+  MF_QUICK("r3", "r8", "r9", "r10")                                              \
+  "bfi r0, r1, #8, #8\n\t"                                                       \
+  "bfi r2, r3, #8, #8\n\t"                                                       \
+  CLAMP                                                                          \
+  "ldr ip, [sp, #20]\n\t"                                                        \
+  "ldr lr, [sp, #24]\n\t"                                                        \
+  "strh r2, [ip, lr]\n\t"                                                        \
+  "strh r0, [ip], #2\n\t"                                                        \
+  "str ip, [sp, #20]\n\t"                                                        \
+  "ldr lr, [sp, #28]\n\t"                                                        \
+  "cmp ip, lr\n\t"                                                               \
+  "bne 1b\n\t"                                                                   \
+  "add sp, sp, #44\n\t"                                                          \
+  "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
+
+__attribute__((naked, noinline)) void pair_tiles_full_range(const PairJob*) {
+  __asm__ volatile(MF_PAIR_ROUTINE(""));
+}
+
+__attribute__((naked, noinline)) void pair_tiles_clamped(const PairJob*) {
+  __asm__ volatile(MF_PAIR_ROUTINE(MF_CLAMP_PAIRS));
+}
+
+#undef MF_PAIR_ROUTINE
+#undef MF_CLAMP_PAIRS
+#undef MF_QUICK
+#undef MF_PAIR_GROUP
+#endif  // MF_DSP_ASM
+
 // Patches (the input under the filter) of two output pixels, widened to
 // int16 with the input offset added: for elements k..k+3 of a patch, the word
 // (k, k+2) then the word (k+1, k+3), as SXTB16 / SXTB16 ROR 8 split a filter
@@ -160,7 +293,28 @@ struct PatchPair {
   MF_NOINLINE void output_pair(const int8_t* w, int32_t k, const int32_t* bias, const RequantTable& rq,
                    int32_t c_begin, int32_t c_end, int32_t depth, int8_t* y) const {
     const int32_t groups = k >> 2, rest = k & 3;
-    for (int32_t c = c_begin; c < c_end; c += 2) {
+    int32_t c = c_begin;
+#if MF_DSP_ASM
+    if (rq.quick) {
+      // Whole pairs; with k % 4 != 0 the rows are read to the next multiple of 4 (times the
+      // zero padding), so the filter's last pair is left to the loop below.
+      int32_t pairs = (c_end - c_begin) / 2;
+      if (rest != 0 && c_begin + 2 * pairs == depth) --pairs;
+      if (pairs > 0) {
+        const PairJob job = {words, words + 4 * (groups + (rest != 0)), w + c_begin * k, k,
+                             rq.quick_block(c_begin - rq.first), y + c_begin, depth,
+                             y + c_begin + 2 * pairs, RequantTable::bytes4(rq.lo), RequantTable::bytes4(rq.hi),
+                             (groups + (rest != 0)) & 1};
+        if (rq.full_range()) {
+          pair_tiles_full_range(&job);
+        } else {
+          pair_tiles_clamped(&job);
+        }
+        c += 2 * pairs;
+      }
+    }
+#endif
+    for (; c < c_end; c += 2) {
       const bool two = c + 1 < c_end;  // an odd last channel runs as a pair with itself
       const int8_t* w0 = w + c * k;
       const int8_t* w1 = two ? w0 + k : w0;
@@ -238,7 +392,8 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
   // decoded once); the patches are widened again for each window.
   for (int32_t c0 = 0; c0 < d.out_d; c0 += RequantTable::kChannels) {
     const int32_t c1 = min32(d.out_d, c0 + RequantTable::kChannels);
-    table.fill(rq, c0, c1 - c0);
+    const QuickSource quick = {bias, w, k, k, 1, 2};
+    table.fill(rq, c0, c1 - c0, &quick);
     for (int32_t b = 0; b < d.batches; ++b) {
       const int8_t* xb = x + b * in_img;
       int8_t* yb = y + b * pixels * d.out_d;
@@ -372,6 +527,102 @@ inline void store4(const RequantTable& rq, int32_t c, int32_t a0, int32_t a1, in
   out[c + 3] = rq(c + 3, a3);
 }
 
+#if MF_DSP_ASM
+// An interior output pixel of a 3x3 DEPTHWISE_CONV_2D over whole groups of four
+// channels of a 32-channel block, with the short requantization, for the
+// assembly routine below (fields at fixed offsets).
+struct DepthwiseJob {
+  const int8_t* x;       // the input under the filter's top-left tap, first channel
+  const uint32_t* w;     // the widened taps of the first group (DepthwiseTaps, stride 16 words)
+  int32_t depth;         // input bytes per pixel
+  uint32_t off2;         // the input offset in both halves
+  int32_t in_row;        // input bytes per row
+  const int32_t* table;  // the first group's quick block (RequantTable, block 4)
+  int8_t* out;           // the first group's outputs
+  int8_t* out_end;       // out after the last group
+  uint32_t lo4, hi4;     // the clamp bounds in each byte
+};
+static_assert(sizeof(DepthwiseJob) == 40 && offsetof(DepthwiseJob, lo4) == 32, "DepthwiseJob layout");
+
+// One tap for four channels: r4 input, r5 widened taps, r6 depth, r7 offset
+// pair; r0..r3 accumulators, r9..r12 scratch. 4 MACs in 8 instructions.
+#define MF_DW_TAP(XADDR, WOFF)          \
+  "ldr r9, " XADDR "\n\t"                \
+  "ldrd r11, r12, [r5, #" WOFF "]\n\t"   \
+  "sxtab16 r10, r7, r9\n\t"              \
+  "sxtab16 r9, r7, r9, ror #8\n\t"       \
+  "smlabb r0, r10, r11, r0\n\t"          \
+  "smlatt r2, r10, r11, r2\n\t"          \
+  "smlabb r1, r9, r12, r1\n\t"           \
+  "smlatt r3, r9, r12, r3\n\t"
+
+#define MF_DW_ROW(W0, W1, W2) \
+  MF_DW_TAP("[r4]", W0) MF_DW_TAP("[r4, r6]", W1) MF_DW_TAP("[r4, r6, lsl #1]", W2)
+
+// Accumulator A with the short requantization of the next (m2, base, r) at lr.
+#define MF_DW_QUICK(A)                      \
+  "ldm lr!, {r9, r10, r11}\n\t"             \
+  "add r12, r10, " A "\n\t"                 \
+  "add r12, r12, " A ", asr #31\n\t"        \
+  "smmlar " A ", " A ", r9, r12\n\t"        \
+  "asr " A ", " A ", r11\n\t"               \
+  "ssat " A ", #8, " A "\n\t"
+
+#define MF_DW_CLAMP                   \
+  "ldrd r9, r10, [sp, #32]\n\t"       \
+  "ssub8 r12, r0, r9\n\t"             \
+  "sel r0, r0, r9\n\t"                \
+  "ssub8 r12, r10, r0\n\t"            \
+  "sel r0, r0, r10\n\t"
+
+// Every group of a DepthwiseJob (r0): accumulators from the biases, nine taps,
+// four requantized outputs packed into one word.
+#define MF_DW_ROUTINE(CLAMP)                                         \
+  "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                  \
+  "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10}\n\t"            \
+  "push {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10}\n\t"               \
+  "ldm sp, {r4, r5, r6, r7, r8, lr}\n\t"                             \
+  "1:\n\t"                                                           \
+  "ldm lr!, {r0, r1, r2, r3}\n\t"                                    \
+  MF_DW_ROW("0", "64", "128")                                        \
+  "add r4, r4, r8\n\t"                                               \
+  MF_DW_ROW("192", "256", "320")                                     \
+  "add r4, r4, r8\n\t"                                               \
+  MF_DW_ROW("384", "448", "512")                                     \
+  "sub r4, r4, r8, lsl #1\n\t"                                       \
+  "add r4, r4, #4\n\t"                                               \
+  "add r5, r5, #8\n\t"                                               \
+  MF_DW_QUICK("r0")                                                  \
+  MF_DW_QUICK("r1")                                                  \
+  MF_DW_QUICK("r2")                                                  \
+  MF_DW_QUICK("r3")                                                  \
+  "bfi r0, r1, #8, #8\n\t"                                           \
+  "bfi r0, r2, #16, #8\n\t"                                          \
+  "bfi r0, r3, #24, #8\n\t"                                          \
+  CLAMP                                                              \
+  "ldrd r9, r10, [sp, #24]\n\t"                                      \
+  "str r0, [r9], #4\n\t"                                             \
+  "str r9, [sp, #24]\n\t"                                            \
+  "cmp r9, r10\n\t"                                                  \
+  "bne 1b\n\t"                                                       \
+  "add sp, sp, #40\n\t"                                              \
+  "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
+
+__attribute__((naked, noinline)) void depthwise_3x3_full_range(const DepthwiseJob*) {
+  __asm__ volatile(MF_DW_ROUTINE(""));
+}
+
+__attribute__((naked, noinline)) void depthwise_3x3_clamped(const DepthwiseJob*) {
+  __asm__ volatile(MF_DW_ROUTINE(MF_DW_CLAMP));
+}
+
+#undef MF_DW_ROUTINE
+#undef MF_DW_CLAMP
+#undef MF_DW_QUICK
+#undef MF_DW_ROW
+#undef MF_DW_TAP
+#endif  // MF_DSP_ASM
+
 // Channels c0..c0+n-1 (n a multiple of 4, within one block) of one output pixel
 // over its valid taps (rows x cols from input xt and tap index t0, filter
 // width f_w): one input word and two widened filter words give four MACs.
@@ -379,6 +630,18 @@ MF_NOINLINE void depthwise_pixel(const DepthwiseTaps& taps, const int8_t* xt, in
                             int32_t cols, int32_t f_w, int32_t depth, int32_t in_row, uint32_t off2,
                             const int32_t* bias, const RequantTable& rq, int32_t c0, int32_t n,
                             int8_t* out) {
+#if MF_DSP_ASM
+  if (rows == 3 && cols == 3 && f_w == 3 && taps.stride == DepthwiseTaps::kMaxBlock / 2 && rq.quick) {
+    const DepthwiseJob job = {xt, taps.at(t0, 0), depth, off2, in_row, rq.quick_block(c0 - rq.first),
+                              out + c0, out + c0 + n, RequantTable::bytes4(rq.lo), RequantTable::bytes4(rq.hi)};
+    if (rq.full_range()) {
+      depthwise_3x3_full_range(&job);
+    } else {
+      depthwise_3x3_clamped(&job);
+    }
+    return;
+  }
+#endif
   for (int32_t g = 0; g < n; g += 4) {
     const int32_t c = c0 + g;
     int32_t a0, a1, a2, a3;
@@ -518,7 +781,8 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
     const int32_t n = min32(block, wide - c0);  // <= 0: only the tail is left
     if (n > 0) {
       taps.widen(w, d.f_h * d.f_w, depth, c0, n, block);
-      table.fill(rq, c0, n);
+      const QuickSource quick = {bias, w, d.f_h * d.f_w, 1, depth, 4};
+      table.fill(rq, c0, n, &quick);
     }
     const bool last = c0 + block >= depth;
     for_each_output_pixel(d, p, x, y, [&](const int8_t* xb, const Window& win, int8_t* out) {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "microforge/kernels/quant_math.h"
+#include "microforge/kernels/simd.h"
 
 // Inlined also in -Os builds: called once per output.
 #if defined(__GNUC__)
@@ -90,28 +91,181 @@ MF_ALWAYS_INLINE int32_t apply_requant(const ChannelRequant& q, int32_t acc) {
   return static_cast<int32_t>(t >> 32) >> q.right1;
 }
 
+// The short requantization of the fast kernels' assembly: for a right shift
+// r >= 1, a multiplier m in [2^30, 2^31) (quantize_multiplier's range) and accumulators |x| <= X small enough that no sum
+// below leaves int32, the reference's result plus the output offset is
+//   (h + 2^(r-1) - [x < 0] + offset * 2^r) >> r,  h = floor((x * m + 2^30) / 2^31)
+// ([x < 0] stands in for [h < 0]: with r >= 1 they give the same result). One
+// SMMLAR computes h plus an addend: SMMLAR(x, 2m, a) = a + h - x, as 2m read as
+// a signed word is 2m - 2^32; so with a = base + x + [x < 0 ? -1 : 0] and
+// base = 2^(r-1) + offset * 2^r it is the sum above, one arithmetic shift from
+// the output before its clamp.
+struct QuickRequant {
+  uint32_t m2;   // 2m
+  int32_t base;  // 2^(r-1) + offset * 2^r
+  int32_t r;
+};
+
+// The word SMMLAR returns: a + (x * m + 2^31) / 2^32 rounded down, modulo 2^32.
+inline int32_t smmlar(int32_t x, int32_t m, int32_t a) {
+#if MF_HAVE_DSP
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(m), "r"(a));
+  return r;
+#else
+  const int64_t p = static_cast<int64_t>(x) * m + (1ll << 31);
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(p >> 32));
+#endif
+}
+
+MF_ALWAYS_INLINE int32_t apply_quick(const QuickRequant& q, int32_t x) {
+  const uint32_t a = static_cast<uint32_t>(q.base) + static_cast<uint32_t>(x) +
+                     static_cast<uint32_t>(x >> 31);
+  return smmlar(x, static_cast<int32_t>(q.m2), static_cast<int32_t>(a)) >> q.r;
+}
+
+// Whether base + h - [x < 0] stays within int32 for every |h| <= h_bound.
+inline bool quick_fits(int64_t base, int64_t h_bound) {
+  return base - h_bound - 1 >= INT32_MIN && base + h_bound <= INT32_MAX;
+}
+
+// The short form for multiplier m, shift s and output offset when every
+// accumulator lies within +-acc_bound; false where it would not be exact.
+// A channel whose output is the offset for every such accumulator (m = 0, or a
+// right shift r with |h| <= acc_bound < 2^(r-1): dead channels of pruned
+// models) gets an equivalent form with m = 2^30 and the least such shift, whose
+// offset * 2^r stays within int32.
+inline bool make_quick(int32_t m, int32_t s, int32_t out_offset, int64_t acc_bound, QuickRequant* q) {
+  auto set = [&](int32_t m_used, int32_t r, int64_t h_bound) {
+    const int64_t base = (1ll << (r - 1)) + static_cast<int64_t>(out_offset) * (1ll << r);
+    if (!quick_fits(base, h_bound)) return false;
+    q->m2 = static_cast<uint32_t>(m_used) << 1;
+    q->base = static_cast<int32_t>(base);
+    q->r = r;
+    return true;
+  };
+  // m >= 2^30: 2m must read as 2m - 2^32. |h| <= acc_bound as m < 2^31.
+  if (m >= (1 << 30) && s <= -1 && s >= -30 && set(m, -s, acc_bound)) return true;
+  const bool constant = m == 0 || (s <= -1 && s >= -62 && (1ll << (-s - 1)) - 1 >= acc_bound);
+  if (!constant) return false;
+  const int64_t h_bound = (acc_bound + 1) / 2 + 1;  // h = floor((x + 1) / 2) for m = 2^30
+  if (h_bound >= (1ll << 29)) return false;
+  // The least r with 2^(r-1) - 1 >= h_bound: 2^(r-1) > h_bound.
+  const int32_t r = 33 - __builtin_clz(static_cast<uint32_t>(h_bound));
+  return set(1 << 30, r, h_bound);
+}
+
+// What RequantTable needs for the short form: the biases (or none), and the
+// filter's int8 weights of channel c, tap t at w[c * channel_stride + t * tap_stride].
+struct QuickSource {
+  const int32_t* bias;
+  const int8_t* w;
+  int32_t taps, channel_stride, tap_stride;
+  int32_t block;  // channels per quick block: 2 or 4
+
+  bool zero_weights(int32_t c) const {
+    const int8_t* p = w + c * channel_stride;
+    int32_t t = 0;
+    if (tap_stride == 1) {  // a contiguous row: four at a time
+      for (; t + 4 <= taps; t += 4) {
+        if (simd::load4(p + t) != 0) return false;
+      }
+    }
+    for (; t < taps; ++t) {
+      if (p[t * tap_stride] != 0) return false;
+    }
+    return true;
+  }
+};
+
 // Requant for a window of up to kChannels output channels [first, first + n),
-// decoded (ChannelRequant) once: called like Requant, with absolute channels.
+// decoded once: called like Requant, with absolute channels. When every
+// channel of the window has the short form (QuickRequant; the accumulators of
+// `taps` products of int8 values with an offset input are bounded), the table
+// holds that instead (`quick`), in blocks of `block` channels for the assembly:
+// their biases (0 without), then (m2, base, r) per channel.
 struct RequantTable {
   static constexpr int32_t kChannels = 64;
-  ChannelRequant ch[kChannels];
   int32_t first;
   int32_t out_offset, lo, hi;
+  bool quick;
+  int32_t block;  // 2 or 4
+  union {
+    ChannelRequant ch[kChannels];
+    int32_t words[kChannels * 4];
+  };
 
-  void fill(const Requant& rq, int32_t c0, int32_t n) {
+  // Without a QuickSource, or when a channel has no short form, the general form.
+  void fill(const Requant& rq, int32_t c0, int32_t n, const QuickSource* src = nullptr) {
     first = c0;
     out_offset = rq.out_offset;
     lo = rq.lo;
     hi = rq.hi;
+    block = src != nullptr ? src->block : 2;
+    quick = src != nullptr && fill_quick(rq, c0, n, *src);
+    if (quick) return;
     for (int32_t i = 0; i < n; ++i) {
       const int32_t c = (c0 + i) & rq.channel_mask;
       ch[i] = decode_requant(rq.mult[c], rq.shift[c]);
     }
   }
 
+  // The clamp bounds repeated in the four bytes of a word, and whether they are int8's own.
+  bool full_range() const { return lo == -128 && hi == 127; }
+  static uint32_t bytes4(int32_t v) { return (static_cast<uint32_t>(v) & 0xFFu) * 0x01010101u; }
+
+  // The quick block holding window channel i (a multiple of block).
+  const int32_t* quick_block(int32_t i) const { return words + i * 4; }
+
   MF_ALWAYS_INLINE int8_t operator()(int32_t c, int32_t acc) const {
-    int32_t v = qm::wrap_add(apply_requant(ch[c - first], acc), out_offset);
+    const int32_t i = c - first;
+    int32_t v;
+    if (quick) {
+      const int32_t j = i & (block - 1);
+      const int32_t* q = words + (i - j) * 4 + block + 3 * j;
+      v = apply_quick(QuickRequant{static_cast<uint32_t>(q[0]), q[1], q[2]}, acc);
+    } else {
+      v = qm::wrap_add(apply_requant(ch[i], acc), out_offset);
+    }
     return static_cast<int8_t>(v < lo ? lo : (v > hi ? hi : v));
+  }
+
+ private:
+  bool fill_quick(const Requant& rq, int32_t c0, int32_t n, const QuickSource& src) {
+    // |x + input offset| <= 255 and |w| <= 128 for int8 x and w.
+    const int64_t products = static_cast<int64_t>(src.taps) * 255 * 128;
+    for (int32_t i = 0; i < n; ++i) {
+      const int32_t c = (c0 + i) & rq.channel_mask;
+      const int32_t b = src.bias != nullptr ? src.bias[c0 + i] : 0;
+      const int64_t bound = products + (b < 0 ? -static_cast<int64_t>(b) : b);
+      QuickRequant q;
+      if (!make_quick(rq.mult[c], rq.shift[c], rq.out_offset, bound, &q) &&
+          !(src.zero_weights(c0 + i) && constant_quick(rq, c, b, &q))) {
+        return false;
+      }
+      const int32_t j = i & (block - 1);
+      int32_t* blk = words + (i - j) * 4;
+      blk[j] = b;
+      int32_t* dst = blk + block + 3 * j;
+      dst[0] = static_cast<int32_t>(q.m2);
+      dst[1] = q.base;
+      dst[2] = q.r;
+    }
+    return true;
+  }
+
+  // A channel without weights (pruned models have them, with huge biases and
+  // scales): its accumulator is its bias, so its output is one value, v. With
+  // m = 2^30 and r = 1 the short form gives (h + base - [b < 0]) >> 1 with
+  // h = floor((b + 1) / 2): base = 2v - h + [b < 0] gives v.
+  bool constant_quick(const Requant& rq, int32_t c, int32_t b, QuickRequant* q) const {
+    int32_t v = qm::wrap_add(fast_multiply_by_quantized_multiplier(b, rq.mult[c], rq.shift[c]), out_offset);
+    v = v < lo ? lo : (v > hi ? hi : v);
+    const int32_t h = static_cast<int32_t>((static_cast<int64_t>(b) + 1) >> 1);
+    q->m2 = 1u << 31;
+    q->base = 2 * v - h + (b < 0 ? 1 : 0);
+    q->r = 1;
+    return apply_quick(*q, b) == v;
   }
 };
 
