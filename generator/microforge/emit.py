@@ -11,7 +11,7 @@ from .model import ModelInfo
 from .ops import check_supported, kernel_for
 from .plan import MemoryPlan
 from .records import constant_records
-from .requant import channel_quants
+from .requant import channel_quants, quick_blocks
 
 _MLPERF_PROFILES = {"kws_ref_model": "kws01", "vww_96": "vww01", "pretrainedResnet": "ic01", "ad01": "ad01"}
 
@@ -149,14 +149,19 @@ def _channel_quant_cpp(model: ModelInfo) -> tuple[str, str]:
     arrays, entries = [], []
     for op, cq in zip(model.operators, quants, strict=True):
         if cq is None:
-            entries.append(f"    {{nullptr, nullptr, 0}},  // {op.index}: {op.op}")
+            entries.append(f"    {{nullptr, nullptr, 0, nullptr}},  // {op.index}: {op.op}")
             continue
         i = op.index
         arrays.append(f"const int32_t kMultipliers{i}[] = {{\n{_int_rows(cq.multipliers)}\n}};\n"
                       f"const int32_t kShifts{i}[] = {{\n{_int_rows(cq.shifts, 16)}\n}};\n")
-        entries.append(f"    {{kMultipliers{i}, kShifts{i}, {len(cq.multipliers)}}},  // {i}: {op.op}")
+        quick = quick_blocks(model, op, cq)
+        if quick is not None:
+            arrays.append(f"const int32_t kQuick{i}[] = {{\n{_int_rows(quick, 8)}\n}};\n")
+        entries.append(f"    {{kMultipliers{i}, kShifts{i}, {len(cq.multipliers)}, "
+                       f"{f'kQuick{i}' if quick is not None else 'nullptr'}}},  // {i}: {op.op}")
     text = ("// Per-channel requantization of the operators with per-channel int8 weights, computed\n"
             "// by the generator exactly as the kernels' prepare would: kept in flash, not the arena.\n"
+            "// kQuick: the fast kernels' short form of it with the biases (kernels/requant.h).\n"
             + "\n".join(arrays) + "\nconst mf::ChannelQuant kChannelQuant[kOperators] = {\n"
             + "\n".join(entries) + "\n};\n\n")
     return text, "kChannelQuant, kOperators"

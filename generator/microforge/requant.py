@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from .model import ModelInfo, OperatorInfo
 
 # The operators whose kernels take ChannelQuant (runtime/src/microforge/kernels/channel_quant.h).
@@ -71,3 +73,119 @@ def channel_quant(model: ModelInfo, op: OperatorInfo) -> ChannelQuant | None:
 def channel_quants(model: ModelInfo) -> list[ChannelQuant | None]:
     """Per operator, in order."""
     return [channel_quant(model, op) for op in model.operators]
+
+
+# The fast kernels' short requantization (runtime/src/microforge/kernels/requant.h: QuickRequant,
+# make_quick, constant_quick, RequantTable's quick blocks), computed here so the device derives
+# nothing per call. Every step mirrors the runtime's integer arithmetic; tests/runtime compares the
+# two on random and edge parameters and on the zoo models.
+QUICK_BLOCK = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 4}
+_I32_MIN, _I32_MAX = -(1 << 31), (1 << 31) - 1
+
+
+def _wrap32(v: int) -> int:
+    return ((v + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def multiply_by_quantized_multiplier(x: int, m: int, s: int) -> int:
+    """TFLM's MultiplyByQuantizedMultiplier (double rounding) on int32 values."""
+    x = _wrap32(x * (1 << max(s, 0)))
+    if x == m == _I32_MIN:
+        h = _I32_MAX
+    else:
+        ab = x * m
+        num = ab + ((1 << 30) if ab >= 0 else 1 - (1 << 30))
+        h = -((-num) >> 31) if num < 0 else num >> 31  # division truncating toward zero
+    r = max(-s, 0)
+    mask = (1 << r) - 1
+    threshold = (mask >> 1) + (1 if h < 0 else 0)
+    return (h >> r) + (1 if (h & mask) > threshold else 0)
+
+
+def apply_quick(q: tuple[int, int, int], x: int) -> int:
+    """The device's short requantization of accumulator x (SMMLAR, then the shift)."""
+    m2, base, r = q
+    a = _wrap32(base + x + (x >> 31))
+    top = (x * _wrap32(m2) + (1 << 31)) >> 32
+    return _wrap32(a + top) >> r
+
+
+def make_quick(m: int, s: int, out_offset: int, acc_bound: int) -> tuple[int, int, int] | None:
+    """(2m, base, r) exact for every |accumulator| <= acc_bound, or None (requant.h: make_quick)."""
+
+    def fits(base: int, h_bound: int) -> bool:
+        return base - h_bound - 1 >= _I32_MIN and base + h_bound <= _I32_MAX
+
+    def form(m_used: int, r: int, h_bound: int) -> tuple[int, int, int] | None:
+        base = (1 << (r - 1)) + out_offset * (1 << r)
+        return (m_used << 1, base, r) if fits(base, h_bound) else None
+
+    if m >= 1 << 30 and -30 <= s <= -1:
+        q = form(m, -s, acc_bound)
+        if q is not None:
+            return q
+    constant = m == 0 or (-62 <= s <= -1 and (1 << (-s - 1)) - 1 >= acc_bound)
+    if not constant:
+        return None
+    h_bound = (acc_bound + 1) // 2 + 1
+    if h_bound >= 1 << 29:
+        return None
+    return form(1 << 30, h_bound.bit_length() + 1, h_bound)
+
+
+def constant_quick(m: int, s: int, out_offset: int, bias: int) -> tuple[int, int, int] | None:
+    """The form of a channel without weights (its output is one value): requant.h constant_quick."""
+    v = min(max(_wrap32(multiply_by_quantized_multiplier(bias, m, s) + out_offset), -128), 127)
+    q = (1 << 31, 2 * v - ((bias + 1) >> 1) + (1 if bias < 0 else 0), 1)
+    return q if apply_quick(q, bias) == v else None
+
+
+def _constant(model: ModelInfo, index: int) -> np.ndarray | None:
+    import tflite
+
+    root = tflite.Model.GetRootAsModel(model.data, 0)
+    t = model.tensors[index]
+    data = root.Buffers(t.buffer).DataAsNumpy() if t.constant else None
+    if not isinstance(data, np.ndarray):
+        return None
+    return np.frombuffer(data.tobytes(), dtype={"int8": np.int8, "int32": np.int32}[t.dtype]).reshape(t.shape)
+
+
+def quick_blocks(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None) -> list[int] | None:
+    """The operator's quick blocks as int32 words (QUICK_BLOCK[op] channels a block: their biases,
+    then 2m, base, r per channel), or None where some channel has no short form or the fast
+    kernels would not use them (per-tensor weights, a depth multiplier, another operator)."""
+    block = QUICK_BLOCK.get(op.op)
+    if block is None or cq is None:
+        return None
+    x, w, y = (model.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    weights = _constant(model, w.index) if w.dtype == "int8" else None
+    if weights is None or weights.ndim != 4:
+        return None
+    if op.op == "DEPTHWISE_CONV_2D":
+        if weights.shape[3] != x.shape[-1]:
+            return None  # a depth multiplier: that path derives its own
+        taps = weights.shape[1] * weights.shape[2]
+        live = np.any(weights.reshape(-1, weights.shape[3]) != 0, axis=0)
+    else:
+        taps = weights.shape[1] * weights.shape[2] * weights.shape[3]
+        live = np.any(weights.reshape(weights.shape[0], -1) != 0, axis=1)
+    channels = len(cq.multipliers)
+    has_bias = len(op.inputs) > 2 and op.inputs[2] >= 0
+    biases = _constant(model, op.inputs[2]) if has_bias else np.zeros(channels, np.int32)
+    if biases is None or biases.size != channels or live.size != channels:
+        return None
+    off = y.quant.zero_points[0]
+    words = [0] * (-(-channels // block) * 4 * block)
+    for c in range(channels):
+        m, s, b = cq.multipliers[c], cq.shifts[c], int(biases.reshape(-1)[c])
+        q = make_quick(m, s, off, taps * 255 * 128 + abs(b))
+        if q is None and not live[c]:
+            q = constant_quick(m, s, off, b)
+        if q is None:
+            return None
+        start = (c - c % block) * 4
+        words[start + c % block] = b
+        at = start + block + 3 * (c % block)
+        words[at:at + 3] = [_wrap32(q[0]), q[1], q[2]]
+    return words

@@ -3,7 +3,8 @@ TFLM on small single-op models chosen to reach every loop and operand pattern: F
 with 1-3 leftover output rows, depth tails, no bias and a zero input offset (accumulators and
 inputs starting equal), CONV_2D through widened patches (odd pixel counts, padding, 1x1) and
 the fallback to the reference kernel (patches over 576 elements), DEPTHWISE_CONV_2D with the
-unrolled 3x3 interior, borders, channel tails, 5x5 filters and a depth multiplier of 8, and
+unrolled 3x3 interior, borders, channel tails, 5x5 filters and a depth multiplier of 8, pruned
+channels (no weights, tiny scales, huge biases: the short requantization's constant form), and
 same-shape ADD / MUL. tests/runtime/test_fast_kernels.py runs the same kernels' portable forms
 under ASan on many more shapes."""
 
@@ -58,6 +59,8 @@ MODELS = {
     "dw_3x3_interior_tails_zp0": lambda: _conv("dw", 14, filt=(3, 3), cin=13, in_zp=0),
     "dw_3x3_wide": lambda: _conv("dw", 15, filt=(3, 3), cin=40),
     "dw_5x5": lambda: _conv("dw", 16, filt=(5, 5), cin=9),
+    "conv_pointwise_pruned_channels": lambda: _conv("conv", 27, filt=(1, 1), cin=32, max_cout=12, dead=5),
+    "dw_3x3_pruned_channels": lambda: _conv("dw", 19, filt=(3, 3), cin=16, dead=6),
     "dw_multiplier_8": lambda: bc.conv_model(bc.Case("dw", False, tb.RELU6, bc.SAME, per_channel=True,
                                                      stride=(2, 2), mult=8), 17, None, 3, 3, 11, cin=2),
 }

@@ -132,9 +132,12 @@ def conv_model(
     filt: tuple[int, int] | None = None,
     cin: int | None = None,
     in_zp: int | None = None,
+    dead: int = 0,
 ) -> bytes:
     """CONV_2D or DEPTHWISE_CONV_2D with random shapes, weights, scales and zero points; filt, cin
-    and in_zp fix the filter size, the input depth and the input zero point (the other draws stay)."""
+    and in_zp fix the filter size, the input depth and the input zero point (the other draws stay).
+    dead > 0 (per-channel int8): the first `dead` output channels are pruned ones, as in VWW: no
+    weights, a scale of 1e-9 and biases near +-2^29."""
     rng = np.random.default_rng(seed)
     fh, fw = int(rng.integers(1, max_filter + 1)), int(rng.integers(1, max_filter + 1))
     fh, fw = filt if filt is not None else (fh, fw)
@@ -168,13 +171,20 @@ def conv_model(
         taps = fh * fw * (1 if c.kind == "dw" else cin)
         out_s = float(np.float32(in_s * float(np.mean(ws)) * np.sqrt(taps) * rng.uniform(30, 300)))
         out_zp = int(rng.integers(-128, 128))
+        weights = rng.integers(-127, 128, wshape).astype(np.int8)
+        biases = rng.integers(-30000, 30000, cout).astype(np.int32)
+        dead = min(dead, n) if c.per_channel else 0
+        if dead:
+            ws[:dead] = [1e-9] * dead
+            (weights[..., :dead] if c.kind == "dw" else weights[:dead])[...] = 0
+            biases[:dead] = rng.integers(1 << 28, 1 << 29, dead) * rng.choice([-1, 1], dead)
         tensors = [
             tb.T([batch, h, w, cin], tb.INT8, scale=[in_s], zero_point=[in_zp]),
-            tb.T(wshape, tb.INT8, rng.integers(-127, 128, wshape).astype(np.int8), ws, [0] * n, qdim),
+            tb.T(wshape, tb.INT8, weights, ws, [0] * n, qdim),
             tb.T(
                 [cout],
                 tb.INT32,
-                rng.integers(-30000, 30000, cout).astype(np.int32),
+                biases,
                 [float(np.float32(in_s * s)) for s in ws],
                 [0] * n,
             ),

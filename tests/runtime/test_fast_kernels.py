@@ -41,6 +41,18 @@ def test_fast_window_ops_random_shapes(fast_driver, tmp_path, case):
     assert len(seen) > 1
 
 
+@pytest.mark.parametrize("kind", ["conv", "dw"])
+def test_fast_pruned_channels(fast_driver, tmp_path, kind):
+    """Channels without weights, with scales of 1e-9 and biases near +-2^29 (VWW has 951): the
+    short requantization gives them a constant form."""
+    for seed in range(4):
+        case = bc.Case(kind, False, seed % 4, bc.SAME if seed % 2 else bc.VALID, per_channel=True)
+        model = bc.conv_model(case, 9100 + seed, True, 3, 9, 12, dead=1 + seed)
+        inputs = random_inputs(model, 6, seed=seed)
+        want = tflm(model, inputs)
+        assert ours(fast_driver, write(tmp_path, f"m{seed}.tflite", model), inputs) == want, f"{kind} seed {seed}"
+
+
 @pytest.mark.parametrize("mult", [4, 8])
 def test_fast_depthwise_multiplier(fast_driver, tmp_path, mult):
     """Depth multipliers that are multiples of 4 (person_detect and micro_speech use 8)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from build_conv import SAME, VALID, Case, conv_model
-from microforge import emit
+from microforge import emit, requant
 from microforge.model import read_model
 from microforge.plan import plan_memory
 from microforge.records import constant_records
@@ -106,3 +106,69 @@ def test_flash_plan_matches_the_runtimes_own_path(name: str, make, tmp_path: Pat
     saved = int(records_required) - int(required)
     assert len(records) * 36 - 16 <= saved <= len(records) * 56 + 16  # sizeof(Tensor): 36 B on M4, 56 B here
     assert lines["tampered-record"] == "bad-plan"
+
+
+def _runtime_quick(tmp_path: Path, rows: list[tuple[int, ...]]) -> list[str]:
+    exe = tmp_path / "quick_check"
+    subprocess.run(["g++", *FLAGS, "-O1", f"-I{RUNTIME_SRC}", str(HERE / "quick_check.cpp"), "-o", str(exe)],
+                   check=True)
+    text = "".join(" ".join(str(v) for v in r) + "\n" for r in rows)
+    return subprocess.run([str(exe)], input=text, capture_output=True, text=True, check=True).stdout.splitlines()
+
+
+def _python_quick(m: int, s: int, off: int, bias: int, taps: int, zero: int) -> str:
+    q = requant.make_quick(m, s, off, taps * 255 * 128 + abs(bias))
+    if q is None and zero:
+        q = requant.constant_quick(m, s, off, bias)
+    if q is None:
+        return "none"
+    return f"{requant._wrap32(q[0])} {q[1]} {q[2]}"
+
+
+def test_generator_short_requantization_equals_the_runtimes(tmp_path: Path) -> None:
+    """microforge.requant's QuickRequant forms against kernels/requant.h on random and edge channels
+    (multipliers from real scales, shifts over the whole range, pruned channels' huge biases)."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for _ in range(40_000):
+        q = quantize_multiplier(float(10.0 ** rng.uniform(-12, 0.5)))
+        m, s = q if q is not None else (0, 0)
+        bias = int(rng.integers(-(1 << 30), 1 << 30)) >> int(rng.integers(0, 31))
+        rows.append((m, s, int(rng.integers(-128, 128)), bias, int(rng.integers(1, 600)), int(rng.integers(0, 2))))
+    for m in (0, 1 << 30, (1 << 31) - 1):
+        for s in (-31, -30, -24, -8, -1, 0, 3):
+            for off in (-128, 0, 127):
+                for bias in (-(1 << 31), -(1 << 29), -1, 0, 1, (1 << 29), (1 << 31) - 1):
+                    rows.append((m, s, off, bias, 9, 1))
+    got = _runtime_quick(tmp_path, rows)
+    assert len(got) == len(rows)
+    kinds = set()
+    for r, line in zip(rows, got, strict=True):
+        assert line == _python_quick(*r), r
+        kinds.add(line.split()[-1] if line != "none" else "none")
+    assert {"none", "1"} <= kinds and len(kinds) > 10  # refused, constant and ordinary forms all seen
+
+
+def test_generator_emits_short_requantization_for_the_zoo() -> None:
+    """Every per-channel CONV_2D / DEPTHWISE_CONV_2D of VWW (951 pruned channels) and KWS gets its
+    quick blocks, and they reproduce the reference requantization on sample accumulators."""
+    for rel in ("mlperf_tiny/vww/vww_96_int8.tflite", "mlperf_tiny/kws/kws_ref_model.tflite"):
+        model = read_model(shared_model(rel))
+        rng = np.random.default_rng(3)
+        for op, cq in zip(model.operators, channel_quants(model), strict=True):
+            if op.op not in requant.QUICK_BLOCK or cq is None:
+                continue
+            words = requant.quick_blocks(model, op, cq)
+            assert words is not None, (rel, op.index)
+            block = requant.QUICK_BLOCK[op.op]
+            off = model.tensors[op.outputs[0]].quant.zero_points[0]
+            for c in range(len(cq.multipliers)):
+                start = (c - c % block) * 4
+                at = start + block + 3 * (c % block)
+                q, bias = (words[at] & 0xFFFFFFFF, words[at + 1], words[at + 2]), words[start + c % block]
+                pruned = q[0] == 1 << 31 and q[2] == 1  # constant_quick's form: exact at x = bias only
+                xs = [bias] if pruned else [bias, *rng.integers(-(1 << 20), 1 << 20, 8).tolist()]
+                for x in xs:
+                    want = requant.multiply_by_quantized_multiplier(x, cq.multipliers[c], cq.shifts[c])
+                    want = min(max(requant._wrap32(want + off), -128), 127)
+                    assert min(max(requant.apply_quick(q, x), -128), 127) == want, (rel, op.index, c, x)

@@ -102,6 +102,10 @@ struct ChannelQuant {
   const int32_t* multipliers;  // [channels]
   const int32_t* shifts;       // [channels]
   int32_t channels;            // the weights' per-channel parameter count
+  // The fast kernels' short requantization of every channel (kernels/requant.h,
+  // RequantTable's quick blocks: 2 channels a block for CONV_2D, 4 for
+  // DEPTHWISE_CONV_2D), or nullptr: the kernel then derives it per call.
+  const int32_t* quick = nullptr;
 };
 
 struct MemoryPlan {

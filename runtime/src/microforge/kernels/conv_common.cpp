@@ -31,6 +31,7 @@ Status prepare_int8(const Params& p, const Node& node, const Tensor& in, const T
   d->output_offset = out.zero_point;
   d->per_channel = w.num_channels > 1;
   activation_range_int8(p.activation, out, &d->act_min, &d->act_max);
+  d->quick = d->per_channel && node.channel_quant != nullptr ? node.channel_quant->quick : nullptr;
   if (d->per_channel) {
     return channel_requant(node, in, w, out, channel_dim, d->out_d, reinterpret_cast<int32_t*>(d + 1),
                            &d->channel_mult, &d->channel_shift);

@@ -37,6 +37,7 @@ struct OpData {
   // or the ones prepare computed into the bytes after this struct.
   const int32_t* channel_mult;
   const int32_t* channel_shift;
+  const int32_t* quick;  // the generator's short requantization (ChannelQuant::quick), or nullptr
   bool per_channel;
   bool is_float;
   float f_min, f_max;

@@ -393,7 +393,11 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
   for (int32_t c0 = 0; c0 < d.out_d; c0 += RequantTable::kChannels) {
     const int32_t c1 = min32(d.out_d, c0 + RequantTable::kChannels);
     const QuickSource quick = {bias, w, k, k, 1, 2};
-    table.fill(rq, c0, c1 - c0, &quick);
+    if (d.quick != nullptr) {
+      table.use(rq, c0, d.quick, 2);
+    } else {
+      table.fill(rq, c0, c1 - c0, &quick);
+    }
     for (int32_t b = 0; b < d.batches; ++b) {
       const int8_t* xb = x + b * in_img;
       int8_t* yb = y + b * pixels * d.out_d;
@@ -782,7 +786,11 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
     if (n > 0) {
       taps.widen(w, d.f_h * d.f_w, depth, c0, n, block);
       const QuickSource quick = {bias, w, d.f_h * d.f_w, 1, depth, 4};
-      table.fill(rq, c0, n, &quick);
+      if (d.quick != nullptr) {
+        table.use(rq, c0, d.quick, 4);
+      } else {
+        table.fill(rq, c0, n, &quick);
+      }
     }
     const bool last = c0 + block >= depth;
     for_each_output_pixel(d, p, x, y, [&](const int8_t* xb, const Window& win, int8_t* out) {

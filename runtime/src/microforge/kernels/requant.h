@@ -155,6 +155,20 @@ inline bool make_quick(int32_t m, int32_t s, int32_t out_offset, int64_t acc_bou
   return set(1 << 30, r, h_bound);
 }
 
+// A channel without weights (pruned models have them, with huge biases and
+// tiny scales): its accumulator is its bias b, so its output is one value v
+// (saturated to int8; the clamp follows). With m = 2^30 and r = 1 the short form
+// gives (h + base - [b < 0]) >> 1 with h = floor((b + 1) / 2): base = 2v - h + [b < 0].
+inline bool constant_quick(int32_t m, int32_t s, int32_t out_offset, int32_t b, QuickRequant* q) {
+  int32_t v = qm::wrap_add(fast_multiply_by_quantized_multiplier(b, m, s), out_offset);
+  v = v < -128 ? -128 : (v > 127 ? 127 : v);
+  const int32_t h = static_cast<int32_t>((static_cast<int64_t>(b) + 1) >> 1);
+  q->m2 = 1u << 31;
+  q->base = 2 * v - h + (b < 0 ? 1 : 0);
+  q->r = 1;
+  return apply_quick(*q, b) == v;
+}
+
 // What RequantTable needs for the short form: the biases (or none), and the
 // filter's int8 weights of channel c, tap t at w[c * channel_stride + t * tap_stride].
 struct QuickSource {
@@ -189,7 +203,8 @@ struct RequantTable {
   int32_t first;
   int32_t out_offset, lo, hi;
   bool quick;
-  int32_t block;  // 2 or 4
+  int32_t block;          // 2 or 4
+  const int32_t* qwords;  // the quick blocks from window channel 0: words, or the generator's in flash
   union {
     ChannelRequant ch[kChannels];
     int32_t words[kChannels * 4];
@@ -202,6 +217,7 @@ struct RequantTable {
     lo = rq.lo;
     hi = rq.hi;
     block = src != nullptr ? src->block : 2;
+    qwords = words;
     quick = src != nullptr && fill_quick(rq, c0, n, *src);
     if (quick) return;
     for (int32_t i = 0; i < n; ++i) {
@@ -210,19 +226,31 @@ struct RequantTable {
     }
   }
 
+  // The generator's quick blocks of all channels (ChannelQuant::quick, in the
+  // layout above), from channel c0 (a multiple of block_size).
+  void use(const Requant& rq, int32_t c0, const int32_t* plan_quick, int32_t block_size) {
+    first = c0;
+    out_offset = rq.out_offset;
+    lo = rq.lo;
+    hi = rq.hi;
+    block = block_size;
+    qwords = plan_quick + c0 * 4;
+    quick = true;
+  }
+
   // The clamp bounds repeated in the four bytes of a word, and whether they are int8's own.
   bool full_range() const { return lo == -128 && hi == 127; }
   static uint32_t bytes4(int32_t v) { return (static_cast<uint32_t>(v) & 0xFFu) * 0x01010101u; }
 
   // The quick block holding window channel i (a multiple of block).
-  const int32_t* quick_block(int32_t i) const { return words + i * 4; }
+  const int32_t* quick_block(int32_t i) const { return qwords + i * 4; }
 
   MF_ALWAYS_INLINE int8_t operator()(int32_t c, int32_t acc) const {
     const int32_t i = c - first;
     int32_t v;
     if (quick) {
       const int32_t j = i & (block - 1);
-      const int32_t* q = words + (i - j) * 4 + block + 3 * j;
+      const int32_t* q = qwords + (i - j) * 4 + block + 3 * j;
       v = apply_quick(QuickRequant{static_cast<uint32_t>(q[0]), q[1], q[2]}, acc);
     } else {
       v = qm::wrap_add(apply_requant(ch[i], acc), out_offset);
@@ -240,7 +268,7 @@ struct RequantTable {
       const int64_t bound = products + (b < 0 ? -static_cast<int64_t>(b) : b);
       QuickRequant q;
       if (!make_quick(rq.mult[c], rq.shift[c], rq.out_offset, bound, &q) &&
-          !(src.zero_weights(c0 + i) && constant_quick(rq, c, b, &q))) {
+          !(src.zero_weights(c0 + i) && constant_quick(rq.mult[c], rq.shift[c], rq.out_offset, b, &q))) {
         return false;
       }
       const int32_t j = i & (block - 1);
@@ -254,19 +282,6 @@ struct RequantTable {
     return true;
   }
 
-  // A channel without weights (pruned models have them, with huge biases and
-  // scales): its accumulator is its bias, so its output is one value, v. With
-  // m = 2^30 and r = 1 the short form gives (h + base - [b < 0]) >> 1 with
-  // h = floor((b + 1) / 2): base = 2v - h + [b < 0] gives v.
-  bool constant_quick(const Requant& rq, int32_t c, int32_t b, QuickRequant* q) const {
-    int32_t v = qm::wrap_add(fast_multiply_by_quantized_multiplier(b, rq.mult[c], rq.shift[c]), out_offset);
-    v = v < lo ? lo : (v > hi ? hi : v);
-    const int32_t h = static_cast<int32_t>((static_cast<int64_t>(b) + 1) >> 1);
-    q->m2 = 1u << 31;
-    q->base = 2 * v - h + (b < 0 ? 1 : 0);
-    q->r = 1;
-    return apply_quick(*q, b) == v;
-  }
 };
 
 }  // namespace kernels
