@@ -1,9 +1,11 @@
 """The fast int8 kernels' assembly loops on qemu-m4 (Cortex-M4F, DSP extension), bit-exact with
 TFLM on small single-op models chosen to reach every loop and operand pattern: FULLY_CONNECTED
-with 1-3 leftover output rows, depth tails, no bias and a zero input offset (accumulators and
-inputs starting equal), CONV_2D through widened patches (odd pixel counts, padding, 1x1) and
+with 1-3 leftover output rows, depth tails (the last quad of rows left to C), no bias and a zero
+input offset (accumulators and inputs starting equal), per-tensor and per-channel weights with and
+without a clamp (the four quad routines), CONV_2D through widened patches (odd pixel counts, padding, 1x1) and
 the fallback to the reference kernel (patches over 576 elements), DEPTHWISE_CONV_2D with the
-unrolled 3x3 interior, borders, channel tails, 5x5 filters and a depth multiplier of 8, pruned
+unrolled 3x3 interior, borders, channel tails, 5x5 filters, a depth multiplier of 8 (also of a
+one-channel input, run as a CONV_2D), pruned
 channels (no weights, tiny scales, huge biases: the short requantization's constant form), and
 same-shape ADD / MUL. tests/runtime/test_fast_kernels.py runs the same kernels' portable forms
 under ASan on many more shapes."""
@@ -53,6 +55,10 @@ MODELS = {
     "fc_rows_mod4_2": lambda: random_int8_fc(2, depth=64, out=6, batch=2, float_io=False)[0],
     "fc_rows_mod4_3_k1": lambda: random_int8_fc(3, depth=1, out=7, batch=1, float_io=False)[0],
     "fc_deep": lambda: random_int8_fc(4, depth=1000, out=8, batch=1, float_io=False)[0],
+    "fc_per_channel_no_activation": lambda: random_int8_fc(10, depth=96, out=20, batch=1, use_bias=True,
+                                                           float_io=False)[0],
+    "fc_depth_tail_last_quad": lambda: random_int8_fc(12, depth=130, out=12, batch=2, use_bias=True,
+                                                      float_io=False)[0],
     "conv_widened_padded": lambda: _conv("conv", 11, max_filter=5),
     "conv_pointwise_zp0_no_bias": lambda: _conv("conv", 12, filt=(1, 1), cin=24, in_zp=0, bias=False),
     "conv_reference_fallback_k_over_576": lambda: _conv("conv", 13, filt=(3, 3), cin=67),
@@ -61,6 +67,8 @@ MODELS = {
     "dw_5x5": lambda: _conv("dw", 16, filt=(5, 5), cin=9),
     "conv_pointwise_pruned_channels": lambda: _conv("conv", 27, filt=(1, 1), cin=32, max_cout=12, dead=5),
     "dw_3x3_pruned_channels": lambda: _conv("dw", 19, filt=(3, 3), cin=16, dead=6),
+    "dw_multiplier_8_one_channel": lambda: bc.conv_model(bc.Case("dw", False, tb.RELU6, bc.SAME, per_channel=True,
+                                                                 stride=(2, 2), mult=8), 20, None, 3, 1, 8, cin=1),
     "dw_multiplier_8": lambda: bc.conv_model(bc.Case("dw", False, tb.RELU6, bc.SAME, per_channel=True,
                                                      stride=(2, 2), mult=8), 17, None, 3, 3, 11, cin=2),
 }

@@ -354,6 +354,26 @@ struct PatchPair {
   }
 };
 
+// Short copies and fills of a patch's rows (a few bytes each: a library call
+// would cost more than the bytes), kept as loops rather than turned into calls.
+#if defined(__GNUC__) && !defined(__clang__)
+#define MF_NO_LIBCALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define MF_NO_LIBCALLS
+#endif
+
+MF_NO_LIBCALLS inline void copy_bytes(int8_t* dst, const int8_t* src, int32_t n) {
+  for (; n >= 4; n -= 4, dst += 4, src += 4) {
+    const uint32_t v = load4(src);
+    memcpy(dst, &v, sizeof(v));
+  }
+  for (; n > 0; --n) *dst++ = *src++;
+}
+
+MF_NO_LIBCALLS inline void fill_bytes(int8_t* dst, int8_t v, int32_t n) {
+  for (; n > 0; --n) *dst++ = v;
+}
+
 inline int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
 inline int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
 
@@ -378,13 +398,13 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
       int8_t* row = staging + ky * f_row;
       const int32_t iy = y0 + ky;
       if (iy < 0 || iy >= d.in_h || kx0 >= kx1) {
-        memset(row, zero_point, static_cast<size_t>(f_row));
+        fill_bytes(row, zero_point, f_row);
         continue;
       }
       const int32_t before = kx0 * d.in_d, run = (kx1 - kx0) * d.in_d;
-      memset(row, zero_point, static_cast<size_t>(before));
-      memcpy(row + before, xb + iy * in_row + (x0 + kx0) * d.in_d, static_cast<size_t>(run));
-      memset(row + before + run, zero_point, static_cast<size_t>(f_row - before - run));
+      fill_bytes(row, zero_point, before);
+      copy_bytes(row + before, xb + iy * in_row + (x0 + kx0) * d.in_d, run);
+      fill_bytes(row + before + run, zero_point, f_row - before - run);
     }
     return staging;
   };
@@ -682,6 +702,31 @@ struct Window {
   int32_t ky0, ky1, kx0, kx1;
 };
 
+#if MF_DSP_ASM
+// A 3x3 window at the input's border, channels c0..c0+n-1 (n a multiple of 4,
+// at most a block) of each tap copied 32 bytes apart, taps outside the input
+// filled with the zero point (their products are 0).
+struct BorderWindow {
+  alignas(4) int8_t bytes[9 * DepthwiseTaps::kMaxBlock];
+
+  void stage(const int8_t* xb, const Window& win, int32_t depth, int32_t in_row, int32_t c0, int32_t n,
+             int32_t zero_point) {
+    const uint32_t fill = (static_cast<uint32_t>(zero_point) & 0xFFu) * 0x01010101u;
+    for (int32_t ky = 0; ky < 3; ++ky) {
+      for (int32_t kx = 0; kx < 3; ++kx) {
+        uint32_t* dst = reinterpret_cast<uint32_t*>(bytes + (ky * 3 + kx) * DepthwiseTaps::kMaxBlock);
+        if (ky < win.ky0 || ky >= win.ky1 || kx < win.kx0 || kx >= win.kx1) {
+          for (int32_t i = 0; i < n / 4; ++i) dst[i] = fill;
+          continue;
+        }
+        const int8_t* src = xb + (win.y0 + ky) * in_row + (win.x0 + kx) * depth + c0;
+        for (int32_t i = 0; i < n / 4; ++i) dst[i] = load4(src + 4 * i);
+      }
+    }
+  }
+};
+#endif
+
 template <typename Fn>
 inline void for_each_output_pixel(const conv_common::OpData& d, const conv_common::Params& p,
                                   const int8_t* x, int8_t* y, Fn&& fn) {
@@ -762,24 +807,50 @@ bool depthwise_conv_2d_covers(const conv_common::OpData& d, const conv_common::P
          multiplier_ok;
 }
 
-bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& p,
-                       const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y) {
-  if (!depthwise_conv_2d_covers(d, p)) return false;
-  const Requant rq = conv_requant(d);
+namespace {
+
 #if MF_FAST_DEPTH_MULTIPLIER
-  if (p.depth_multiplier != 1) {
-    DepthwiseTaps taps;
-    RequantTable table;
-    depthwise_multiplier(d, p, x, w, bias, rq, taps, table, y);
-    return true;
+// A one-channel input's DEPTHWISE_CONV_2D (depth multiplier = output depth, as
+// person_detect's first layer) is a CONV_2D whose filter rows are the depthwise
+// filter's columns: transposed here (out_d * taps bytes), then the CONV_2D tiles.
+constexpr int32_t kMaxTransposed = 640;  // micro_speech: 8 channels x 80 taps
+
+bool single_channel_input(const conv_common::OpData& d, const conv_common::Params& p) {
+  return d.in_d == 1 && p.depth_multiplier == d.out_d && d.out_d * d.f_h * d.f_w <= kMaxTransposed &&
+         d.f_h * d.f_w <= PatchPair::kMaxPatch;
+}
+
+MF_NOINLINE void depthwise_single_channel(const conv_common::OpData& d, const conv_common::Params& p,
+                                          const int8_t* x, const int8_t* w, const int32_t* bias,
+                                          const Requant& rq, int8_t* y) {
+  const int32_t taps = d.f_h * d.f_w;
+  int8_t rows[kMaxTransposed];
+  for (int32_t c = 0; c < d.out_d; ++c) {
+    for (int32_t t = 0; t < taps; ++t) rows[c * taps + t] = w[t * d.out_d + c];
   }
+  conv_common::OpData cd = d;
+  cd.quick = nullptr;  // the generator's blocks are the depthwise layout (4 channels a block)
+  PatchPair patches;
+  int8_t staging[PatchPair::kMaxPatch];
+  RequantTable table;
+  conv_2d_widened(cd, p, x, rows, bias, rq, y, patches, staging, table);
+}
 #endif
+
+// Depth multiplier 1: channels in blocks of DepthwiseTaps (widened once per
+// block), every output pixel of a block, the last depth % 4 channels one by one.
+MF_NOINLINE void depthwise_blocks(const conv_common::OpData& d, const conv_common::Params& p,
+                                  const int8_t* x, const int8_t* w, const int32_t* bias, const Requant& rq,
+                                  int8_t* y) {
   const int32_t depth = d.out_d;  // == in_d
   const int32_t in_row = d.in_w * depth, f_row = d.f_w * depth;
   const uint32_t off2 = simd::pack16(d.input_offset, d.input_offset);
   const int32_t wide = depth & ~3;  // channels in words; the last depth % 4 one by one
   DepthwiseTaps taps;
   RequantTable table;
+#if MF_DSP_ASM
+  BorderWindow border;
+#endif
   const int32_t block = DepthwiseTaps::block_for(d.f_h * d.f_w);
   for (int32_t c0 = 0; c0 < depth; c0 += block) {
     const int32_t n = min32(block, wide - c0);  // <= 0: only the tail is left
@@ -795,6 +866,16 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
     const bool last = c0 + block >= depth;
     for_each_output_pixel(d, p, x, y, [&](const int8_t* xb, const Window& win, int8_t* out) {
       const int32_t rows = max32(win.ky1 - win.ky0, 0), cols = max32(win.kx1 - win.kx0, 0);
+#if MF_DSP_ASM
+      if (n > 0 && (rows != 3 || cols != 3) && d.f_h == 3 && d.f_w == 3 && table.quick &&
+          taps.stride == DepthwiseTaps::kMaxBlock / 2) {
+        // A border pixel: its window, zero points where the input ends, staged as an interior
+        // one (taps 32 channels apart), for the 3x3 assembly.
+        border.stage(xb, win, depth, in_row, c0, n, -d.input_offset);
+        depthwise_pixel(taps, border.bytes, 0, 3, 3, 3, DepthwiseTaps::kMaxBlock,
+                        3 * DepthwiseTaps::kMaxBlock, off2, bias, table, c0, n, out);
+      } else
+#endif
       if (n > 0) {
         // With no valid tap (rows or cols 0) the loops leave the bias alone.
         const int8_t* xt = rows > 0 && cols > 0
@@ -816,6 +897,27 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
       }
     });
   }
+}
+
+}  // namespace
+
+bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& p,
+                       const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y) {
+  if (!depthwise_conv_2d_covers(d, p)) return false;
+  const Requant rq = conv_requant(d);
+#if MF_FAST_DEPTH_MULTIPLIER
+  if (p.depth_multiplier != 1 && single_channel_input(d, p)) {
+    depthwise_single_channel(d, p, x, w, bias, rq, y);
+    return true;
+  }
+  if (p.depth_multiplier != 1) {
+    DepthwiseTaps taps;
+    RequantTable table;
+    depthwise_multiplier(d, p, x, w, bias, rq, taps, table, y);
+    return true;
+  }
+#endif
+  depthwise_blocks(d, p, x, w, bias, rq, y);
   return true;
 }
 
@@ -834,7 +936,8 @@ struct WideRow {
 };
 
 // Four filter rows (w, w + k, w + 2k, w + 3k) against a widened row over
-// `groups` groups: 16 MACs in 24 instructions on DSP cores.
+// `groups` groups (at least 1): 32 MACs in 45 instructions on DSP cores
+// (outside the quad assembly below, which takes four groups a step).
 inline void mac_1x4(const uint32_t* xp, int32_t groups, const int8_t* w, int32_t k,
                     int32_t (&acc)[4]) {
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
@@ -850,20 +953,33 @@ inline void mac_1x4(const uint32_t* xp, int32_t groups, const int8_t* w, int32_t
   "sxtb16 %[wv], %[wv], ror #8\n\t"                \
   "smlad %[" A "], %[xl], %[wl], %[" A "]\n\t"      \
   "smlad %[" A "], %[xh], %[wv], %[" A "]\n\t"
+#define MF_MAC_GROUP                                \
+  "ldrd %[xl], %[xh], [%[xp]], #8\n\t"               \
+  MF_MAC_ROW("ldr %[wv], [%[w0], %[k]]\n\t", "a1")  \
+  MF_MAC_ROW("ldr %[wv], [%[w0]], #4\n\t", "a0")    \
+  MF_MAC_ROW("ldr %[wv], [%[w2], %[k]]\n\t", "a3")  \
+  MF_MAC_ROW("ldr %[wv], [%[w2]], #4\n\t", "a2")
+  // An odd group first, then two groups per loop step.
   __asm__ volatile(
-      "1:\n\t"
-      "ldrd %[xl], %[xh], [%[xp]], #8\n\t"
-      MF_MAC_ROW("ldr %[wv], [%[w0], %[k]]\n\t", "a1")
-      MF_MAC_ROW("ldr %[wv], [%[w0]], #4\n\t", "a0")
-      MF_MAC_ROW("ldr %[wv], [%[w2], %[k]]\n\t", "a3")
-      MF_MAC_ROW("ldr %[wv], [%[w2]], #4\n\t", "a2")
+      "ldr %[wl], %[groups]\n\t"
+      "tst %[wl], #1\n\t"
+      "beq 2f\n\t"
+      MF_MAC_GROUP
       "ldr %[wl], %[end]\n\t"
       "cmp %[xp], %[wl]\n\t"
-      "bne 1b\n\t"
+      "beq 3f\n\t"
+      "2:\n\t"
+      MF_MAC_GROUP
+      MF_MAC_GROUP
+      "ldr %[wl], %[end]\n\t"
+      "cmp %[xp], %[wl]\n\t"
+      "bne 2b\n\t"
+      "3:\n\t"
       : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [xp] "+&r"(xp), [w0] "+&r"(w0),
         [w2] "+&r"(w2), [xl] "=&r"(xl), [xh] "=&r"(xh), [wv] "=&r"(wv), [wl] "=&r"(wl)
-      : [k] "r"(k), [end] "m"(end)
+      : [k] "r"(k), [end] "m"(end), [groups] "m"(groups)
       : "cc", "memory");
+#undef MF_MAC_GROUP
 #undef MF_MAC_ROW
 #else
   const int8_t* w0 = w;
@@ -884,11 +1000,208 @@ inline void mac_1x4(const uint32_t* xp, int32_t groups, const int8_t* w, int32_t
   acc[3] = a3;
 }
 
+// The requantization of FULLY_CONNECTED's outputs: the short form of every
+// channel (QuickRequant, one for per-tensor weights) where the accumulators of
+// n products allow it, else the general one.
+struct FcRequant {
+  static constexpr int32_t kQuickChannels = 32;
+  const Requant& rq;
+  bool quick = false;
+  QuickRequant q[kQuickChannels];
+
+  FcRequant(const Requant& r, int32_t out_depth, int32_t n, const int32_t* bias) : rq(r) {
+    const int32_t channels = rq.channel_mask != 0 ? out_depth : 1;
+    if (channels > kQuickChannels) return;
+    const int64_t products = static_cast<int64_t>(n) * 255 * 128;
+    // An upper bound of every |bias|: the OR of (|b| - 1 or |b|, as b ^ (b >> 31)
+    // gives), plus one, is at least the largest and less than twice it.
+    uint32_t bits = 0;
+    if (bias != nullptr) {
+      auto magnitude = [](int32_t b) { return static_cast<uint32_t>(b ^ (b >> 31)); };
+      int32_t c = 0;
+      for (; c + 4 <= out_depth; c += 4) {
+        bits |= magnitude(bias[c]) | magnitude(bias[c + 1]) | magnitude(bias[c + 2]) | magnitude(bias[c + 3]);
+      }
+      for (; c < out_depth; ++c) bits |= magnitude(bias[c]);
+    }
+    const uint32_t max_bias = bits;
+    for (int32_t c = 0; c < channels; ++c) {
+      if (!make_quick(rq.mult[c], rq.shift[c], rq.out_offset, products + static_cast<int64_t>(max_bias) + 1,
+                      &q[c])) {
+        return;
+      }
+    }
+    quick = true;
+  }
+
+  MF_ALWAYS_INLINE int8_t operator()(int32_t c, int32_t acc) const {
+    if (!quick) return rq(c, acc);
+    const int32_t v = apply_quick(q[c & rq.channel_mask], acc);
+    return static_cast<int8_t>(v < rq.lo ? rq.lo : (v > rq.hi ? rq.hi : v));
+  }
+};
+
+#if MF_DSP_ASM
+// Every quad of output rows of one widened input row, with the short
+// requantization, for the assembly routine below (fields at fixed offsets).
+struct QuadJob {
+  const uint32_t* words;      // the widened input row
+  const uint32_t* words_end;  // words + 2 * groups (the last group zero-padded)
+  const int8_t* w;            // filter row of the next quad's first output
+  int32_t k;                  // filter row length
+  const int32_t* bias;        // the next quad's biases
+  const QuickRequant* q;      // the next quad's first output's short form
+  int8_t* y;                  // the next quad's outputs
+  int8_t* y_end;              // y after the last quad
+  uint32_t lo4, hi4;          // the clamp bounds in each byte
+  int32_t lead;               // groups % 4: run one at a time first
+};
+static_assert(sizeof(QuadJob) == 44 && offsetof(QuadJob, lo4) == 32 && sizeof(QuickRequant) == 12,
+              "QuadJob layout");
+
+// One group of four inputs for the quad's four rows: 16 MACs in 21
+// instructions. r0..r3 accumulators, r4 input words, r5 / r6 rows 0 / 2 (rows
+// 1 / 3 are k bytes further), r7 k, r8 r9 the group's input words, r10 r11 a
+// filter word widened.
+#define MF_QUAD_ROW(LOAD, A)             \
+  LOAD                                   \
+  "sxtb16 r11, r10\n\t"                  \
+  "sxtb16 r10, r10, ror #8\n\t"          \
+  "smlad " A ", r8, r11, " A "\n\t"      \
+  "smlad " A ", r9, r10, " A "\n\t"
+#define MF_QUAD_GROUP                                 \
+  "ldrd r8, r9, [r4], #8\n\t"                         \
+  MF_QUAD_ROW("ldr r10, [r5, r7]\n\t", "r1")          \
+  MF_QUAD_ROW("ldr r10, [r5], #4\n\t", "r0")          \
+  MF_QUAD_ROW("ldr r10, [r6, r7]\n\t", "r3")          \
+  MF_QUAD_ROW("ldr r10, [r6], #4\n\t", "r2")
+
+// Accumulator A with the short form in r4, r5, r6.
+#define MF_QUAD_QUICK(A)               \
+  "add lr, r5, " A "\n\t"              \
+  "add lr, lr, " A ", asr #31\n\t"     \
+  "smmlar " A ", " A ", r4, lr\n\t"    \
+  "asr " A ", " A ", r6\n\t"           \
+  "ssat " A ", #8, " A "\n\t"
+
+// The four outputs' short forms: one per output from ip (12 bytes apart), or
+// one for all.
+#define MF_QUAD_PER_CHANNEL                                   \
+  "ldr ip, [sp, #20]\n\t"                                     \
+  "ldm ip!, {r4, r5, r6}\n\t" MF_QUAD_QUICK("r0")              \
+  "ldm ip!, {r4, r5, r6}\n\t" MF_QUAD_QUICK("r1")              \
+  "ldm ip!, {r4, r5, r6}\n\t" MF_QUAD_QUICK("r2")              \
+  "ldm ip!, {r4, r5, r6}\n\t" MF_QUAD_QUICK("r3")              \
+  "str ip, [sp, #20]\n\t"
+#define MF_QUAD_PER_TENSOR                                    \
+  "ldr ip, [sp, #20]\n\t"                                     \
+  "ldm ip, {r4, r5, r6}\n\t"                                  \
+  MF_QUAD_QUICK("r0") MF_QUAD_QUICK("r1") MF_QUAD_QUICK("r2") MF_QUAD_QUICK("r3")
+
+#define MF_QUAD_CLAMP                 \
+  "ldrd r4, r5, [sp, #32]\n\t"        \
+  "ssub8 lr, r0, r4\n\t"              \
+  "sel r0, r0, r4\n\t"                \
+  "ssub8 lr, r5, r0\n\t"              \
+  "sel r0, r0, r5\n\t"
+
+#define MF_QUAD_ROUTINE(QUICK, CLAMP)                                   \
+  "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                     \
+  "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"     \
+  "push {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"        \
+  "1:\n\t"                                                              \
+  "ldr ip, [sp, #16]\n\t"                                               \
+  "ldm ip!, {r0, r1, r2, r3}\n\t"                                       \
+  "str ip, [sp, #16]\n\t"                                               \
+  "ldr r5, [sp, #8]\n\t"                                                \
+  "ldr r7, [sp, #12]\n\t"                                               \
+  "add r6, r5, r7, lsl #1\n\t"                                          \
+  "add ip, r5, r7, lsl #2\n\t"                                          \
+  "str ip, [sp, #8]\n\t"                                                \
+  "ldr r4, [sp, #0]\n\t"                                                \
+  "ldr lr, [sp, #4]\n\t"                                                \
+  "ldr ip, [sp, #40]\n\t"                                               \
+  "cmp ip, #0\n\t"                                                      \
+  "beq 3f\n\t"                                                          \
+  "5:\n\t"                                                              \
+  MF_QUAD_GROUP                                                         \
+  "subs ip, ip, #1\n\t"                                                 \
+  "bne 5b\n\t"                                                          \
+  "cmp r4, lr\n\t"                                                      \
+  "beq 4f\n\t"                                                          \
+  "3:\n\t"                                                              \
+  MF_QUAD_GROUP                                                         \
+  MF_QUAD_GROUP                                                         \
+  MF_QUAD_GROUP                                                         \
+  MF_QUAD_GROUP                                                         \
+  "cmp r4, lr\n\t"                                                      \
+  "bne 3b\n\t"                                                          \
+  "4:\n\t"                                                              \
+  QUICK                                                                 \
+  "bfi r0, r1, #8, #8\n\t"                                              \
+  "bfi r0, r2, #16, #8\n\t"                                             \
+  "bfi r0, r3, #24, #8\n\t"                                             \
+  CLAMP                                                                 \
+  "ldrd ip, lr, [sp, #24]\n\t"                                          \
+  "str r0, [ip], #4\n\t"                                                \
+  "str ip, [sp, #24]\n\t"                                               \
+  "cmp ip, lr\n\t"                                                      \
+  "bne 1b\n\t"                                                          \
+  "add sp, sp, #44\n\t"                                                 \
+  "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
+
+__attribute__((naked, noinline)) void quad_rows_per_tensor(const QuadJob*) {
+  __asm__ volatile(MF_QUAD_ROUTINE(MF_QUAD_PER_TENSOR, ""));
+}
+
+__attribute__((naked, noinline)) void quad_rows_per_tensor_clamped(const QuadJob*) {
+  __asm__ volatile(MF_QUAD_ROUTINE(MF_QUAD_PER_TENSOR, MF_QUAD_CLAMP));
+}
+
+__attribute__((naked, noinline)) void quad_rows_per_channel(const QuadJob*) {
+  __asm__ volatile(MF_QUAD_ROUTINE(MF_QUAD_PER_CHANNEL, ""));
+}
+
+__attribute__((naked, noinline)) void quad_rows_per_channel_clamped(const QuadJob*) {
+  __asm__ volatile(MF_QUAD_ROUTINE(MF_QUAD_PER_CHANNEL, MF_QUAD_CLAMP));
+}
+
+#undef MF_QUAD_ROUTINE
+#undef MF_QUAD_CLAMP
+#undef MF_QUAD_PER_TENSOR
+#undef MF_QUAD_PER_CHANNEL
+#undef MF_QUAD_QUICK
+#undef MF_QUAD_GROUP
+#undef MF_QUAD_ROW
+#endif  // MF_DSP_ASM
+
 // All output rows of one widened input row.
-void fully_connected_row(const WideRow& row, const Requant& rq, int32_t out_depth, int32_t n,
+void fully_connected_row(const WideRow& row, const FcRequant& rq, int32_t out_depth, int32_t n,
                          const int8_t* w, const int32_t* bias, int8_t* out) {
   const int32_t groups = n >> 2, rest = n & 3;
   int32_t c = 0;
+#if MF_DSP_ASM
+  if (rq.quick && bias != nullptr) {
+    // Whole quads; with n % 4 != 0 the rows are read to the next multiple of 4 (times the
+    // zero padding), so a quad ending at the filter's last row is left to the loop below.
+    int32_t quads = out_depth / 4;
+    if (rest != 0 && 4 * quads == out_depth) --quads;
+    if (quads > 0) {
+      const int32_t all = groups + (rest != 0);
+      const bool per_channel = rq.rq.channel_mask != 0;
+      const QuadJob job = {row.words, row.words + 2 * all, w, n, bias, rq.q, out,
+                           out + 4 * quads, RequantTable::bytes4(rq.rq.lo), RequantTable::bytes4(rq.rq.hi),
+                           all & 3};
+      const bool full = rq.rq.lo == -128 && rq.rq.hi == 127;
+      if (per_channel) {
+        (full ? quad_rows_per_channel : quad_rows_per_channel_clamped)(&job);
+      } else {
+        (full ? quad_rows_per_tensor : quad_rows_per_tensor_clamped)(&job);
+      }
+      c = 4 * quads;
+    }
+  }
+#endif
   for (; c + 4 <= out_depth; c += 4) {
     int32_t acc[4] = {0, 0, 0, 0};
     if (bias != nullptr) {
@@ -922,10 +1235,11 @@ bool fully_connected(const fully_connected::OpData& d, const int8_t* x, const in
   if (!fully_connected_covers(d)) return false;
   const Requant rq{d.channel_mult, d.channel_shift, d.per_channel ? ~0 : 0, d.output_offset,
                    d.act_min, d.act_max};
+  const FcRequant requant(rq, d.out_depth, n, bias);
   WideRow row;
   for (int32_t b = 0; b < d.batches; ++b) {
     row.widen(x + b * n, n, d.input_offset);
-    fully_connected_row(row, rq, d.out_depth, n, w, bias, y + b * d.out_depth);
+    fully_connected_row(row, requant, d.out_depth, n, w, bias, y + b * d.out_depth);
   }
   return true;
 }
