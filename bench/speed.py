@@ -138,9 +138,11 @@ def elf_figures(elf: Path) -> dict[str, int]:
 
 
 # The generated plan's flash tables (model_plan.cpp): data computed from the model, counted
-# apart from code (offsets, per-channel requantization and its short form, constant tensor records).
+# apart from code (offsets, per-channel requantization and its short form, widened filters,
+# constant tensor records).
 _PLAN_TABLE = re.compile(r"model::(\(anonymous namespace\)::)?"
-                         r"(kOffsets|kChannelQuant|kMultipliers\d+|kShifts\d+|kQuick\d+|kConstantTensors|kRecordIndex|kPlan)")
+                         r"(kOffsets|kChannelQuant|kMultipliers\d+|kShifts\d+|kQuick\d+|kWide\d+|kConstantTensors"
+                         r"|kRecordIndex|kPlan)")
 
 
 # -- running the firmware ----------------------------------------------------------------------

@@ -19,8 +19,10 @@ from pathlib import Path
 
 from . import emit
 from .boards import Board
+from .filters import use_wide_filters, wide_bytes
 from .model import ModelInfo
 from .plan import plan_memory
+from .requant import channel_quants
 from .resources import runtime_dir
 from .variants import build_flags
 
@@ -89,23 +91,25 @@ def _totals(board: Board, model_bytes: int, code: int, arena: int, static: int, 
                   flash_budget=board.flash_bytes, ram_budget=board.ram_bytes)
 
 
-def estimate(model: ModelInfo, board: Board) -> Budget:
+def estimate(model: ModelInfo, board: Board, wide: bool = False) -> Budget:
+    """wide: the plan carries widened CONV_2D filters (microforge.filters), counted as code."""
     plan = plan_memory(model)
     state = STATE_ESTIMATE_PER_TENSOR * len(model.tensors) + STATE_ESTIMATE_PER_OP * len(model.operators)
-    return _totals(board, len(model.data), CODE_ESTIMATE, plan.activation_bytes + state, 1024, 2048,
+    extra = wide_bytes(model, channel_quants(model)) if wide else 0
+    return _totals(board, len(model.data), CODE_ESTIMATE + extra, plan.activation_bytes + state, 1024, 2048,
                    False, "estimate (no compiler for this board here)")
 
 
-def measure(model: ModelInfo, board: Board) -> Budget:
+def measure(model: ModelInfo, board: Board, wide: bool = False) -> Budget:
     """Exact figures from a probe build with the board's flags, else an estimate."""
     cxx = _compiler(board)
     if cxx is None:
-        return estimate(model, board)
+        return estimate(model, board, wide)
     with tempfile.TemporaryDirectory(prefix="mf-budget-") as tmp:
-        return _probe(Path(tmp), Path(cxx), model, board)
+        return _probe(Path(tmp), Path(cxx), model, board, wide)
 
 
-def _probe(work: Path, cxx: Path, model: ModelInfo, board: Board) -> Budget:
+def _probe(work: Path, cxx: Path, model: ModelInfo, board: Board, wide: bool) -> Budget:
     plan = plan_memory(model)
     src = work / "src"
     (src / "model").mkdir(parents=True)
@@ -116,7 +120,7 @@ def _probe(work: Path, cxx: Path, model: ModelInfo, board: Board) -> Budget:
         "inline constexpr size_t kSize = sizeof(kData);\n}\n")
     (src / "model" / "model.h").write_text(emit.model_h(model, plan))
     (src / "model" / "model_ops.cpp").write_text(emit.model_ops_cpp(model))
-    (src / "model" / "model_plan.cpp").write_text(emit.model_plan_cpp(model, plan))
+    (src / "model" / "model_plan.cpp").write_text(emit.model_plan_cpp(model, plan, wide))
     (src / "probe.cpp").write_text(_PROBE)
     runtime = runtime_dir() / "src"
     sources = sorted((runtime / "microforge").rglob("*.cpp")) + sorted(src.rglob("*.cpp"))
@@ -211,13 +215,14 @@ def _clearly_fits(b: Budget) -> bool:
 def check_fit(model: ModelInfo, boards: list[Board]) -> list[Budget]:
     """Budgets of the boards the model does not fit (measured where close to a limit)."""
     misfits = []
+    wide = use_wide_filters(model, boards, channel_quants(model))  # as the project will be generated
     for board in boards:
         if board.flash_bytes is None and board.ram_bytes is None:
             continue
-        guess = estimate(model, board)
+        guess = estimate(model, board, wide)
         if _clearly_fits(guess):
             continue
-        exact = measure(model, board)
+        exact = measure(model, board, wide)
         if not exact.fits:
             misfits.append(exact)
     return misfits

@@ -25,14 +25,19 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     from .analysis import format_summary, summarize
     from .boards import get_boards
     from .budget import format_budget, measure
+    from .filters import use_wide_filters
     from .model import read_model
     from .plan import plan_memory
+    from .requant import channel_quants
 
     model = read_model(args.model)
     summary = summarize(model)
     plan = plan_memory(model)
     summary["memory"] = {"activation_bytes": plan.activation_bytes, "peak_live_lower_bound": plan.lower_bound}
-    budgets = [measure(model, b) for b in get_boards(args.board or [])] if not summary["unsupported"] else []
+    boards = get_boards(args.board or [])
+    # Each board as a project for it alone would be generated (widened filters where they fit).
+    budgets = ([measure(model, b, use_wide_filters(model, [b], channel_quants(model))) for b in boards]
+               if not summary["unsupported"] else [])
     if budgets:
         summary["boards"] = {b.board: b.as_dict() for b in budgets}
     if args.json:

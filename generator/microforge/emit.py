@@ -7,6 +7,7 @@ import re
 
 from . import __version__
 from .boards import Board
+from .filters import wide_filters
 from .model import ModelInfo
 from .ops import check_supported, kernel_for
 from .plan import MemoryPlan
@@ -106,7 +107,7 @@ def model_ops_cpp(model: ModelInfo) -> str:
     )
 
 
-def model_plan_cpp(model: ModelInfo, plan: MemoryPlan) -> str:
+def model_plan_cpp(model: ModelInfo, plan: MemoryPlan, wide: bool = False) -> str:
     rows = []
     for i, off in enumerate(plan.offsets):
         t = model.tensors[i]
@@ -114,7 +115,7 @@ def model_plan_cpp(model: ModelInfo, plan: MemoryPlan) -> str:
         if i in plan.aliases:
             note += f", shares tensor {plan.aliases[i]}'s bytes"
         rows.append(f"    {off},  // {i}: {note}")
-    quant, quant_args = _channel_quant_cpp(model)
+    quant, quant_args = _channel_quant_cpp(model, wide)
     records, record_args = _records_cpp(model)
     args = ["kOffsets, kTensors, kActivationBytes"]
     if quant or records:
@@ -141,15 +142,17 @@ def _int_rows(values: tuple[int, ...], per_row: int = 8) -> str:
                      for i in range(0, len(values), per_row))
 
 
-def _channel_quant_cpp(model: ModelInfo) -> tuple[str, str]:
-    """The per-channel requantization arrays (flash) and kPlan's initializer."""
+def _channel_quant_cpp(model: ModelInfo, wide: bool) -> tuple[str, str]:
+    """The per-channel requantization arrays and, with wide, the widened filters (flash), and
+    kPlan's initializer."""
     quants = channel_quants(model)
     if not any(quants):
         return "", "nullptr, 0"
+    filters = wide_filters(model, quants) if wide else [None] * len(quants)
     arrays, entries = [], []
-    for op, cq in zip(model.operators, quants, strict=True):
+    for op, cq, filt in zip(model.operators, quants, filters, strict=True):
         if cq is None:
-            entries.append(f"    {{nullptr, nullptr, 0, nullptr}},  // {op.index}: {op.op}")
+            entries.append(f"    {{nullptr, nullptr, 0, nullptr, nullptr}},  // {op.index}: {op.op}")
             continue
         i = op.index
         arrays.append(f"const int32_t kMultipliers{i}[] = {{\n{_int_rows(cq.multipliers)}\n}};\n"
@@ -157,11 +160,16 @@ def _channel_quant_cpp(model: ModelInfo) -> tuple[str, str]:
         quick = quick_blocks(model, op, cq)
         if quick is not None:
             arrays.append(f"const int32_t kQuick{i}[] = {{\n{_int_rows(quick, 8)}\n}};\n")
+        if filt is not None:
+            hexes = tuple(f"0x{v:08x}u" for v in filt.tolist())
+            arrays.append(f"const uint32_t kWide{i}[] = {{\n{_int_rows(hexes, 8)}\n}};\n")
         entries.append(f"    {{kMultipliers{i}, kShifts{i}, {len(cq.multipliers)}, "
-                       f"{f'kQuick{i}' if quick is not None else 'nullptr'}}},  // {i}: {op.op}")
+                       f"{f'kQuick{i}' if quick is not None else 'nullptr'}, "
+                       f"{f'kWide{i}' if filt is not None else 'nullptr'}}},  // {i}: {op.op}")
     text = ("// Per-channel requantization of the operators with per-channel int8 weights, computed\n"
             "// by the generator exactly as the kernels' prepare would: kept in flash, not the arena.\n"
-            "// kQuick: the fast kernels' short form of it with the biases (kernels/requant.h).\n"
+            "// kQuick: the fast kernels' short form of it with the biases (kernels/requant.h);\n"
+            "// kWide: CONV_2D filters widened for the fast kernels (microforge/filters.py).\n"
             + "\n".join(arrays) + "\nconst mf::ChannelQuant kChannelQuant[kOperators] = {\n"
             + "\n".join(entries) + "\n};\n\n")
     return text, "kChannelQuant, kOperators"

@@ -140,15 +140,17 @@ def constant_quick(m: int, s: int, out_offset: int, bias: int) -> tuple[int, int
     return q if apply_quick(q, bias) == v else None
 
 
-def _constant(model: ModelInfo, index: int) -> np.ndarray | None:
+def constant_array(model: ModelInfo, index: int) -> np.ndarray | None:
+    """A constant int8 or int32 tensor's values in its shape, or None."""
     import tflite
 
     root = tflite.Model.GetRootAsModel(model.data, 0)
     t = model.tensors[index]
-    data = root.Buffers(t.buffer).DataAsNumpy() if t.constant else None
-    if not isinstance(data, np.ndarray):
+    dtype = {"int8": np.int8, "int32": np.int32}.get(t.dtype)
+    data = root.Buffers(t.buffer).DataAsNumpy() if t.constant and dtype is not None else None
+    if not isinstance(data, np.ndarray) or data.size != t.nbytes:
         return None
-    return np.frombuffer(data.tobytes(), dtype={"int8": np.int8, "int32": np.int32}[t.dtype]).reshape(t.shape)
+    return np.frombuffer(data.tobytes(), dtype=dtype).reshape(t.shape)
 
 
 def quick_blocks(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None) -> list[int] | None:
@@ -159,7 +161,7 @@ def quick_blocks(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None) ->
     if block is None or cq is None:
         return None
     x, w, y = (model.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
-    weights = _constant(model, w.index) if w.dtype == "int8" else None
+    weights = constant_array(model, w.index) if w.dtype == "int8" else None
     if weights is None or weights.ndim != 4:
         return None
     if op.op == "DEPTHWISE_CONV_2D":
@@ -172,7 +174,7 @@ def quick_blocks(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None) ->
         live = np.any(weights.reshape(weights.shape[0], -1) != 0, axis=1)
     channels = len(cq.multipliers)
     has_bias = len(op.inputs) > 2 and op.inputs[2] >= 0
-    biases = _constant(model, op.inputs[2]) if has_bias else np.zeros(channels, np.int32)
+    biases = constant_array(model, op.inputs[2]) if has_bias else np.zeros(channels, np.int32)
     if biases is None or biases.size != channels or live.size != channels:
         return None
     off = y.quant.zero_points[0]

@@ -19,9 +19,11 @@ from . import emit
 from .boards import Board, get_boards
 from .budget import check_fit, format_budget
 from .errors import FitError, MicroforgeError, ModelError, OutputExistsError, WriteError
+from .filters import use_wide_filters
 from .model import ModelInfo, check_runtime_rules, read_model
 from .ops import check_supported
 from .plan import plan_memory
+from .requant import channel_quants
 from .resources import platform_dir, runtime_dir, template_dir
 from .variants import build_flags
 
@@ -92,7 +94,8 @@ def complete_project(project: Path, model_path: str, boards: str | list[str]) ->
     (gen / "model_data.h").write_text(emit.model_data_h(model))
     (gen / "model.h").write_text(emit.model_h(model, plan))
     (gen / "model_ops.cpp").write_text(emit.model_ops_cpp(model))
-    (gen / "model_plan.cpp").write_text(emit.model_plan_cpp(model, plan))
+    wide = use_wide_filters(model, board_list, channel_quants(model))
+    (gen / "model_plan.cpp").write_text(emit.model_plan_cpp(model, plan, wide))
     (project / "platformio.ini").write_text(emit.platformio_ini(board_list, build_flags(model)))
     shutil.copytree(runtime_dir(), project / "lib" / "microforge-runtime", ignore=_COPY_IGNORE,
                     dirs_exist_ok=True)

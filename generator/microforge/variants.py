@@ -19,7 +19,8 @@ MAX_FC_DEPTH = 1024    # WideRow::kMaxDepth
 DEPTHWISE_WORDS = 400  # DepthwiseTaps::kWords
 
 
-def _dilation(root: tflite.Model, op: OperatorInfo) -> tuple[int, int]:
+def conv_dilation(root: tflite.Model, op: OperatorInfo) -> tuple[int, int]:
+    """(height, width) dilation of a CONV_2D or DEPTHWISE_CONV_2D operator."""
     table = root.Subgraphs(0).Operators(op.index).BuiltinOptions()
     if table is None:
         return 1, 1
@@ -42,7 +43,7 @@ def build_flags(model: ModelInfo) -> list[str]:
     root = tflite.Model.GetRootAsModel(model.data, 0)
     flags = []
     convs = _int8_ops(model, "CONV_2D")
-    if all(_dilation(root, op) == (1, 1) and _taps(model, op) * model.tensors[op.inputs[0]].shape[-1] <= MAX_PATCH
+    if all(conv_dilation(root, op) == (1, 1) and _taps(model, op) * model.tensors[op.inputs[0]].shape[-1] <= MAX_PATCH
            for op in convs):
         flags.append("-D MF_MODEL_CONV_FAST_ONLY=1")
     dws = _int8_ops(model, "DEPTHWISE_CONV_2D")
@@ -50,7 +51,7 @@ def build_flags(model: ModelInfo) -> list[str]:
     # MF_MODEL_NO_DEPTH_MULTIPLIER would save ~0.9 KB more, but without the multiplier path GCC
     # compiles the depthwise walker differently: KWS's depthwise ran 7.6 % slower (measured with
     # bench/speed.py). Not set until that path is written so inlining cannot move it.
-    if all(_dilation(root, op) == (1, 1) and _depthwise_block(_taps(model, op)) > 0 and (m == 1 or m % 4 == 0)
+    if all(conv_dilation(root, op) == (1, 1) and _depthwise_block(_taps(model, op)) > 0 and (m == 1 or m % 4 == 0)
            for op, m in zip(dws, multipliers, strict=True)):
         flags.append("-D MF_MODEL_DEPTHWISE_FAST_ONLY=1")
     fcs = _int8_ops(model, "FULLY_CONNECTED")

@@ -36,13 +36,14 @@ def _conv(kind: str, seed: int, **kw) -> bytes:
                          kw.pop("max_cout", 11), **kw)
 
 
-def _binary(op: str, act: int) -> bytes:
-    """Two same-shape int8 graph inputs: the flat ADD / MUL loop."""
+def _binary(op: str, act: int, shape: tuple[int, ...] = (3, 5, 7)) -> bytes:
+    """Two same-shape int8 graph inputs: the flat ADD / SUB / MUL loop (ADD / SUB from 512
+    elements with tables of both inputs' terms)."""
     import build_elementwise as be
 
-    scales = [(0.031, -5), (0.047, 9), (0.055 if op == "ADD" else 0.09, -20)]
-    tensors = [tb.T([3, 5, 7], tb.INT8, scale=[s], zero_point=[z]) for s, z in scales]
-    kind = {"ADD": "AddOptions", "MUL": "MulOptions"}[op]
+    scales = [(0.031, -5), (0.047, 9), (0.09 if op == "MUL" else 0.055, -20)]
+    tensors = [tb.T(list(shape), tb.INT8, scale=[s], zero_point=[z]) for s, z in scales]
+    kind = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}[op]
     node = tb.Op(getattr(be, op), [0, 1], [2], version=2, options=be.options(kind, FusedActivationFunction=act))
     return tb.build(tensors, [node], [0, 1], [2])
 
@@ -50,6 +51,8 @@ def _binary(op: str, act: int) -> bytes:
 MODELS = {
     "add_same_shape_relu": lambda: _binary("ADD", tb.RELU),
     "mul_same_shape": lambda: _binary("MUL", tb.NONE),
+    "add_same_shape_tables": lambda: _binary("ADD", tb.NONE, (4, 8, 17)),
+    "sub_same_shape_tables_relu6": lambda: _binary("SUB", tb.RELU6, (2, 16, 19)),
     "fc_rows_mod4_1_no_bias_zp0": lambda: random_int8_fc(1, depth=37, out=13, batch=1, use_bias=False,
                                                          float_io=False, in_zp=0)[0],
     "fc_rows_mod4_2": lambda: random_int8_fc(2, depth=64, out=6, batch=2, float_io=False)[0],

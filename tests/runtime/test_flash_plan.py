@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from build_conv import SAME, VALID, Case, conv_model
 from microforge import emit, requant
-from microforge.model import read_model
+from microforge.model import parse_model, read_model
 from microforge.plan import plan_memory
 from microforge.records import constant_records
 from microforge.requant import channel_quants, quantize_multiplier
@@ -172,3 +172,53 @@ def test_generator_emits_short_requantization_for_the_zoo() -> None:
                     want = requant.multiply_by_quantized_multiplier(x, cq.multipliers[c], cq.shifts[c])
                     want = min(max(requant._wrap32(want + off), -128), 127)
                     assert min(max(requant.apply_quick(q, x), -128), 127) == want, (rel, op.index, c, x)
+
+
+def test_wide_filter_layout_reads_back_as_the_filter() -> None:
+    """microforge.filters' widened CONV_2D filter: per channel pair and group of four elements, the
+    int16 pairs (k, k+2), (k+1, k+3) of both channels, zeros past the filter's row; an odd last
+    channel left out."""
+    from microforge.filters import wide_filter
+
+    for seed, cin in ((3, 7), (4, 16)):
+        data = conv_model(Case("conv", False, 0, SAME, True), seed, True, 3, cin, 9, cin=cin)
+        model = parse_model(data)
+        op = model.operators[0]
+        cq = channel_quants(model)[0]
+        words = wide_filter(model, op, cq)
+        assert words is not None
+        w = requant.constant_array(model, op.inputs[1]).astype(np.int64)
+        out, k = w.shape[0], int(np.prod(w.shape[1:]))
+        rows = w.reshape(out, k)
+        groups = -(-k // 4)
+        assert len(words) == (out // 2) * groups * 4
+        halves = words.astype(np.uint32).view(np.int16).reshape(out // 2, groups, 2, 2, 2)  # pair, g, ch, word, half
+        for p in range(out // 2):
+            for g in range(groups):
+                for ch in range(2):
+                    for t in range(2):
+                        for h in range(2):
+                            e = 4 * g + t + 2 * h
+                            want = rows[2 * p + ch, e] if e < k else 0
+                            assert halves[p, g, ch, t, h] == want, (seed, p, g, ch, t, h)
+
+
+def test_wide_filters_only_where_they_run_and_fit() -> None:
+    import dataclasses
+
+    from microforge.boards import get_boards
+    from microforge.filters import use_wide_filters, wide_bytes
+
+    model = read_model(shared_model("mlperf_tiny/kws/kws_ref_model.tflite"))
+    quants = channel_quants(model)
+    extra = wide_bytes(model, quants)
+    assert extra == 2 * sum(model.tensors[op.inputs[1]].elements for op in model.operators
+                            if op.op == "CONV_2D")  # every filter of KWS has an even channel count
+    m4, host = get_boards(["qemu-m4", "host"])
+    small = dataclasses.replace(m4, flash_bytes=len(model.data) + extra)  # no room left for the code
+    assert use_wide_filters(model, [m4], quants) and use_wide_filters(model, [m4, host], quants)
+    assert not use_wide_filters(model, [host], quants)  # no core that runs the fast kernels
+    assert not use_wide_filters(model, [m4, small], quants)
+    plan = plan_memory(model)
+    assert "const uint32_t kWide" in emit.model_plan_cpp(model, plan, True)
+    assert "const uint32_t kWide" not in emit.model_plan_cpp(model, plan, False)

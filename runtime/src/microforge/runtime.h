@@ -106,6 +106,9 @@ struct ChannelQuant {
   // RequantTable's quick blocks: 2 channels a block for CONV_2D, 4 for
   // DEPTHWISE_CONV_2D), or nullptr: the kernel then derives it per call.
   const int32_t* quick = nullptr;
+  // CONV_2D only: the filter widened for the fast kernels (microforge/filters.py: channel pairs,
+  // per group of four elements the int16 pairs both channels' loop reads), or nullptr.
+  const uint32_t* wide = nullptr;
 };
 
 struct MemoryPlan {

@@ -159,6 +159,51 @@ int32_t scale_down(int32_t x, int32_t m, int32_t shift) {
 }
 
 #if MF_FAST_KERNELS
+// ADD / SUB of int8 tensors: each input's scaled term depends on its value
+// alone, so from kTableMin elements on both terms come from 256-entry tables
+// built per call (the same scale_down results), SUB's negated; the output's
+// requantization takes the short form (QuickRequant) when the tables' largest
+// sum allows it.
+constexpr int32_t kTableMin = 512;
+
+// The tables' 2 KB live in a frame of their own.
+#if defined(__GNUC__)
+#define MF_NOINLINE_ARITH __attribute__((noinline))
+#else
+#define MF_NOINLINE_ARITH
+#endif
+
+template <Kind kKind>
+MF_NOINLINE_ARITH void add_by_tables(const OpData& d, const ChannelRequant& in1, const ChannelRequant& in2,
+                                     const ChannelRequant& out, const int8_t* a, const int8_t* b, int8_t* y) {
+  int32_t ta[256], tb[256];
+  int64_t largest_a = 0, largest_b = 0;
+  for (int32_t v = -128; v < 128; ++v) {
+    const int32_t sa = apply_requant(in1, (d.input1_offset + v) * (1 << kLeftShift));
+    const int32_t sb = apply_requant(in2, (d.input2_offset + v) * (1 << kLeftShift));
+    ta[v + 128] = sa;
+    tb[v + 128] = kKind == Kind::kAdd ? sb : -sb;  // |sb| < 2^30: negating is exact
+    largest_a = sa < 0 ? (-static_cast<int64_t>(sa) > largest_a ? -static_cast<int64_t>(sa) : largest_a)
+                       : (sa > largest_a ? sa : largest_a);
+    largest_b = sb < 0 ? (-static_cast<int64_t>(sb) > largest_b ? -static_cast<int64_t>(sb) : largest_b)
+                       : (sb > largest_b ? sb : largest_b);
+  }
+  const int32_t* ma = ta + 128;
+  const int32_t* mb = tb + 128;
+  QuickRequant q;
+  if (make_quick(d.output_multiplier, d.output_shift, d.output_offset, largest_a + largest_b, &q)) {
+    for (int32_t i = 0; i < d.size; ++i) {
+      const int32_t r = apply_quick(q, ma[a[i]] + mb[b[i]]);
+      y[i] = static_cast<int8_t>(qm::clamp(r, d.act_min, d.act_max));
+    }
+    return;
+  }
+  for (int32_t i = 0; i < d.size; ++i) {
+    const int32_t r = apply_requant(out, ma[a[i]] + mb[b[i]]);
+    y[i] = static_cast<int8_t>(qm::clamp(r + d.output_offset, d.act_min, d.act_max));
+  }
+}
+
 // Same shapes: one flat loop, each multiplier decoded once per call into
 // requant.h's one-step form (equal to the reference's for these multipliers:
 // m >= 0, shift in [-31, 30]; see requant.h).
@@ -174,6 +219,10 @@ void eval_int8_flat(const OpData& d, const int8_t* a, const int8_t* b, int8_t* y
   }
   const ChannelRequant in1 = decode_requant(d.input1_multiplier, d.input1_shift);
   const ChannelRequant in2 = decode_requant(d.input2_multiplier, d.input2_shift);
+  if (d.size >= kTableMin) {
+    add_by_tables<kKind>(d, in1, in2, out, a, b, y);
+    return;
+  }
   for (int32_t i = 0; i < d.size; ++i) {
     const int32_t sa = apply_requant(in1, (d.input1_offset + a[i]) * (1 << kLeftShift));
     const int32_t sb = apply_requant(in2, (d.input2_offset + b[i]) * (1 << kLeftShift));

@@ -31,7 +31,9 @@ Status prepare_int8(const Params& p, const Node& node, const Tensor& in, const T
   d->output_offset = out.zero_point;
   d->per_channel = w.num_channels > 1;
   activation_range_int8(p.activation, out, &d->act_min, &d->act_max);
-  d->quick = d->per_channel && node.channel_quant != nullptr ? node.channel_quant->quick : nullptr;
+  const ChannelQuant* plan = d->per_channel ? node.channel_quant : nullptr;
+  d->quick = plan != nullptr ? plan->quick : nullptr;
+  d->wide = plan != nullptr && channel_dim == 0 ? plan->wide : nullptr;  // CONV_2D's filter
   if (d->per_channel) {
     return channel_requant(node, in, w, out, channel_dim, d->out_d, reinterpret_cast<int32_t*>(d + 1),
                            &d->channel_mult, &d->channel_shift);

@@ -38,6 +38,7 @@ struct OpData {
   const int32_t* channel_mult;
   const int32_t* channel_shift;
   const int32_t* quick;  // the generator's short requantization (ChannelQuant::quick), or nullptr
+  const uint32_t* wide;  // the generator's widened filter (ChannelQuant::wide), or nullptr
   bool per_channel;
   bool is_float;
   float f_min, f_max;

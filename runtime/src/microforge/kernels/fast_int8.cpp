@@ -264,6 +264,102 @@ __attribute__((naked, noinline)) void pair_tiles_clamped(const PairJob*) {
   __asm__ volatile(MF_PAIR_ROUTINE(MF_CLAMP_PAIRS));
 }
 
+// The same tiles over the generator's widened filter (ChannelQuant::wide): one
+// LDM brings both channels' int16 pairs of a group, 16 MACs in 10 instructions,
+// four groups a step after the groups % 4 leading ones.
+struct WideJob {
+  const uint32_t* words;      // the widened patch pair
+  const uint32_t* words_end;  // words + 4 * groups (the last group zero-padded)
+  const uint32_t* lead_end;   // words + 4 * (groups % 4)
+  const uint32_t* wide;       // the next pair's widened filter: 4 words a group
+  const int32_t* table;       // the next pair's quick block (RequantTable, block 2)
+  int8_t* y;                  // pixel 0's output of the next pair's first channel
+  int32_t depth;              // pixel 1's outputs are `depth` bytes further
+  int8_t* y_end;              // y after the last pair
+  uint32_t lo4, hi4;          // the clamp bounds in each byte
+};
+static_assert(sizeof(WideJob) == 40 && offsetof(WideJob, lo4) == 32 && offsetof(WideJob, table) == 16,
+              "WideJob layout");
+
+// r0..r3 accumulators, r4 patch words, r5 filter words, r7..r10 the group's
+// patch words, r6 r11 r12 lr the group's filter pairs (channel c, c + 1).
+#define MF_WIDE_GROUP                  \
+  "ldm r4!, {r7, r8, r9, r10}\n\t"     \
+  "ldm r5!, {r6, r11, r12, lr}\n\t"    \
+  "smlad r0, r7, r6, r0\n\t"           \
+  "smlad r0, r8, r11, r0\n\t"          \
+  "smlad r2, r9, r6, r2\n\t"           \
+  "smlad r2, r10, r11, r2\n\t"         \
+  "smlad r1, r7, r12, r1\n\t"          \
+  "smlad r1, r8, lr, r1\n\t"           \
+  "smlad r3, r9, r12, r3\n\t"          \
+  "smlad r3, r10, lr, r3\n\t"
+
+#define MF_WIDE_ROUTINE(CLAMP)                                                   \
+  "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                              \
+  "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10}\n\t"                        \
+  "push {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10}\n\t"                           \
+  "1:\n\t"                                                                       \
+  "ldr ip, [sp, #16]\n\t"                                                        \
+  "ldrd r0, r1, [ip]\n\t"                                                        \
+  "mov r2, r0\n\t"                                                               \
+  "mov r3, r1\n\t"                                                               \
+  "ldr r5, [sp, #12]\n\t"                                                        \
+  "ldr r4, [sp, #0]\n\t"                                                         \
+  "ldr r6, [sp, #8]\n\t"                                                         \
+  "cmp r4, r6\n\t"                                                               \
+  "beq 3f\n\t"                                                                   \
+  "5:\n\t"                                                                       \
+  MF_WIDE_GROUP                                                                  \
+  "ldr r6, [sp, #8]\n\t"                                                         \
+  "cmp r4, r6\n\t"                                                               \
+  "bne 5b\n\t"                                                                   \
+  "3:\n\t"                                                                       \
+  "ldr r6, [sp, #4]\n\t"                                                         \
+  "cmp r4, r6\n\t"                                                               \
+  "beq 4f\n\t"                                                                   \
+  "6:\n\t"                                                                       \
+  MF_WIDE_GROUP                                                                  \
+  MF_WIDE_GROUP                                                                  \
+  MF_WIDE_GROUP                                                                  \
+  MF_WIDE_GROUP                                                                  \
+  "ldr r6, [sp, #4]\n\t"                                                         \
+  "cmp r4, r6\n\t"                                                               \
+  "bne 6b\n\t"                                                                   \
+  "4:\n\t"                                                                       \
+  "str r5, [sp, #12]\n\t"                                                        \
+  "ldr ip, [sp, #16]\n\t"                                                        \
+  "add ip, ip, #8\n\t"                                                           \
+  "ldm ip!, {r4, r5, r7, r8, r9, r10}\n\t"                                       \
+  "str ip, [sp, #16]\n\t"                                                        \
+  MF_QUICK("r0", "r4", "r5", "r7")                                               \
+  MF_QUICK("r2", "r4", "r5", "r7")                                               \
+  MF_QUICK("r1", "r8", "r9", "r10")                                              \
+  MF_QUICK("r3", "r8", "r9", "r10")                                              \
+  "bfi r0, r1, #8, #8\n\t"                                                       \
+  "bfi r2, r3, #8, #8\n\t"                                                       \
+  CLAMP                                                                          \
+  "ldr ip, [sp, #20]\n\t"                                                        \
+  "ldr lr, [sp, #24]\n\t"                                                        \
+  "strh r2, [ip, lr]\n\t"                                                        \
+  "strh r0, [ip], #2\n\t"                                                        \
+  "str ip, [sp, #20]\n\t"                                                        \
+  "ldr lr, [sp, #28]\n\t"                                                        \
+  "cmp ip, lr\n\t"                                                               \
+  "bne 1b\n\t"                                                                   \
+  "add sp, sp, #40\n\t"                                                          \
+  "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
+
+__attribute__((naked, noinline)) void wide_tiles_full_range(const WideJob*) {
+  __asm__ volatile(MF_WIDE_ROUTINE(""));
+}
+
+__attribute__((naked, noinline)) void wide_tiles_clamped(const WideJob*) {
+  __asm__ volatile(MF_WIDE_ROUTINE(MF_CLAMP_PAIRS));
+}
+
+#undef MF_WIDE_ROUTINE
+#undef MF_WIDE_GROUP
 #undef MF_PAIR_ROUTINE
 #undef MF_CLAMP_PAIRS
 #undef MF_QUICK
@@ -290,12 +386,29 @@ struct PatchPair {
   }
 
   // Both pixels, channels [c_begin, c_end) (filter rows of k int8): outputs y[c], y[depth + c].
-  MF_NOINLINE void output_pair(const int8_t* w, int32_t k, const int32_t* bias, const RequantTable& rq,
-                   int32_t c_begin, int32_t c_end, int32_t depth, int8_t* y) const {
+  MF_NOINLINE void output_pair(const int8_t* w, const uint32_t* wide, int32_t k, const int32_t* bias,
+                               const RequantTable& rq, int32_t c_begin, int32_t c_end, int32_t depth,
+                               int8_t* y) const {
     const int32_t groups = k >> 2, rest = k & 3;
     int32_t c = c_begin;
-#if MF_DSP_ASM
-    if (rq.quick) {
+#if !MF_DSP_ASM
+    (void)wide;  // read by the assembly only
+#else
+    if (rq.quick && wide != nullptr) {
+      // Whole pairs from the widened filter (zero-padded: no reads past it).
+      const int32_t pairs = (c_end - c_begin) / 2, all = groups + (rest != 0);
+      if (pairs > 0) {
+        const WideJob job = {words, words + 4 * all, words + 4 * (all & 3), wide + c_begin / 2 * all * 4,
+                             rq.quick_block(c_begin - rq.first), y + c_begin, depth, y + c_begin + 2 * pairs,
+                             RequantTable::bytes4(rq.lo), RequantTable::bytes4(rq.hi)};
+        if (rq.full_range()) {
+          wide_tiles_full_range(&job);
+        } else {
+          wide_tiles_clamped(&job);
+        }
+        c += 2 * pairs;
+      }
+    } else if (rq.quick) {
       // Whole pairs; with k % 4 != 0 the rows are read to the next multiple of 4 (times the
       // zero padding), so the filter's last pair is left to the loop below.
       int32_t pairs = (c_end - c_begin) / 2;
@@ -425,7 +538,7 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
         patches.widen(0, patch(xb, q), k, d.input_offset);
         if (q + 1 < pixels) {
           patches.widen(1, patch(xb, q + 1), k, d.input_offset);
-          patches.output_pair(w, k, bias, table, c0, c1, d.out_d, yb + q * d.out_d);
+          patches.output_pair(w, d.wide, k, bias, table, c0, c1, d.out_d, yb + q * d.out_d);
         } else {
           patches.output_single(w, k, bias, table, c0, c1, yb + q * d.out_d);
         }
@@ -830,6 +943,7 @@ MF_NOINLINE void depthwise_single_channel(const conv_common::OpData& d, const co
   }
   conv_common::OpData cd = d;
   cd.quick = nullptr;  // the generator's blocks are the depthwise layout (4 channels a block)
+  cd.wide = nullptr;
   PatchPair patches;
   int8_t staging[PatchPair::kMaxPatch];
   RequantTable table;

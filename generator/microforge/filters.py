@@ -1,0 +1,73 @@
+"""Filter layouts the generator prepares for the fast kernels (runtime/src/microforge/kernels/
+fast_int8.cpp), kept in flash beside the model.
+
+CONV_2D's fast path multiplies pairs of output pixels by pairs of output channels. With the model's
+int8 filter it loads a word of four weights per channel and splits it into two int16 pairs
+(SXTB16) for every group of four inputs: 15 instructions per 16 MACs. Given the filter already
+widened, in the order the loop reads it, one LDM brings both channels' pairs: 10 instructions per
+16 MACs. The widened copy is two bytes per weight (the model's int8 filter stays, the reference
+kernels and the odd channel read it), so it is emitted only when every chosen board with a known
+flash size keeps room for it (``use_wide_filters``).
+
+Layout of one operator (``wide_filter``): output channels in pairs (c, c + 1), an odd last channel
+left out; per pair, for each group of four filter elements k..k+3 (the filter's row order, padded
+with zeros to a multiple of 4), the words (w_c[k], w_c[k+2]), (w_c[k+1], w_c[k+3]),
+(w_c+1[k], w_c+1[k+2]), (w_c+1[k+1], w_c+1[k+3]), each the low int16 first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tflite
+
+from .boards import Board
+from .model import ModelInfo, OperatorInfo
+from .requant import ChannelQuant, constant_array
+from .variants import MAX_PATCH, conv_dilation
+
+DSP_CPUS = frozenset({"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"})
+CODE_ALLOWANCE = 96 * 1024  # flash kept free for the firmware's code and plan beside the filters
+
+
+def wide_filter(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None,
+                root: tflite.Model | None = None) -> np.ndarray | None:
+    """The operator's widened filter as uint32 words, or None where the fast path would not read
+    it (another operator, per-tensor weights, a layout the fast path leaves to the reference)."""
+    if op.op != "CONV_2D" or cq is None or model.tensors[op.inputs[0]].dtype != "int8":
+        return None
+    weights = constant_array(model, op.inputs[1])
+    if weights is None or weights.ndim != 4 or weights.dtype != np.int8:
+        return None
+    out, k = weights.shape[0], weights.shape[1] * weights.shape[2] * weights.shape[3]
+    root = root if root is not None else tflite.Model.GetRootAsModel(model.data, 0)
+    if out < 2 or k > MAX_PATCH or conv_dilation(root, op) != (1, 1):
+        return None
+    groups = -(-k // 4)
+    rows = np.zeros((out - out % 2, groups * 4), np.int64)
+    rows[:, :k] = weights[:out - out % 2].reshape(-1, k)
+    g = rows.reshape(-1, 2, groups, 4)  # pair, channel of the pair, group, element
+    lo = (g[..., [0, 1]] & 0xFFFF) | ((g[..., [2, 3]] & 0xFFFF) << 16)  # (k, k+2), (k+1, k+3)
+    words = lo.transpose(0, 2, 1, 3)  # pair, group, channel, word
+    return words.reshape(-1).astype(np.uint32)
+
+
+def wide_filters(model: ModelInfo, quants: list[ChannelQuant | None]) -> list[np.ndarray | None]:
+    """Per operator, in order."""
+    root = tflite.Model.GetRootAsModel(model.data, 0)
+    return [wide_filter(model, op, cq, root) for op, cq in zip(model.operators, quants, strict=True)]
+
+
+def wide_bytes(model: ModelInfo, quants: list[ChannelQuant | None]) -> int:
+    return sum(4 * len(w) for w in wide_filters(model, quants) if w is not None)
+
+
+def use_wide_filters(model: ModelInfo, boards: list[Board], quants: list[ChannelQuant | None]) -> bool:
+    """Whether the project's plan carries widened filters: some board runs the fast kernels, and
+    every board with a known flash size keeps room for the model, the filters and the code."""
+    if not any(b.cpu in DSP_CPUS for b in boards):
+        return False
+    extra = wide_bytes(model, quants)
+    if extra == 0:
+        return False
+    return all(b.flash_bytes is None or len(model.data) + extra + CODE_ALLOWANCE <= b.flash_bytes
+               for b in boards)
