@@ -12,7 +12,10 @@ from .resources import catalogue_dir
 
 KINDS = ("host", "emulator", "hardware")
 CYCLE_COUNTERS = ("cycles", "instructions", "none")
-KERNEL_SETS = ("reference",)
+# "fast-dsp": the fast int8 kernels for cores with the DSP extension (runtime/src/microforge/kernels/
+# simd.h turns them on for these CPUs); "reference": the reference kernels only.
+KERNEL_SETS = ("reference", "fast-dsp")
+DSP_CPUS = frozenset({"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"})
 _USB_ID = re.compile(r"^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$")
 _REQUIRED = ("id", "name", "kind", "platformio", "port", "cpu", "cflags", "flash_bytes", "ram_bytes",
              "budget_source", "cycle_counter", "usb", "qemu", "kernels")
@@ -88,6 +91,9 @@ def _check_fields(raw: dict) -> tuple[str, ...]:
                          f"{', '.join(CYCLE_COUNTERS)}")
     if raw["kernels"] not in KERNEL_SETS:
         raise BoardError(f"board {bid}: kernels {raw['kernels']!r} is not one of {', '.join(KERNEL_SETS)}")
+    want = "fast-dsp" if raw["cpu"] in DSP_CPUS else "reference"
+    if raw["kernels"] != want:
+        raise BoardError(f"board {bid}: kernels must be {want!r} for a {raw['cpu']} (what the runtime builds for it)")
     usb = raw["usb"]
     ids = [] if usb is None else [usb] if isinstance(usb, str) else usb
     if not isinstance(ids, list) or not all(isinstance(u, str) and _USB_ID.match(u) for u in ids):

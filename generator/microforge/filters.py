@@ -25,7 +25,6 @@ from .model import ModelInfo, OperatorInfo
 from .requant import ChannelQuant, constant_array
 from .variants import MAX_PATCH, conv_dilation
 
-DSP_CPUS = frozenset({"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"})
 CODE_ALLOWANCE = 96 * 1024  # flash kept free for the firmware's code and plan beside the filters
 
 
@@ -64,7 +63,7 @@ def wide_bytes(model: ModelInfo, quants: list[ChannelQuant | None]) -> int:
 def use_wide_filters(model: ModelInfo, boards: list[Board], quants: list[ChannelQuant | None]) -> bool:
     """Whether the project's plan carries widened filters: some board runs the fast kernels, and
     every board with a known flash size keeps room for the model, the filters and the code."""
-    if not any(b.cpu in DSP_CPUS for b in boards):
+    if not any(b.kernels == "fast-dsp" for b in boards):
         return False
     extra = wide_bytes(model, quants)
     if extra == 0:

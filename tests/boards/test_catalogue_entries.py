@@ -67,7 +67,8 @@ def test_hardware_budgets_are_cited_and_plausible(board: Board) -> None:
     assert 64 * 1024 <= board.ram_bytes <= 1024 * 1024 and 256 * 1024 <= board.flash_bytes <= 8 * 1024 * 1024
     assert board.usb and re.fullmatch(r"[0-9A-F]{4}:[0-9A-F]{4}", board.usb)
     assert board.platformio.get("monitor_speed") == "115200"
-    assert board.port == "ARDUINO" and board.kernels == "reference"
+    assert board.port == "ARDUINO"
+    assert board.kernels == ("fast-dsp" if board.cpu in ("cortex-m4", "cortex-m7") else "reference")
 
 
 @pytest.mark.parametrize("bid, machine, fpu, float_abi", [
@@ -103,6 +104,7 @@ def _entry(**over: object) -> dict:
     ({"ram_bytes": True}, "ram_bytes must be"),
     ({"cycle_counter": "dwt"}, "cycle_counter"),
     ({"kernels": "cmsis-nn"}, "kernels"),
+    ({"kernels": "fast-dsp"}, "kernels must be 'reference' for a cortex-m0plus"),
     ({"cflags": "-mcpu=cortex-m0plus"}, "cflags must be"),
     ({"budget_source": " "}, "budget_source"),
 ])
