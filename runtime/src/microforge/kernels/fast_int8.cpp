@@ -203,6 +203,30 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
   "ssub8 lr, r5, r2\n\t"               \
   "sel r2, r2, r5\n\t"
 
+// After a pair's MACs (r0..r3): its quick block (the job's table, at [sp, #16]),
+// four outputs requantized, packed two by two, clamped and stored (y, depth,
+// y_end at [sp, #20..28]); back to 1 for the next pair until y_end.
+#define MF_PAIR_OUTPUTS(CLAMP) \
+  "ldr ip, [sp, #16]\n\t" \
+  "add ip, ip, #8\n\t" \
+  "ldm ip!, {r4, r5, r7, r8, r9, r10}\n\t" \
+  "str ip, [sp, #16]\n\t" \
+  MF_QUICK("r0", "r4", "r5", "r7") \
+  MF_QUICK("r2", "r4", "r5", "r7") \
+  MF_QUICK("r1", "r8", "r9", "r10") \
+  MF_QUICK("r3", "r8", "r9", "r10") \
+  "bfi r0, r1, #8, #8\n\t" \
+  "bfi r2, r3, #8, #8\n\t" \
+  CLAMP \
+  "ldr ip, [sp, #20]\n\t" \
+  "ldr lr, [sp, #24]\n\t" \
+  "strh r2, [ip, lr]\n\t" \
+  "strh r0, [ip], #2\n\t" \
+  "str ip, [sp, #20]\n\t" \
+  "ldr lr, [sp, #28]\n\t" \
+  "cmp ip, lr\n\t" \
+  "bne 1b\n\t"
+
 // Every channel pair of a PairJob (r0): accumulators from the biases, the
 // groups (an odd one first, then two a step), four requantized outputs packed
 // two by two into halfwords. The job is copied to the stack.
@@ -234,25 +258,7 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
   "cmp r4, lr\n\t"                                                               \
   "bne 3b\n\t"                                                                   \
   "4:\n\t"                                                                       \
-  "ldr ip, [sp, #16]\n\t"                                                        \
-  "add ip, ip, #8\n\t"                                                           \
-  "ldm ip!, {r4, r5, r7, r8, r9, r10}\n\t"                                       \
-  "str ip, [sp, #16]\n\t"                                                        \
-  MF_QUICK("r0", "r4", "r5", "r7")                                               \
-  MF_QUICK("r2", "r4", "r5", "r7")                                               \
-  MF_QUICK("r1", "r8", "r9", "r10")                                              \
-  MF_QUICK("r3", "r8", "r9", "r10")                                              \
-  "bfi r0, r1, #8, #8\n\t"                                                       \
-  "bfi r2, r3, #8, #8\n\t"                                                       \
-  CLAMP                                                                          \
-  "ldr ip, [sp, #20]\n\t"                                                        \
-  "ldr lr, [sp, #24]\n\t"                                                        \
-  "strh r2, [ip, lr]\n\t"                                                        \
-  "strh r0, [ip], #2\n\t"                                                        \
-  "str ip, [sp, #20]\n\t"                                                        \
-  "ldr lr, [sp, #28]\n\t"                                                        \
-  "cmp ip, lr\n\t"                                                               \
-  "bne 1b\n\t"                                                                   \
+  MF_PAIR_OUTPUTS(CLAMP)                                                         \
   "add sp, sp, #44\n\t"                                                          \
   "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
 
@@ -328,25 +334,7 @@ static_assert(sizeof(WideJob) == 40 && offsetof(WideJob, lo4) == 32 && offsetof(
   "bne 6b\n\t"                                                                   \
   "4:\n\t"                                                                       \
   "str r5, [sp, #12]\n\t"                                                        \
-  "ldr ip, [sp, #16]\n\t"                                                        \
-  "add ip, ip, #8\n\t"                                                           \
-  "ldm ip!, {r4, r5, r7, r8, r9, r10}\n\t"                                       \
-  "str ip, [sp, #16]\n\t"                                                        \
-  MF_QUICK("r0", "r4", "r5", "r7")                                               \
-  MF_QUICK("r2", "r4", "r5", "r7")                                               \
-  MF_QUICK("r1", "r8", "r9", "r10")                                              \
-  MF_QUICK("r3", "r8", "r9", "r10")                                              \
-  "bfi r0, r1, #8, #8\n\t"                                                       \
-  "bfi r2, r3, #8, #8\n\t"                                                       \
-  CLAMP                                                                          \
-  "ldr ip, [sp, #20]\n\t"                                                        \
-  "ldr lr, [sp, #24]\n\t"                                                        \
-  "strh r2, [ip, lr]\n\t"                                                        \
-  "strh r0, [ip], #2\n\t"                                                        \
-  "str ip, [sp, #20]\n\t"                                                        \
-  "ldr lr, [sp, #28]\n\t"                                                        \
-  "cmp ip, lr\n\t"                                                               \
-  "bne 1b\n\t"                                                                   \
+  MF_PAIR_OUTPUTS(CLAMP)                                                         \
   "add sp, sp, #40\n\t"                                                          \
   "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
 
@@ -361,6 +349,7 @@ __attribute__((naked, noinline)) void wide_tiles_clamped(const WideJob*) {
 #undef MF_WIDE_ROUTINE
 #undef MF_WIDE_GROUP
 #undef MF_PAIR_ROUTINE
+#undef MF_PAIR_OUTPUTS
 #undef MF_CLAMP_PAIRS
 #undef MF_QUICK
 #undef MF_PAIR_GROUP
