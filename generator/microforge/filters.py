@@ -28,22 +28,36 @@ from .variants import MAX_PATCH, conv_dilation
 CODE_ALLOWANCE = 96 * 1024  # flash kept free for the firmware's code and plan beside the filters
 
 
-def wide_filter(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None,
-                root: tflite.Model | None = None) -> np.ndarray | None:
-    """The operator's widened filter as uint32 words, or None where the fast path would not read
-    it (another operator, per-tensor weights, a layout the fast path leaves to the reference)."""
+def _wide_rows(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None,
+               root: tflite.Model) -> np.ndarray | None:
+    """The operator's int8 filter as [out, k] rows where the fast path reads it widened, else None
+    (another operator, per-tensor weights, a layout the fast path leaves to the reference)."""
     if op.op != "CONV_2D" or cq is None or model.tensors[op.inputs[0]].dtype != "int8":
         return None
     weights = constant_array(model, op.inputs[1])
     if weights is None or weights.ndim != 4 or weights.dtype != np.int8:
         return None
     out, k = weights.shape[0], weights.shape[1] * weights.shape[2] * weights.shape[3]
-    root = root if root is not None else tflite.Model.GetRootAsModel(model.data, 0)
     if out < 2 or k > MAX_PATCH or conv_dilation(root, op) != (1, 1):
         return None
+    return weights.reshape(out, k)
+
+
+def _words(out: int, k: int) -> int:
+    return (out // 2) * -(-k // 4) * 4
+
+
+def wide_filter(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None,
+                root: tflite.Model | None = None) -> np.ndarray | None:
+    """The operator's widened filter as uint32 words, or None where the fast path would not read it."""
+    root = root if root is not None else tflite.Model.GetRootAsModel(model.data, 0)
+    filt = _wide_rows(model, op, cq, root)
+    if filt is None:
+        return None
+    out, k = filt.shape
     groups = -(-k // 4)
     rows = np.zeros((out - out % 2, groups * 4), np.int64)
-    rows[:, :k] = weights[:out - out % 2].reshape(-1, k)
+    rows[:, :k] = filt[:out - out % 2]
     g = rows.reshape(-1, 2, groups, 4)  # pair, channel of the pair, group, element
     lo = (g[..., [0, 1]] & 0xFFFF) | ((g[..., [2, 3]] & 0xFFFF) << 16)  # (k, k+2), (k+1, k+3)
     words = lo.transpose(0, 2, 1, 3)  # pair, group, channel, word
@@ -57,7 +71,10 @@ def wide_filters(model: ModelInfo, quants: list[ChannelQuant | None]) -> list[np
 
 
 def wide_bytes(model: ModelInfo, quants: list[ChannelQuant | None]) -> int:
-    return sum(4 * len(w) for w in wide_filters(model, quants) if w is not None)
+    """Flash the widened filters take, from the filters' shapes (nothing is widened here)."""
+    root = tflite.Model.GetRootAsModel(model.data, 0)
+    shapes = [_wide_rows(model, op, cq, root) for op, cq in zip(model.operators, quants, strict=True)]
+    return sum(4 * _words(*f.shape) for f in shapes if f is not None)
 
 
 def use_wide_filters(model: ModelInfo, boards: list[Board], quants: list[ChannelQuant | None]) -> bool:

@@ -183,10 +183,8 @@ MF_NOINLINE_ARITH void add_by_tables(const OpData& d, const ChannelRequant& in1,
     const int32_t sb = apply_requant(in2, (d.input2_offset + v) * (1 << kLeftShift));
     ta[v + 128] = sa;
     tb[v + 128] = kKind == Kind::kAdd ? sb : -sb;  // |sb| < 2^30: negating is exact
-    largest_a = sa < 0 ? (-static_cast<int64_t>(sa) > largest_a ? -static_cast<int64_t>(sa) : largest_a)
-                       : (sa > largest_a ? sa : largest_a);
-    largest_b = sb < 0 ? (-static_cast<int64_t>(sb) > largest_b ? -static_cast<int64_t>(sb) : largest_b)
-                       : (sb > largest_b ? sb : largest_b);
+    largest_a = magnitude(sa) > largest_a ? magnitude(sa) : largest_a;
+    largest_b = magnitude(sb) > largest_b ? magnitude(sb) : largest_b;
   }
   const int32_t* ma = ta + 128;
   const int32_t* mb = tb + 128;

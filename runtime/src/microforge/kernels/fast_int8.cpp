@@ -182,26 +182,31 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
   "smlad r3, r9, r12, r3\n\t"         \
   "smlad r3, r10, r11, r3\n\t"
 
-// Accumulator A with the short requantization of (m2, base, r) in M, B, R,
-// saturated to int8: 5 instructions (lr is scratch).
-#define MF_QUICK(A, M, B, R)                   \
-  "add lr, " B ", " A "\n\t"                   \
-  "add lr, lr, " A ", asr #31\n\t"             \
-  "smmlar " A ", " A ", " M ", lr\n\t"         \
+// Shared by every routine below (undefined after the last, FULLY_CONNECTED's):
+// accumulator A with the short requantization (QuickRequant) of (m2, base, r)
+// in M, B, R, saturated to int8: 5 instructions, T scratch.
+#define MF_QUICK_T(A, M, B, R, T)              \
+  "add " T ", " B ", " A "\n\t"                \
+  "add " T ", " T ", " A ", asr #31\n\t"       \
+  "smmlar " A ", " A ", " M ", " T "\n\t"      \
   "asr " A ", " A ", " R "\n\t"                \
   "ssat " A ", #8, " A "\n\t"
 
-// The two packed output pairs r0 and r2 clamped bytewise to [lo, hi].
-#define MF_CLAMP_PAIRS                 \
-  "ldrd r4, r5, [sp, #32]\n\t"         \
-  "ssub8 lr, r0, r4\n\t"               \
-  "sel r0, r0, r4\n\t"                 \
-  "ssub8 lr, r5, r0\n\t"               \
-  "sel r0, r0, r5\n\t"                 \
-  "ssub8 lr, r2, r4\n\t"               \
-  "sel r2, r2, r4\n\t"                 \
-  "ssub8 lr, r5, r2\n\t"               \
-  "sel r2, r2, r5\n\t"
+// The packed int8 outputs in W clamped bytewise to [lo, hi] (the bounds in
+// each byte of LO, HI), T scratch.
+#define MF_CLAMP_BYTES(W, LO, HI, T)           \
+  "ssub8 " T ", " W ", " LO "\n\t"             \
+  "sel " W ", " W ", " LO "\n\t"               \
+  "ssub8 " T ", " HI ", " W "\n\t"             \
+  "sel " W ", " W ", " HI "\n\t"
+
+// Accumulator A with the short requantization of (m2, base, r) in M, B, R (lr scratch).
+#define MF_QUICK(A, M, B, R) MF_QUICK_T(A, M, B, R, "lr")
+
+// The two packed output pairs r0 and r2 clamped to the job's bounds (at [sp, #32]).
+#define MF_CLAMP_PAIRS                                                   \
+  "ldrd r4, r5, [sp, #32]\n\t"                                           \
+  MF_CLAMP_BYTES("r0", "r4", "r5", "lr") MF_CLAMP_BYTES("r2", "r4", "r5", "lr")
 
 // After a pair's MACs (r0..r3): its quick block (the job's table, at [sp, #16]),
 // four outputs requantized, packed two by two, clamped and stored (y, depth,
@@ -686,20 +691,9 @@ static_assert(sizeof(DepthwiseJob) == 40 && offsetof(DepthwiseJob, lo4) == 32, "
   MF_DW_TAP("[r4]", W0) MF_DW_TAP("[r4, r6]", W1) MF_DW_TAP("[r4, r6, lsl #1]", W2)
 
 // Accumulator A with the short requantization of the next (m2, base, r) at lr.
-#define MF_DW_QUICK(A)                      \
-  "ldm lr!, {r9, r10, r11}\n\t"             \
-  "add r12, r10, " A "\n\t"                 \
-  "add r12, r12, " A ", asr #31\n\t"        \
-  "smmlar " A ", " A ", r9, r12\n\t"        \
-  "asr " A ", " A ", r11\n\t"               \
-  "ssat " A ", #8, " A "\n\t"
+#define MF_DW_QUICK(A) "ldm lr!, {r9, r10, r11}\n\t" MF_QUICK_T(A, "r9", "r10", "r11", "r12")
 
-#define MF_DW_CLAMP                   \
-  "ldrd r9, r10, [sp, #32]\n\t"       \
-  "ssub8 r12, r0, r9\n\t"             \
-  "sel r0, r0, r9\n\t"                \
-  "ssub8 r12, r10, r0\n\t"            \
-  "sel r0, r0, r10\n\t"
+#define MF_DW_CLAMP "ldrd r9, r10, [sp, #32]\n\t" MF_CLAMP_BYTES("r0", "r9", "r10", "r12")
 
 // Every group of a DepthwiseJob (r0): accumulators from the biases, nine taps,
 // four requantized outputs packed into one word.
@@ -1120,12 +1114,12 @@ struct FcRequant {
     // gives), plus one, is at least the largest and less than twice it.
     uint32_t bits = 0;
     if (bias != nullptr) {
-      auto magnitude = [](int32_t b) { return static_cast<uint32_t>(b ^ (b >> 31)); };
+      auto or_bits = [](int32_t b) { return static_cast<uint32_t>(b ^ (b >> 31)); };
       int32_t c = 0;
       for (; c + 4 <= out_depth; c += 4) {
-        bits |= magnitude(bias[c]) | magnitude(bias[c + 1]) | magnitude(bias[c + 2]) | magnitude(bias[c + 3]);
+        bits |= or_bits(bias[c]) | or_bits(bias[c + 1]) | or_bits(bias[c + 2]) | or_bits(bias[c + 3]);
       }
-      for (; c < out_depth; ++c) bits |= magnitude(bias[c]);
+      for (; c < out_depth; ++c) bits |= or_bits(bias[c]);
     }
     const uint32_t max_bias = bits;
     for (int32_t c = 0; c < channels; ++c) {
@@ -1180,12 +1174,7 @@ static_assert(sizeof(QuadJob) == 44 && offsetof(QuadJob, lo4) == 32 && sizeof(Qu
   MF_QUAD_ROW("ldr r10, [r6], #4\n\t", "r2")
 
 // Accumulator A with the short form in r4, r5, r6.
-#define MF_QUAD_QUICK(A)               \
-  "add lr, r5, " A "\n\t"              \
-  "add lr, lr, " A ", asr #31\n\t"     \
-  "smmlar " A ", " A ", r4, lr\n\t"    \
-  "asr " A ", " A ", r6\n\t"           \
-  "ssat " A ", #8, " A "\n\t"
+#define MF_QUAD_QUICK(A) MF_QUICK_T(A, "r4", "r5", "r6", "lr")
 
 // The four outputs' short forms: one per output from ip (12 bytes apart), or
 // one for all.
@@ -1201,12 +1190,7 @@ static_assert(sizeof(QuadJob) == 44 && offsetof(QuadJob, lo4) == 32 && sizeof(Qu
   "ldm ip, {r4, r5, r6}\n\t"                                  \
   MF_QUAD_QUICK("r0") MF_QUAD_QUICK("r1") MF_QUAD_QUICK("r2") MF_QUAD_QUICK("r3")
 
-#define MF_QUAD_CLAMP                 \
-  "ldrd r4, r5, [sp, #32]\n\t"        \
-  "ssub8 lr, r0, r4\n\t"              \
-  "sel r0, r0, r4\n\t"                \
-  "ssub8 lr, r5, r0\n\t"              \
-  "sel r0, r0, r5\n\t"
+#define MF_QUAD_CLAMP "ldrd r4, r5, [sp, #32]\n\t" MF_CLAMP_BYTES("r0", "r4", "r5", "lr")
 
 #define MF_QUAD_ROUTINE(QUICK, CLAMP)                                   \
   "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                     \
@@ -1274,6 +1258,8 @@ __attribute__((naked, noinline)) void quad_rows_per_channel_clamped(const QuadJo
 #undef MF_QUAD_PER_TENSOR
 #undef MF_QUAD_PER_CHANNEL
 #undef MF_QUAD_QUICK
+#undef MF_QUICK_T
+#undef MF_CLAMP_BYTES
 #undef MF_QUAD_GROUP
 #undef MF_QUAD_ROW
 #endif  // MF_DSP_ASM

@@ -124,6 +124,9 @@ MF_ALWAYS_INLINE int32_t apply_quick(const QuickRequant& q, int32_t x) {
   return smmlar(x, static_cast<int32_t>(q.m2), static_cast<int32_t>(a)) >> q.r;
 }
 
+// |v| without overflow (for INT32_MIN too).
+inline int64_t magnitude(int32_t v) { return v < 0 ? -static_cast<int64_t>(v) : v; }
+
 // Whether base + h - [x < 0] stays within int32 for every |h| <= h_bound.
 inline bool quick_fits(int64_t base, int64_t h_bound) {
   return base - h_bound - 1 >= INT32_MIN && base + h_bound <= INT32_MAX;
@@ -212,12 +215,7 @@ struct RequantTable {
 
   // Without a QuickSource, or when a channel has no short form, the general form.
   void fill(const Requant& rq, int32_t c0, int32_t n, const QuickSource* src = nullptr) {
-    first = c0;
-    out_offset = rq.out_offset;
-    lo = rq.lo;
-    hi = rq.hi;
-    block = src != nullptr ? src->block : 2;
-    qwords = words;
+    start(rq, c0, src != nullptr ? src->block : 2, words);
     quick = src != nullptr && fill_quick(rq, c0, n, *src);
     if (quick) return;
     for (int32_t i = 0; i < n; ++i) {
@@ -229,12 +227,7 @@ struct RequantTable {
   // The generator's quick blocks of all channels (ChannelQuant::quick, in the
   // layout above), from channel c0 (a multiple of block_size).
   void use(const Requant& rq, int32_t c0, const int32_t* plan_quick, int32_t block_size) {
-    first = c0;
-    out_offset = rq.out_offset;
-    lo = rq.lo;
-    hi = rq.hi;
-    block = block_size;
-    qwords = plan_quick + c0 * 4;
+    start(rq, c0, block_size, plan_quick + c0 * 4);
     quick = true;
   }
 
@@ -259,13 +252,22 @@ struct RequantTable {
   }
 
  private:
+  void start(const Requant& rq, int32_t c0, int32_t block_size, const int32_t* quick_words) {
+    first = c0;
+    out_offset = rq.out_offset;
+    lo = rq.lo;
+    hi = rq.hi;
+    block = block_size;
+    qwords = quick_words;
+  }
+
   bool fill_quick(const Requant& rq, int32_t c0, int32_t n, const QuickSource& src) {
     // |x + input offset| <= 255 and |w| <= 128 for int8 x and w.
     const int64_t products = static_cast<int64_t>(src.taps) * 255 * 128;
     for (int32_t i = 0; i < n; ++i) {
       const int32_t c = (c0 + i) & rq.channel_mask;
       const int32_t b = src.bias != nullptr ? src.bias[c0 + i] : 0;
-      const int64_t bound = products + (b < 0 ? -static_cast<int64_t>(b) : b);
+      const int64_t bound = products + magnitude(b);
       QuickRequant q;
       if (!make_quick(rq.mult[c], rq.shift[c], rq.out_offset, bound, &q) &&
           !(src.zero_weights(c0 + i) && constant_quick(rq.mult[c], rq.shift[c], rq.out_offset, b, &q))) {
@@ -281,7 +283,6 @@ struct RequantTable {
     }
     return true;
   }
-
 };
 
 }  // namespace kernels
