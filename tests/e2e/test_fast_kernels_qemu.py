@@ -2,13 +2,14 @@
 TFLM on small single-op models chosen to reach every loop and operand pattern: FULLY_CONNECTED
 with 1-3 leftover output rows, depth tails (the last quad of rows left to C), no bias and a zero
 input offset (accumulators and inputs starting equal), per-tensor and per-channel weights with and
-without a clamp (the four quad routines), CONV_2D through widened patches (odd pixel counts, padding, 1x1) and
-the fallback to the reference kernel (patches over 576 elements), DEPTHWISE_CONV_2D with the
-unrolled 3x3 interior, borders, channel tails, 5x5 filters, a depth multiplier of 8 (also of a
-one-channel input, run as a CONV_2D), pruned
-channels (no weights, tiny scales, huge biases: the short requantization's constant form), and
-same-shape ADD / MUL. tests/runtime/test_fast_kernels.py runs the same kernels' portable forms
-under ASan on many more shapes."""
+without a clamp (the four quad routines), CONV_2D through widened patches (odd pixel counts,
+padding, 1x1) and the fallback to the reference kernel (patches over 576 elements),
+DEPTHWISE_CONV_2D 3x3 a row at a time (borders, strides, channel tails, rows longer than one run,
+more channels than one block), 5x5 filters, a depth multiplier of 8 (also of a one-channel input,
+run as a CONV_2D), pruned channels (no weights, tiny scales, huge biases: the short
+requantization's constant form), AVERAGE_POOL_2D (16-bit window sums) and same-shape ADD / MUL.
+tests/runtime/test_fast_kernels.py runs the same kernels' portable forms under ASan on many more
+shapes."""
 
 from __future__ import annotations
 
@@ -68,6 +69,16 @@ MODELS = {
     "dw_3x3_interior_tails_zp0": lambda: _conv("dw", 14, filt=(3, 3), cin=13, in_zp=0),
     "dw_3x3_wide": lambda: _conv("dw", 15, filt=(3, 3), cin=40),
     "dw_5x5": lambda: _conv("dw", 16, filt=(5, 5), cin=9),
+    "avg_pool_whole_input_and_tail": lambda: bc.pool_model(bc.Case("avg", False, tb.RELU, bc.VALID), 23,
+                                                           filt=(25, 5), ch=66, size=(25, 5)),
+    "avg_pool_3x3_same_strided": lambda: bc.pool_model(bc.Case("avg", False, tb.NONE, bc.SAME, stride=(2, 2)), 24,
+                                                       filt=(3, 3), ch=12, size=(7, 9)),
+    "dw_3x3_stride_2_1_clamped": lambda: bc.conv_model(bc.Case("dw", False, tb.RELU6, bc.SAME, per_channel=True,
+                                                               stride=(2, 1)), 21, None, 3, 3, 11, filt=(3, 3),
+                                                       cin=12),
+    "dw_3x3_rows_in_runs_and_blocks": lambda: bc.conv_model(bc.Case("dw", False, tb.NONE, bc.SAME, stride=(1, 2)),
+                                                            22, None, 3, 3, 11, filt=(3, 3), cin=44,
+                                                            size=(3, 230)),
     "conv_pointwise_pruned_channels": lambda: _conv("conv", 27, filt=(1, 1), cin=32, max_cout=12, dead=5),
     "dw_3x3_pruned_channels": lambda: _conv("dw", 19, filt=(3, 3), cin=16, dead=6),
     "dw_multiplier_8_one_channel": lambda: bc.conv_model(bc.Case("dw", False, tb.RELU6, bc.SAME, per_channel=True,

@@ -112,10 +112,13 @@ def cases(kind: str) -> list[Case]:
     return out
 
 
-def _geometry(rng: np.random.Generator, c: Case, fh: int, fw: int) -> tuple[int, int, int, int]:
-    """Input height / width large enough for a VALID window, and the output extent."""
+def _geometry(
+    rng: np.random.Generator, c: Case, fh: int, fw: int, size: tuple[int, int] | None = None
+) -> tuple[int, int, int, int]:
+    """Input height / width large enough for a VALID window (or `size`), and the output extent."""
     eff_h, eff_w = (fh - 1) * c.dilation[0] + 1, (fw - 1) * c.dilation[1] + 1
     h, w = int(rng.integers(eff_h, eff_h + 7)), int(rng.integers(eff_w, eff_w + 7))
+    h, w = size if size is not None else (h, w)
     oh = out_size(c.padding, h, fh, c.stride[0], c.dilation[0])
     ow = out_size(c.padding, w, fw, c.stride[1], c.dilation[1])
     return h, w, oh, ow
@@ -133,15 +136,17 @@ def conv_model(
     cin: int | None = None,
     in_zp: int | None = None,
     dead: int = 0,
+    size: tuple[int, int] | None = None,
 ) -> bytes:
     """CONV_2D or DEPTHWISE_CONV_2D with random shapes, weights, scales and zero points; filt, cin
-    and in_zp fix the filter size, the input depth and the input zero point (the other draws stay).
+    in_zp and size fix the filter size, the input depth, the input zero point and the input's height
+    and width (the other draws stay).
     dead > 0 (per-channel int8): the first `dead` output channels are pruned ones, as in VWW: no
     weights, a scale of 1e-9 and biases near +-2^29."""
     rng = np.random.default_rng(seed)
     fh, fw = int(rng.integers(1, max_filter + 1)), int(rng.integers(1, max_filter + 1))
     fh, fw = filt if filt is not None else (fh, fw)
-    h, w, oh, ow = _geometry(rng, c, fh, fw)
+    h, w, oh, ow = _geometry(rng, c, fh, fw, size)
     batch, drawn_cin = int(rng.integers(1, 3)), int(rng.integers(1, max_cin + 1))
     cin = drawn_cin if cin is None else cin
     cout = cin * c.mult if c.kind == "dw" else int(rng.integers(1, max_cout + 1))
@@ -195,11 +200,18 @@ def conv_model(
     return tb.build(tensors, [op], [0], [3])
 
 
-def pool_model(c: Case, seed: int) -> bytes:
+def pool_model(
+    c: Case, seed: int, *, filt: tuple[int, int] | None = None, ch: int | None = None,
+    size: tuple[int, int] | None = None,
+) -> bytes:
+    """AVERAGE_POOL_2D or MAX_POOL_2D with random shapes; filt, ch and size fix the window, the
+    depth and the input's height and width."""
     rng = np.random.default_rng(seed)
     fh, fw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-    h, w, oh, ow = _geometry(rng, c, fh, fw)
-    batch, ch = int(rng.integers(1, 3)), int(rng.integers(1, 6))
+    fh, fw = filt if filt is not None else (fh, fw)
+    h, w, oh, ow = _geometry(rng, c, fh, fw, size)
+    batch, drawn_ch = int(rng.integers(1, 3)), int(rng.integers(1, 6))
+    ch = drawn_ch if ch is None else ch
     if c.is_float:
         q: dict = {}
         dtype = tb.FLOAT32

@@ -66,6 +66,39 @@ def test_fast_depthwise_multiplier(fast_driver, tmp_path, mult):
         assert ours(fast_driver, write(tmp_path, f"m{seed}.tflite", model), inputs) == tflm(model, inputs)
 
 
+@pytest.mark.parametrize("stride", [(1, 1), (2, 2), (1, 2)])
+def test_fast_depthwise_3x3_rows(fast_driver, tmp_path, stride):
+    """3x3 depthwise a row at a time through the widened band: rows longer than one run of pixels
+    (230 columns), more channel groups than one block (44 channels) plus a tail, short inputs."""
+    for seed, (size, cin) in enumerate([((4, 230), 44), ((5, 3), 47), ((1, 1), 8), ((3, 9), 36)]):
+        case = bc.Case("dw", False, seed % 4, bc.SAME if seed % 2 == 0 else bc.VALID, per_channel=bool(seed % 2),
+                       stride=stride)
+        model = bc.conv_model(case, 9400 + seed, None, 3, 3, 11, filt=(3, 3), cin=cin, size=size)
+        inputs = random_inputs(model, 3, seed=seed)
+        assert ours(fast_driver, write(tmp_path, f"m{seed}.tflite", model), inputs) == tflm(model, inputs), seed
+
+
+@pytest.mark.parametrize("case", [c for c in _cases("avg")], ids=str)
+def test_fast_average_pool(fast_driver, tmp_path, case):
+    """int8 AVERAGE_POOL_2D: window sums in 16-bit halves, four channels at a time, plus the
+    depth tail; a whole-input window (KWS's 25x5 over 64 channels) and a 17x16 one (over 256
+    elements: left to the reference loop)."""
+    shapes = [(None, 13, None), ((3, 2), 9, None), ((25, 5), 64, (25, 5)), ((17, 16), 6, (17, 16))]
+    for seed, (filt, ch, size) in enumerate(shapes):
+        model = bc.pool_model(case, 9500 + seed, filt=filt, ch=ch, size=size)
+        inputs = random_inputs(model, 3, seed=seed)
+        assert ours(fast_driver, write(tmp_path, f"m{seed}.tflite", model), inputs) == tflm(model, inputs), seed
+
+
+def test_fast_average_pool_extreme_sums(fast_driver, tmp_path):
+    """256-element windows of -128 and of 127: the largest sums a 16-bit half holds."""
+    case = bc.Case("avg", False, tb.NONE, bc.VALID)
+    model = bc.pool_model(case, 9600, filt=(16, 16), ch=8, size=(16, 16))
+    shape = random_inputs(model, 1, seed=0)[0].shape
+    inputs = [np.full(shape, -128, np.int8), np.full(shape, 127, np.int8)]
+    assert ours(fast_driver, write(tmp_path, "m.tflite", model), inputs) == tflm(model, inputs)
+
+
 def test_fast_depthwise_large_filters(fast_driver, tmp_path):
     """7x7 and 9x9 depthwise filters (49 and 81 taps): channel blocks smaller than 32."""
     for seed, filt in enumerate([(7, 7), (9, 9)]):

@@ -1,6 +1,7 @@
 #include "microforge/kernels/average_pool_2d.h"
 
 #include "microforge/kernels/activation.h"
+#include "microforge/kernels/fast_int8.h"
 #include "microforge/kernels/quant_math.h"
 
 namespace mf {
@@ -43,6 +44,11 @@ Status eval(const Node& node) {
                   return clamp_float(total / static_cast<float>(count), d.f_min, d.f_max);
                 });
   } else {
+#if MF_FAST_KERNELS
+    if (fast::average_pool(d, p, node.inputs[0]->as<int8_t>(), node.outputs()[0]->as<int8_t>())) {
+      return Status::kOk;
+    }
+#endif
     pool<int8_t>(d, p, node.inputs[0]->as<int8_t>(), node.outputs()[0]->as<int8_t>(),
                  [&](const int8_t* xb, const pool_common::Window& w) {
                    int32_t acc = 0, count = 0;

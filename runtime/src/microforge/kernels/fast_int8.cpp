@@ -593,50 +593,6 @@ struct DepthwiseTaps {
   }
 };
 
-// All nine taps of a 3x3 filter for four channels: input words at
-// x + row * in_row + col * depth, widened filter words at w + tap * 16 (a block
-// of 32 channels).
-// 36 MACs in 76 instructions on DSP cores (GCC's version spills the loop).
-inline void mac_depthwise_3x3(const int8_t* x, const uint32_t* w, int32_t depth, int32_t in_row,
-                              uint32_t off2, int32_t& a0, int32_t& a1, int32_t& a2, int32_t& a3) {
-#if MF_DSP_ASM
-  uint32_t xv, xl, wl, wh;
-#define MF_DW_TAP(XOFF, WOFF)                                \
-  "ldr %[xv], [%[x], " XOFF "]\n\t"                           \
-  "ldrd %[wl], %[wh], [%[w], #" WOFF "]\n\t"                  \
-  "sxtab16 %[xl], %[off2], %[xv]\n\t"                        \
-  "sxtab16 %[xv], %[off2], %[xv], ror #8\n\t"                \
-  "smlabb %[a0], %[xl], %[wl], %[a0]\n\t"                     \
-  "smlatt %[a2], %[xl], %[wl], %[a2]\n\t"                     \
-  "smlabb %[a1], %[xv], %[wh], %[a1]\n\t"                     \
-  "smlatt %[a3], %[xv], %[wh], %[a3]\n\t"
-#define MF_DW_NEXT_ROW "ldr %[wl], %[in_row]\n\tadd %[x], %[x], %[wl]\n\t"
-  __asm__(MF_DW_TAP("#0", "0") MF_DW_TAP("%[depth]", "64") MF_DW_TAP("%[depth], lsl #1", "128")
-          MF_DW_NEXT_ROW
-          MF_DW_TAP("#0", "192") MF_DW_TAP("%[depth]", "256") MF_DW_TAP("%[depth], lsl #1", "320")
-          MF_DW_NEXT_ROW
-          MF_DW_TAP("#0", "384") MF_DW_TAP("%[depth]", "448") MF_DW_TAP("%[depth], lsl #1", "512")
-          : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [x] "+&r"(x),
-            [xv] "=&r"(xv), [xl] "=&r"(xl), [wl] "=&r"(wl), [wh] "=&r"(wh)
-          : [w] "r"(w), [depth] "r"(depth), [off2] "r"(off2),
-            [in_row] "m"(in_row)
-          : "memory");
-#undef MF_DW_TAP
-#undef MF_DW_NEXT_ROW
-#else
-  for (int32_t r = 0; r < 3; ++r, x += in_row) {
-    for (int32_t k = 0; k < 3; ++k, w += DepthwiseTaps::kMaxBlock / 2) {
-      const uint32_t v = load4(x + k * depth);
-      const uint32_t lo = sxtab16(off2, v), hi = sxtab16_ror8(off2, v);
-      a0 = smlabb(lo, w[0], a0);
-      a2 = smlatt(lo, w[0], a2);
-      a1 = smlabb(hi, w[1], a1);
-      a3 = smlatt(hi, w[1], a3);
-    }
-  }
-#endif
-}
-
 // Channels c..c+3 of a depthwise group: accumulators from their biases (or 0),
 // and the four requantized outputs.
 inline void bias4(const int32_t* bias, int32_t c, int32_t& a0, int32_t& a1, int32_t& a2,
@@ -658,90 +614,241 @@ inline void store4(const RequantTable& rq, int32_t c, int32_t a0, int32_t a1, in
   out[c + 3] = rq(c + 3, a3);
 }
 
-#if MF_DSP_ASM
-// An interior output pixel of a 3x3 DEPTHWISE_CONV_2D over whole groups of four
-// channels of a 32-channel block, with the short requantization, for the
-// assembly routine below (fields at fixed offsets).
-struct DepthwiseJob {
-  const int8_t* x;       // the input under the filter's top-left tap, first channel
-  const uint32_t* w;     // the widened taps of the first group (DepthwiseTaps, stride 16 words)
-  int32_t depth;         // input bytes per pixel
-  uint32_t off2;         // the input offset in both halves
-  int32_t in_row;        // input bytes per row
-  const int32_t* table;  // the first group's quick block (RequantTable, block 4)
-  int8_t* out;           // the first group's outputs
-  int8_t* out_end;       // out after the last group
-  uint32_t lo4, hi4;     // the clamp bounds in each byte
+// DEPTHWISE_CONV_2D 3x3 with depth multiplier 1, an output row at a time: the
+// three input rows under it are staged in a band, widened with the input offset
+// added (padding rows and columns hold 0, so borders need no special case), and
+// one routine runs every group of four channels over every pixel of the row.
+//
+// Layout, for a block of up to kMaxGroups groups and `cols` input columns: group
+// by group, three slots (input row iy in slot iy mod 3, kept while the next
+// output rows need it), each `cols` columns of two words: (x_c, x_c+2) and
+// (x_c+1, x_c+3) + offset, as SXTAB16 / SXTAB16 ROR 8 split an input word. The
+// taps: group by group, tap by tap, the filter's words split the same way.
+struct Band3x3 {
+  static constexpr int32_t kWords = 640;  // one group fits up to 106 columns
+  static constexpr int32_t kMaxGroups = 8;
+  uint32_t words[kWords];
+  uint32_t taps[kMaxGroups * 18];
+  int32_t cols = 0;              // columns a slot holds
+  int32_t slot_row[3] = {0, 0, 0};  // the input row each slot holds
+
+  int32_t group_words() const { return 6 * cols; }
+  uint32_t* slot(int32_t g, int32_t s) { return words + g * group_words() + s * 2 * cols; }
+
+  void widen_taps(const int8_t* w, int32_t depth, int32_t c0, int32_t groups) {
+    for (int32_t g = 0; g < groups; ++g) {
+      for (int32_t t = 0; t < 9; ++t) {
+        const uint32_t v = load4(w + t * depth + c0 + 4 * g);
+        taps[g * 18 + 2 * t] = sxtb16(v);
+        taps[g * 18 + 2 * t + 1] = sxtb16_ror8(v);
+      }
+    }
+  }
+
+  // Input row iy (0 outside the input) from input column ix0, channels c0.. of
+  // `groups` groups, into slot iy mod 3, unless it holds it already.
+  void stage(const conv_common::OpData& d, const int8_t* xb, int32_t iy, int32_t ix0, int32_t c0,
+             int32_t groups, uint32_t off2) {
+    const int32_t s = ((iy % 3) + 3) % 3;
+    if (slot_row[s] == iy) return;
+    slot_row[s] = iy;
+    const bool inside = iy >= 0 && iy < d.in_h;
+    const int32_t j0 = inside ? min32(max32(-ix0, 0), cols) : cols;
+    const int32_t j1 = inside ? max32(min32(d.in_w - ix0, cols), j0) : cols;
+    const int8_t* row = xb + (iy * d.in_w + ix0) * d.in_d + c0;
+    for (int32_t g = 0; g < groups; ++g, row += 4) {
+      uint32_t* dst = slot(g, s);
+      for (int32_t j = 0; j < j0; ++j) dst[2 * j] = dst[2 * j + 1] = 0;
+      const int8_t* src = row + j0 * d.in_d;
+      for (int32_t j = j0; j < j1; ++j, src += d.in_d) {
+        const uint32_t v = load4(src);
+        dst[2 * j] = sxtab16(off2, v);
+        dst[2 * j + 1] = sxtab16_ror8(off2, v);
+      }
+      for (int32_t j = j1; j < cols; ++j) dst[2 * j] = dst[2 * j + 1] = 0;
+    }
+  }
 };
-static_assert(sizeof(DepthwiseJob) == 40 && offsetof(DepthwiseJob, lo4) == 32, "DepthwiseJob layout");
 
-// One tap for four channels: r4 input, r5 widened taps, r6 depth, r7 offset
-// pair; r0..r3 accumulators, r9..r12 scratch. 4 MACs in 8 instructions.
-#define MF_DW_TAP(XADDR, WOFF)          \
-  "ldr r9, " XADDR "\n\t"                \
-  "ldrd r11, r12, [r5, #" WOFF "]\n\t"   \
-  "sxtab16 r10, r7, r9\n\t"              \
-  "sxtab16 r9, r7, r9, ror #8\n\t"       \
-  "smlabb r0, r10, r11, r0\n\t"          \
-  "smlatt r2, r10, r11, r2\n\t"          \
-  "smlabb r1, r9, r12, r1\n\t"           \
-  "smlatt r3, r9, r12, r3\n\t"
+// One output row of a block, for the routine below (fields at fixed offsets).
+struct DepthwiseRowJob {
+  int32_t out_step;         // bytes from one output pixel to the next (the depth)
+  const uint32_t* x[3];     // group 0's slots for filter rows 0..2, at the first pixel's column
+  int32_t group_bytes;      // from one group's slots to the next's
+  int32_t step;             // bytes from one pixel's columns to the next's: 8 * stride
+  const uint32_t* taps;     // group 0's widened taps (18 words a group)
+  const int32_t* table;     // group 0's quick block (RequantTable, block 4: 16 words a group)
+  int8_t* out;              // group 0's output at the first pixel
+  int32_t groups, width;    // groups in the block, output pixels in the row (both >= 1)
+  uint32_t lo4, hi4;        // the clamp bounds in each byte
+};
 
-#define MF_DW_ROW(W0, W1, W2) \
-  MF_DW_TAP("[r4]", W0) MF_DW_TAP("[r4, r6]", W1) MF_DW_TAP("[r4, r6, lsl #1]", W2)
-
-// Accumulator A with the short requantization of the next (m2, base, r) at lr.
-#define MF_DW_QUICK(A) "ldm lr!, {r9, r10, r11}\n\t" MF_QUICK_T(A, "r9", "r10", "r11", "r12")
-
-#define MF_DW_CLAMP "ldrd r9, r10, [sp, #32]\n\t" MF_CLAMP_BYTES("r0", "r9", "r10", "r12")
-
-// Every group of a DepthwiseJob (r0): accumulators from the biases, nine taps,
-// four requantized outputs packed into one word.
-#define MF_DW_ROUTINE(CLAMP)                                         \
-  "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                  \
-  "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10}\n\t"            \
-  "push {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10}\n\t"               \
-  "ldm sp, {r4, r5, r6, r7, r8, lr}\n\t"                             \
-  "1:\n\t"                                                           \
-  "ldm lr!, {r0, r1, r2, r3}\n\t"                                    \
-  MF_DW_ROW("0", "64", "128")                                        \
-  "add r4, r4, r8\n\t"                                               \
-  MF_DW_ROW("192", "256", "320")                                     \
-  "add r4, r4, r8\n\t"                                               \
-  MF_DW_ROW("384", "448", "512")                                     \
-  "sub r4, r4, r8, lsl #1\n\t"                                       \
-  "add r4, r4, #4\n\t"                                               \
-  "add r5, r5, #8\n\t"                                               \
-  MF_DW_QUICK("r0")                                                  \
-  MF_DW_QUICK("r1")                                                  \
-  MF_DW_QUICK("r2")                                                  \
-  MF_DW_QUICK("r3")                                                  \
-  "bfi r0, r1, #8, #8\n\t"                                           \
-  "bfi r0, r2, #16, #8\n\t"                                          \
-  "bfi r0, r3, #24, #8\n\t"                                          \
-  CLAMP                                                              \
-  "ldrd r9, r10, [sp, #24]\n\t"                                      \
-  "str r0, [r9], #4\n\t"                                             \
-  "str r9, [sp, #24]\n\t"                                            \
-  "cmp r9, r10\n\t"                                                  \
-  "bne 1b\n\t"                                                       \
-  "add sp, sp, #40\n\t"                                              \
-  "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
-
-__attribute__((naked, noinline)) void depthwise_3x3_full_range(const DepthwiseJob*) {
-  __asm__ volatile(MF_DW_ROUTINE(""));
+// The row in C++: any requantization (also the general form).
+void depthwise_row(const DepthwiseRowJob& j, const int32_t* bias, const RequantTable& rq, int32_t c0) {
+  for (int32_t g = 0; g < j.groups; ++g) {
+    const int32_t c = c0 + 4 * g;
+    const uint32_t* tw = j.taps + 18 * g;
+    for (int32_t ox = 0; ox < j.width; ++ox) {
+      int32_t a0, a1, a2, a3;
+      bias4(bias, c, a0, a1, a2, a3);
+      for (int32_t ky = 0; ky < 3; ++ky) {
+        const uint32_t* xr = j.x[ky] + (g * j.group_bytes + ox * j.step) / 4;
+        for (int32_t kx = 0; kx < 3; ++kx) {
+          const uint32_t* xv = xr + 2 * kx;
+          const uint32_t* wv = tw + 6 * ky + 2 * kx;
+          a0 = smlabb(xv[0], wv[0], a0);
+          a2 = smlatt(xv[0], wv[0], a2);
+          a1 = smlabb(xv[1], wv[1], a1);
+          a3 = smlatt(xv[1], wv[1], a3);
+        }
+      }
+      int8_t* o = j.out + ox * j.out_step + 4 * g;
+      o[0] = rq(c, a0);
+      o[1] = rq(c + 1, a1);
+      o[2] = rq(c + 2, a2);
+      o[3] = rq(c + 3, a3);
+    }
+  }
 }
 
-__attribute__((naked, noinline)) void depthwise_3x3_clamped(const DepthwiseJob*) {
-  __asm__ volatile(MF_DW_ROUTINE(MF_DW_CLAMP));
+#if MF_DSP_ASM
+static_assert(sizeof(DepthwiseRowJob) == 52 && offsetof(DepthwiseRowJob, lo4) == 44,
+              "DepthwiseRowJob layout");
+
+// One tap for four channels: band words from X + XOFF, taps from r7 + WOFF;
+// r0..r3 accumulators (channels c, c+1, c+2, c+3). 4 MACs in 6 instructions.
+#define MF_DWR_TAP(X, XOFF, WOFF)         \
+  "ldrd r8, r9, [" X ", #" XOFF "]\n\t"   \
+  "ldrd r10, r11, [r7, #" WOFF "]\n\t"    \
+  "smlabb r0, r8, r10, r0\n\t"            \
+  "smlatt r2, r8, r10, r2\n\t"            \
+  "smlabb r1, r9, r11, r1\n\t"            \
+  "smlatt r3, r9, r11, r3\n\t"
+
+#define MF_DWR_QUICK(A) "ldm ip!, {r8, r9, r10}\n\t" MF_QUICK_T(A, "r8", "r9", "r10", "r11")
+
+// The job is copied below two scratch words (pixels left, output): field i at
+// [sp, #8 + 4i]. r4..r6 the three rows' band words, r7 the group's taps, lr its
+// quick block (biases, then (m2, base, r) per channel).
+__attribute__((naked, noinline)) void depthwise_row_quick(const DepthwiseRowJob*) {
+  __asm__ volatile(
+      "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+      "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, lr}\n\t"
+      "push {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, lr}\n\t"
+      "sub sp, sp, #8\n\t"
+      "ldrd r7, lr, [sp, #32]\n\t"
+      "1:\n\t"
+      "ldrd r4, r5, [sp, #12]\n\t"
+      "ldr r6, [sp, #20]\n\t"
+      "ldr ip, [sp, #40]\n\t"
+      "str ip, [sp, #4]\n\t"
+      "ldr ip, [sp, #48]\n\t"
+      "str ip, [sp, #0]\n\t"
+      "2:\n\t"
+      "ldm lr, {r0, r1, r2, r3}\n\t"
+      MF_DWR_TAP("r4", "0", "0") MF_DWR_TAP("r4", "8", "8") MF_DWR_TAP("r4", "16", "16")
+      MF_DWR_TAP("r5", "0", "24") MF_DWR_TAP("r5", "8", "32") MF_DWR_TAP("r5", "16", "40")
+      MF_DWR_TAP("r6", "0", "48") MF_DWR_TAP("r6", "8", "56") MF_DWR_TAP("r6", "16", "64")
+      "add ip, lr, #16\n\t"
+      MF_DWR_QUICK("r0") MF_DWR_QUICK("r1") MF_DWR_QUICK("r2") MF_DWR_QUICK("r3")
+      "bfi r0, r1, #8, #8\n\t"
+      "bfi r0, r2, #16, #8\n\t"
+      "bfi r0, r3, #24, #8\n\t"
+      "ldrd r8, r9, [sp, #52]\n\t"
+      MF_CLAMP_BYTES("r0", "r8", "r9", "r10")
+      "ldrd r8, r9, [sp, #4]\n\t"
+      "str r0, [r8]\n\t"
+      "add r8, r8, r9\n\t"
+      "str r8, [sp, #4]\n\t"
+      "ldr ip, [sp, #28]\n\t"
+      "add r4, r4, ip\n\t"
+      "add r5, r5, ip\n\t"
+      "add r6, r6, ip\n\t"
+      "ldr ip, [sp, #0]\n\t"
+      "subs ip, ip, #1\n\t"
+      "str ip, [sp, #0]\n\t"
+      "bne 2b\n\t"
+      "ldr ip, [sp, #24]\n\t"
+      "ldrd r4, r5, [sp, #12]\n\t"
+      "ldr r6, [sp, #20]\n\t"
+      "add r4, r4, ip\n\t"
+      "add r5, r5, ip\n\t"
+      "add r6, r6, ip\n\t"
+      "strd r4, r5, [sp, #12]\n\t"
+      "str r6, [sp, #20]\n\t"
+      "add r7, r7, #72\n\t"
+      "add lr, lr, #64\n\t"
+      "ldr ip, [sp, #40]\n\t"
+      "add ip, ip, #4\n\t"
+      "str ip, [sp, #40]\n\t"
+      "ldr ip, [sp, #44]\n\t"
+      "subs ip, ip, #1\n\t"
+      "str ip, [sp, #44]\n\t"
+      "bne 1b\n\t"
+      "add sp, sp, #60\n\t"
+      "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
 }
 
-#undef MF_DW_ROUTINE
-#undef MF_DW_CLAMP
-#undef MF_DW_QUICK
-#undef MF_DW_ROW
-#undef MF_DW_TAP
+#undef MF_DWR_QUICK
+#undef MF_DWR_TAP
 #endif  // MF_DSP_ASM
+
+// The channels in whole groups of a 3x3, depth multiplier 1 DEPTHWISE_CONV_2D:
+// blocks of groups whose band fits, output rows in runs of pixels whose
+// columns fit one group's slots.
+MF_NOINLINE void depthwise_3x3_rows(const conv_common::OpData& d, const conv_common::Params& p,
+                                    const int8_t* x, const int8_t* w, const int32_t* bias, const Requant& rq,
+                                    int8_t* y) {
+  const int32_t depth = d.out_d, groups_total = depth / 4;
+  const uint32_t off2 = simd::pack16(d.input_offset, d.input_offset);
+  const int32_t run = min32(d.out_w, (Band3x3::kWords / 6 - 3) / p.stride_w + 1);
+  Band3x3 band;
+  band.cols = (run - 1) * p.stride_w + 3;
+  const int32_t per_block = min32(Band3x3::kMaxGroups, Band3x3::kWords / band.group_words());
+  RequantTable table;
+  for (int32_t g0 = 0; g0 < groups_total; g0 += per_block) {
+    const int32_t groups = min32(per_block, groups_total - g0), c0 = 4 * g0;
+    band.widen_taps(w, depth, c0, groups);
+    const QuickSource quick = {bias, w, 9, 1, depth, 4};
+    if (d.quick != nullptr) {
+      table.use(rq, c0, d.quick, 4);
+    } else {
+      table.fill(rq, c0, 4 * groups, &quick);
+    }
+    for (int32_t b = 0; b < d.batches; ++b) {
+      const int8_t* xb = x + b * d.in_h * d.in_w * depth;
+      for (int32_t ox0 = 0; ox0 < d.out_w; ox0 += run) {
+        const int32_t ix0 = ox0 * p.stride_w - d.pad_w;
+        band.slot_row[0] = band.slot_row[1] = band.slot_row[2] = INT32_MIN;
+        for (int32_t oy = 0; oy < d.out_h; ++oy) {
+          const int32_t iy0 = oy * p.stride_h - d.pad_h;
+          DepthwiseRowJob job;
+          for (int32_t ky = 0; ky < 3; ++ky) {
+            band.stage(d, xb, iy0 + ky, ix0, c0, groups, off2);
+            job.x[ky] = band.slot(0, (((iy0 + ky) % 3) + 3) % 3);
+          }
+          job.out_step = depth;
+          job.group_bytes = 4 * band.group_words();
+          job.step = 8 * p.stride_w;
+          job.taps = band.taps;
+          job.table = table.quick ? table.quick_block(0) : nullptr;
+          job.out = y + ((b * d.out_h + oy) * d.out_w + ox0) * depth + c0;
+          job.groups = groups;
+          job.width = min32(run, d.out_w - ox0);
+          job.lo4 = RequantTable::bytes4(table.lo);
+          job.hi4 = RequantTable::bytes4(table.hi);
+#if MF_DSP_ASM
+          if (table.quick) {
+            depthwise_row_quick(&job);
+            continue;
+          }
+#endif
+          depthwise_row(job, bias, table, c0);
+        }
+      }
+    }
+  }
+}
 
 // Channels c0..c0+n-1 (n a multiple of 4, within one block) of one output pixel
 // over its valid taps (rows x cols from input xt and tap index t0, filter
@@ -750,31 +857,13 @@ MF_NOINLINE void depthwise_pixel(const DepthwiseTaps& taps, const int8_t* xt, in
                             int32_t cols, int32_t f_w, int32_t depth, int32_t in_row, uint32_t off2,
                             const int32_t* bias, const RequantTable& rq, int32_t c0, int32_t n,
                             int8_t* out) {
-#if MF_DSP_ASM
-  if (rows == 3 && cols == 3 && f_w == 3 && taps.stride == DepthwiseTaps::kMaxBlock / 2 && rq.quick) {
-    const DepthwiseJob job = {xt, taps.at(t0, 0), depth, off2, in_row, rq.quick_block(c0 - rq.first),
-                              out + c0, out + c0 + n, RequantTable::bytes4(rq.lo), RequantTable::bytes4(rq.hi)};
-    if (rq.full_range()) {
-      depthwise_3x3_full_range(&job);
-    } else {
-      depthwise_3x3_clamped(&job);
-    }
-    return;
-  }
-#endif
   for (int32_t g = 0; g < n; g += 4) {
     const int32_t c = c0 + g;
     int32_t a0, a1, a2, a3;
     bias4(bias, c, a0, a1, a2, a3);
     const int8_t* xr = xt + g;
     const uint32_t* wr = taps.at(t0, g);
-    int32_t rows_left = rows;
-    if (rows == 3 && cols == 3 && f_w == 3 && taps.stride == DepthwiseTaps::kMaxBlock / 2) {
-      // an interior 3x3 output: fully unrolled
-      mac_depthwise_3x3(xr, wr, depth, in_row, off2, a0, a1, a2, a3);
-      rows_left = 0;
-    }
-    for (int32_t r = rows_left; r > 0; --r, xr += in_row, wr += f_w * taps.stride) {
+    for (int32_t r = rows; r > 0; --r, xr += in_row, wr += f_w * taps.stride) {
       const int8_t* xp = xr;
       const uint32_t* wp = wr;
       for (int32_t k = cols; k > 0; --k, xp += depth, wp += taps.stride) {
@@ -797,31 +886,6 @@ struct Window {
   int32_t y0, x0;
   int32_t ky0, ky1, kx0, kx1;
 };
-
-#if MF_DSP_ASM
-// A 3x3 window at the input's border, channels c0..c0+n-1 (n a multiple of 4,
-// at most a block) of each tap copied 32 bytes apart, taps outside the input
-// filled with the zero point (their products are 0).
-struct BorderWindow {
-  alignas(4) int8_t bytes[9 * DepthwiseTaps::kMaxBlock];
-
-  void stage(const int8_t* xb, const Window& win, int32_t depth, int32_t in_row, int32_t c0, int32_t n,
-             int32_t zero_point) {
-    const uint32_t fill = (static_cast<uint32_t>(zero_point) & 0xFFu) * 0x01010101u;
-    for (int32_t ky = 0; ky < 3; ++ky) {
-      for (int32_t kx = 0; kx < 3; ++kx) {
-        uint32_t* dst = reinterpret_cast<uint32_t*>(bytes + (ky * 3 + kx) * DepthwiseTaps::kMaxBlock);
-        if (ky < win.ky0 || ky >= win.ky1 || kx < win.kx0 || kx >= win.kx1) {
-          for (int32_t i = 0; i < n / 4; ++i) dst[i] = fill;
-          continue;
-        }
-        const int8_t* src = xb + (win.y0 + ky) * in_row + (win.x0 + kx) * depth + c0;
-        for (int32_t i = 0; i < n / 4; ++i) dst[i] = load4(src + 4 * i);
-      }
-    }
-  }
-};
-#endif
 
 template <typename Fn>
 inline void for_each_output_pixel(const conv_common::OpData& d, const conv_common::Params& p,
@@ -934,22 +998,20 @@ MF_NOINLINE void depthwise_single_channel(const conv_common::OpData& d, const co
 }
 #endif
 
-// Depth multiplier 1: channels in blocks of DepthwiseTaps (widened once per
-// block), every output pixel of a block, the last depth % 4 channels one by one.
+// Depth multiplier 1: channels from `first` in blocks of DepthwiseTaps (widened
+// once per block), every output pixel of a block, the last depth % 4 channels
+// one by one.
 MF_NOINLINE void depthwise_blocks(const conv_common::OpData& d, const conv_common::Params& p,
                                   const int8_t* x, const int8_t* w, const int32_t* bias, const Requant& rq,
-                                  int8_t* y) {
+                                  int8_t* y, int32_t first) {
   const int32_t depth = d.out_d;  // == in_d
   const int32_t in_row = d.in_w * depth, f_row = d.f_w * depth;
   const uint32_t off2 = simd::pack16(d.input_offset, d.input_offset);
   const int32_t wide = depth & ~3;  // channels in words; the last depth % 4 one by one
   DepthwiseTaps taps;
   RequantTable table;
-#if MF_DSP_ASM
-  BorderWindow border;
-#endif
   const int32_t block = DepthwiseTaps::block_for(d.f_h * d.f_w);
-  for (int32_t c0 = 0; c0 < depth; c0 += block) {
+  for (int32_t c0 = first; c0 < depth; c0 += block) {
     const int32_t n = min32(block, wide - c0);  // <= 0: only the tail is left
     if (n > 0) {
       taps.widen(w, d.f_h * d.f_w, depth, c0, n, block);
@@ -963,16 +1025,6 @@ MF_NOINLINE void depthwise_blocks(const conv_common::OpData& d, const conv_commo
     const bool last = c0 + block >= depth;
     for_each_output_pixel(d, p, x, y, [&](const int8_t* xb, const Window& win, int8_t* out) {
       const int32_t rows = max32(win.ky1 - win.ky0, 0), cols = max32(win.kx1 - win.kx0, 0);
-#if MF_DSP_ASM
-      if (n > 0 && (rows != 3 || cols != 3) && d.f_h == 3 && d.f_w == 3 && table.quick &&
-          taps.stride == DepthwiseTaps::kMaxBlock / 2) {
-        // A border pixel: its window, zero points where the input ends, staged as an interior
-        // one (taps 32 channels apart), for the 3x3 assembly.
-        border.stage(xb, win, depth, in_row, c0, n, -d.input_offset);
-        depthwise_pixel(taps, border.bytes, 0, 3, 3, 3, DepthwiseTaps::kMaxBlock,
-                        3 * DepthwiseTaps::kMaxBlock, off2, bias, table, c0, n, out);
-      } else
-#endif
       if (n > 0) {
         // With no valid tap (rows or cols 0) the loops leave the bias alone.
         const int8_t* xt = rows > 0 && cols > 0
@@ -1014,7 +1066,12 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
     return true;
   }
 #endif
-  depthwise_blocks(d, p, x, w, bias, rq, y);
+  int32_t first = 0;
+  if (d.f_h == 3 && d.f_w == 3 && d.out_d >= 4) {
+    depthwise_3x3_rows(d, p, x, w, bias, rq, y);
+    first = d.out_d & ~3;
+  }
+  depthwise_blocks(d, p, x, w, bias, rq, y, first);
   return true;
 }
 

@@ -1,4 +1,4 @@
-// Fast int8 paths of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED for CPUs
+// Fast int8 paths of CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and AVERAGE_POOL_2D for CPUs
 // with packed 16-bit multiply-accumulate (simd.h), bit-exact with the reference
 // kernels: the same products, summed modulo 2^32 in another order, then the
 // same requantization. Each returns false for a layout it does not cover (the
@@ -9,6 +9,7 @@
 
 #include "microforge/kernels/conv_common.h"
 #include "microforge/kernels/fully_connected.h"
+#include "microforge/kernels/pool_common.h"
 #include "microforge/kernels/simd.h"
 
 namespace mf {
@@ -29,6 +30,9 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
 
 bool fully_connected(const fully_connected::OpData& d, const int8_t* x, const int8_t* w,
                      const int32_t* bias, int8_t* y);
+
+// int8 AVERAGE_POOL_2D with windows of up to 256 elements (fast_pool.cpp).
+bool average_pool(const pool_common::OpData& d, const pool_common::Params& p, const int8_t* x, int8_t* y);
 
 }  // namespace fast
 }  // namespace kernels
