@@ -154,7 +154,7 @@ struct PairJob {
   int32_t k;                  // filter row length
   const int32_t* table;       // the next pair's quick block (RequantTable, block 2)
   int8_t* y;                  // pixel 0's output of the next pair's first channel
-  int32_t depth;              // pixel 1's outputs are `depth` bytes further
+  int32_t depth;              // pixel 1's outputs are `depth` bytes further (or elsewhere)
   int8_t* y_end;              // y after the last pair
   uint32_t lo4, hi4;          // the clamp bounds in each byte
   int32_t odd;                // groups is odd
@@ -203,30 +203,40 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
 // Accumulator A with the short requantization of (m2, base, r) in M, B, R (lr scratch).
 #define MF_QUICK(A, M, B, R) MF_QUICK_T(A, M, B, R, "lr")
 
-// The two packed output pairs r0 and r2 clamped to the job's bounds (at [sp, #32]).
-#define MF_CLAMP_PAIRS                                                   \
-  "ldrd r4, r5, [sp, #32]\n\t"                                           \
-  MF_CLAMP_BYTES("r0", "r4", "r5", "lr") MF_CLAMP_BYTES("r2", "r4", "r5", "lr")
+// The four requantized outputs (r0..r3: pixel 0 / 1 x channel c / c+1) stored as
+// two halfwords at y and y + depth (ip, lr): packed two by two, or, when
+// clamped to the job's bounds (at [sp, #32]), all four in r0 for one clamp.
+#define MF_PAIR_STORE_FULL_RANGE       \
+  "bfi r0, r1, #8, #8\n\t"             \
+  "bfi r2, r3, #8, #8\n\t"             \
+  "ldrd ip, lr, [sp, #20]\n\t"         \
+  "strh r2, [ip, lr]\n\t"              \
+  "strh r0, [ip], #2\n\t"
+
+#define MF_PAIR_STORE_CLAMPED          \
+  "bfi r0, r1, #8, #8\n\t"             \
+  "bfi r0, r2, #16, #8\n\t"            \
+  "bfi r0, r3, #24, #8\n\t"            \
+  "ldrd r4, r6, [sp, #32]\n\t"         \
+  MF_CLAMP_BYTES("r0", "r4", "r6", "lr") \
+  "ldrd ip, lr, [sp, #20]\n\t"         \
+  "lsr r1, r0, #16\n\t"                \
+  "strh r1, [ip, lr]\n\t"              \
+  "strh r0, [ip], #2\n\t"
 
 // After a pair's MACs (r0..r3): its quick block (the job's table, at [sp, #16]),
-// four outputs requantized, packed two by two, clamped and stored (y, depth,
-// y_end at [sp, #20..28]); back to 1 for the next pair until y_end.
-#define MF_PAIR_OUTPUTS(CLAMP) \
+// four outputs requantized and stored (STORE; y, depth, y_end at [sp, #20..28]);
+// back to 1 for the next pair until y_end. r5 is left alone.
+#define MF_PAIR_OUTPUTS(STORE) \
   "ldr ip, [sp, #16]\n\t" \
   "add ip, ip, #8\n\t" \
-  "ldm ip!, {r4, r5, r7, r8, r9, r10}\n\t" \
+  "ldm ip!, {r4, r6, r7, r8, r9, r10}\n\t" \
   "str ip, [sp, #16]\n\t" \
-  MF_QUICK("r0", "r4", "r5", "r7") \
-  MF_QUICK("r2", "r4", "r5", "r7") \
+  MF_QUICK("r0", "r4", "r6", "r7") \
+  MF_QUICK("r2", "r4", "r6", "r7") \
   MF_QUICK("r1", "r8", "r9", "r10") \
   MF_QUICK("r3", "r8", "r9", "r10") \
-  "bfi r0, r1, #8, #8\n\t" \
-  "bfi r2, r3, #8, #8\n\t" \
-  CLAMP \
-  "ldr ip, [sp, #20]\n\t" \
-  "ldr lr, [sp, #24]\n\t" \
-  "strh r2, [ip, lr]\n\t" \
-  "strh r0, [ip], #2\n\t" \
+  STORE \
   "str ip, [sp, #20]\n\t" \
   "ldr lr, [sp, #28]\n\t" \
   "cmp ip, lr\n\t" \
@@ -235,7 +245,7 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
 // Every channel pair of a PairJob (r0): accumulators from the biases, the
 // groups (an odd one first, then two a step), four requantized outputs packed
 // two by two into halfwords. The job is copied to the stack.
-#define MF_PAIR_ROUTINE(CLAMP)                                                   \
+#define MF_PAIR_ROUTINE(STORE)                                                   \
   "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                              \
   "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"                   \
   "push {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"                      \
@@ -263,29 +273,29 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
   "cmp r4, lr\n\t"                                                               \
   "bne 3b\n\t"                                                                   \
   "4:\n\t"                                                                       \
-  MF_PAIR_OUTPUTS(CLAMP)                                                         \
+  MF_PAIR_OUTPUTS(STORE)                                                         \
   "add sp, sp, #44\n\t"                                                          \
   "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
 
 __attribute__((naked, noinline)) void pair_tiles_full_range(const PairJob*) {
-  __asm__ volatile(MF_PAIR_ROUTINE(""));
+  __asm__ volatile(MF_PAIR_ROUTINE(MF_PAIR_STORE_FULL_RANGE));
 }
 
 __attribute__((naked, noinline)) void pair_tiles_clamped(const PairJob*) {
-  __asm__ volatile(MF_PAIR_ROUTINE(MF_CLAMP_PAIRS));
+  __asm__ volatile(MF_PAIR_ROUTINE(MF_PAIR_STORE_CLAMPED));
 }
 
 // The same tiles over the generator's widened filter (ChannelQuant::wide): one
 // LDM brings both channels' int16 pairs of a group, 16 MACs in 10 instructions,
-// four groups a step after the groups % 4 leading ones.
+// eight groups a step.
 struct WideJob {
   const uint32_t* words;      // the widened patch pair
   const uint32_t* words_end;  // words + 4 * groups (the last group zero-padded)
-  const uint32_t* lead_end;   // words + 4 * (groups % 4)
-  const uint32_t* wide;       // the next pair's widened filter: 4 words a group
+  int32_t skip;               // (8 - groups % 8) % 8: groups the first pass jumps over
+  const uint32_t* wide;       // the first pair's widened filter (4 words a group; the next pairs' follow)
   const int32_t* table;       // the next pair's quick block (RequantTable, block 2)
   int8_t* y;                  // pixel 0's output of the next pair's first channel
-  int32_t depth;              // pixel 1's outputs are `depth` bytes further
+  int32_t depth;              // pixel 1's outputs are `depth` bytes further (or elsewhere)
   int8_t* y_end;              // y after the last pair
   uint32_t lo4, hi4;          // the clamp bounds in each byte
 };
@@ -306,59 +316,68 @@ static_assert(sizeof(WideJob) == 40 && offsetof(WideJob, lo4) == 32 && offsetof(
   "smlad r3, r9, r12, r3\n\t"          \
   "smlad r3, r10, lr, r3\n\t"
 
-#define MF_WIDE_ROUTINE(CLAMP)                                                   \
+// The groups run eight a step; the first step enters the unrolled body past
+// `skip` groups (MF_WIDE_GROUP is 40 bytes: checked below), the entry computed
+// once per job.
+#define MF_WIDE_ROUTINE(STORE)                                                   \
   "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                              \
   "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10}\n\t"                        \
   "push {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10}\n\t"                           \
+  "ldr r6, [sp, #8]\n\t"                                                         \
+  "adr r5, 7f\n\t"                                                               \
+  "add r6, r6, r6, lsl #2\n\t"                                                   \
+  "add r6, r5, r6, lsl #3\n\t"                                                   \
+  "orr r6, r6, #1\n\t"                                                           \
+  "str r6, [sp, #8]\n\t"                                                         \
+  "ldr r5, [sp, #12]\n\t"                                                        \
   "1:\n\t"                                                                       \
   "ldr ip, [sp, #16]\n\t"                                                        \
   "ldrd r0, r1, [ip]\n\t"                                                        \
   "mov r2, r0\n\t"                                                               \
   "mov r3, r1\n\t"                                                               \
-  "ldr r5, [sp, #12]\n\t"                                                        \
   "ldr r4, [sp, #0]\n\t"                                                         \
   "ldr r6, [sp, #8]\n\t"                                                         \
-  "cmp r4, r6\n\t"                                                               \
-  "beq 3f\n\t"                                                                   \
-  "5:\n\t"                                                                       \
+  "bx r6\n\t"                                                                    \
+  ".balign 4\n\t"                                                                \
+  "7:\n\t"                                                                       \
   MF_WIDE_GROUP                                                                  \
-  "ldr r6, [sp, #8]\n\t"                                                         \
-  "cmp r4, r6\n\t"                                                               \
-  "bne 5b\n\t"                                                                   \
-  "3:\n\t"                                                                       \
+  "9:\n\t"                                                                       \
+  ".if (9b - 7b) != 40\n\t"                                                      \
+  ".error \"MF_WIDE_GROUP must be 40 bytes\"\n\t"                                \
+  ".endif\n\t"                                                                   \
+  MF_WIDE_GROUP MF_WIDE_GROUP MF_WIDE_GROUP                                      \
+  MF_WIDE_GROUP MF_WIDE_GROUP MF_WIDE_GROUP MF_WIDE_GROUP                        \
   "ldr r6, [sp, #4]\n\t"                                                         \
   "cmp r4, r6\n\t"                                                               \
-  "beq 4f\n\t"                                                                   \
-  "6:\n\t"                                                                       \
-  MF_WIDE_GROUP                                                                  \
-  MF_WIDE_GROUP                                                                  \
-  MF_WIDE_GROUP                                                                  \
-  MF_WIDE_GROUP                                                                  \
-  "ldr r6, [sp, #4]\n\t"                                                         \
-  "cmp r4, r6\n\t"                                                               \
-  "bne 6b\n\t"                                                                   \
-  "4:\n\t"                                                                       \
-  "str r5, [sp, #12]\n\t"                                                        \
-  MF_PAIR_OUTPUTS(CLAMP)                                                         \
+  "bne 7b\n\t"                                                                   \
+  MF_PAIR_OUTPUTS(STORE)                                                         \
   "add sp, sp, #40\n\t"                                                          \
   "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
 
 __attribute__((naked, noinline)) void wide_tiles_full_range(const WideJob*) {
-  __asm__ volatile(MF_WIDE_ROUTINE(""));
+  __asm__ volatile(MF_WIDE_ROUTINE(MF_PAIR_STORE_FULL_RANGE));
 }
 
 __attribute__((naked, noinline)) void wide_tiles_clamped(const WideJob*) {
-  __asm__ volatile(MF_WIDE_ROUTINE(MF_CLAMP_PAIRS));
+  __asm__ volatile(MF_WIDE_ROUTINE(MF_PAIR_STORE_CLAMPED));
 }
 
 #undef MF_WIDE_ROUTINE
 #undef MF_WIDE_GROUP
 #undef MF_PAIR_ROUTINE
 #undef MF_PAIR_OUTPUTS
-#undef MF_CLAMP_PAIRS
+#undef MF_PAIR_STORE_FULL_RANGE
+#undef MF_PAIR_STORE_CLAMPED
 #undef MF_QUICK
 #undef MF_PAIR_GROUP
 #endif  // MF_DSP_ASM
+
+#if MF_DSP_ASM
+// Bytes from a to b, for the assembly jobs (a pair's second pixel may write elsewhere).
+inline int32_t distance(const int8_t* a, const int8_t* b) {
+  return static_cast<int32_t>(reinterpret_cast<uintptr_t>(b) - reinterpret_cast<uintptr_t>(a));
+}
+#endif
 
 // Patches (the input under the filter) of two output pixels, widened to
 // int16 with the input offset added: for elements k..k+3 of a patch, the word
@@ -379,21 +398,23 @@ struct PatchPair {
     widen_with_offset(src, k, offset, words + 2 * p, 4, tail[p]);
   }
 
-  // Both pixels, channels [c_begin, c_end) (filter rows of k int8): outputs y[c], y[depth + c].
-  MF_NOINLINE void output_pair(const int8_t* w, const uint32_t* wide, int32_t k, const int32_t* bias,
-                               const RequantTable& rq, int32_t c_begin, int32_t c_end, int32_t depth,
-                               int8_t* y) const {
+  // Both pixels, channels [c_begin, c_end) of `rows` (filter rows of k int8):
+  // channel c's outputs to y0[c - c_begin] and y1[c - c_begin].
+  MF_NOINLINE void output_pair(const int8_t* w, const uint32_t* wide, int32_t k, int32_t rows,
+                               const int32_t* bias, const RequantTable& rq, int32_t c_begin, int32_t c_end,
+                               int8_t* y0, int8_t* y1) const {
     const int32_t groups = k >> 2, rest = k & 3;
     int32_t c = c_begin;
 #if !MF_DSP_ASM
     (void)wide;  // read by the assembly only
+    (void)rows;
 #else
     if (rq.quick && wide != nullptr) {
       // Whole pairs from the widened filter (zero-padded: no reads past it).
       const int32_t pairs = (c_end - c_begin) / 2, all = groups + (rest != 0);
       if (pairs > 0) {
-        const WideJob job = {words, words + 4 * all, words + 4 * (all & 3), wide + c_begin / 2 * all * 4,
-                             rq.quick_block(c_begin - rq.first), y + c_begin, depth, y + c_begin + 2 * pairs,
+        const WideJob job = {words, words + 4 * all, (8 - all % 8) % 8, wide + c_begin / 2 * all * 4,
+                             rq.quick_block(c_begin - rq.first), y0, distance(y0, y1), y0 + 2 * pairs,
                              RequantTable::bytes4(rq.lo), RequantTable::bytes4(rq.hi)};
         if (rq.full_range()) {
           wide_tiles_full_range(&job);
@@ -406,11 +427,11 @@ struct PatchPair {
       // Whole pairs; with k % 4 != 0 the rows are read to the next multiple of 4 (times the
       // zero padding), so the filter's last pair is left to the loop below.
       int32_t pairs = (c_end - c_begin) / 2;
-      if (rest != 0 && c_begin + 2 * pairs == depth) --pairs;
+      if (rest != 0 && c_begin + 2 * pairs == rows) --pairs;
       if (pairs > 0) {
         const PairJob job = {words, words + 4 * (groups + (rest != 0)), w + c_begin * k, k,
-                             rq.quick_block(c_begin - rq.first), y + c_begin, depth,
-                             y + c_begin + 2 * pairs, RequantTable::bytes4(rq.lo), RequantTable::bytes4(rq.hi),
+                             rq.quick_block(c_begin - rq.first), y0, distance(y0, y1),
+                             y0 + 2 * pairs, RequantTable::bytes4(rq.lo), RequantTable::bytes4(rq.hi),
                              (groups + (rest != 0)) & 1};
         if (rq.full_range()) {
           pair_tiles_full_range(&job);
@@ -434,29 +455,12 @@ struct PatchPair {
         a01 = mac(a01, tail[0][t], w1[t]);
         a11 = mac(a11, tail[1][t], w1[t]);
       }
-      y[c] = rq(c, a00);
-      y[depth + c] = rq(c, a10);
+      y0[c - c_begin] = rq(c, a00);
+      y1[c - c_begin] = rq(c, a10);
       if (two) {
-        y[c + 1] = rq(c + 1, a01);
-        y[depth + c + 1] = rq(c + 1, a11);
+        y0[c + 1 - c_begin] = rq(c + 1, a01);
+        y1[c + 1 - c_begin] = rq(c + 1, a11);
       }
-    }
-  }
-
-  // Pixel 0 alone (widened with stride 4 words per group), channels [c_begin, c_end).
-  MF_NOINLINE void output_single(const int8_t* w, int32_t k, const int32_t* bias, const RequantTable& rq,
-                     int32_t c_begin, int32_t c_end, int8_t* y) const {
-    const int32_t groups = k >> 2, rest = k & 3;
-    for (int32_t c = c_begin; c < c_end; ++c) {
-      const int8_t* wc = w + c * k;
-      int32_t a = bias != nullptr ? bias[c] : 0;
-      const uint32_t* xp = words;
-      for (int32_t g = groups; g > 0; --g, xp += 4, wc += 4) {
-        const uint32_t v = load4(wc);
-        a = smlad(xp[1], sxtb16_ror8(v), smlad(xp[0], sxtb16(v), a));
-      }
-      for (int32_t t = 0; t < rest; ++t) a = mac(a, tail[0][t], wc[t]);
-      y[c] = rq(c, a);
     }
   }
 };
@@ -529,12 +533,17 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
       const int8_t* xb = x + b * in_img;
       int8_t* yb = y + b * pixels * d.out_d;
       for (int32_t q = 0; q < pixels; q += 2) {
-        patches.widen(0, patch(xb, q), k, d.input_offset);
+        int8_t* y0 = yb + q * d.out_d + c0;
+        const int8_t* first = patch(xb, q);
+        patches.widen(0, first, k, d.input_offset);
         if (q + 1 < pixels) {
           patches.widen(1, patch(xb, q + 1), k, d.input_offset);
-          patches.output_pair(w, d.wide, k, bias, table, c0, c1, d.out_d, yb + q * d.out_d);
+          patches.output_pair(w, d.wide, k, d.out_d, bias, table, c0, c1, y0, y0 + d.out_d);
         } else {
-          patches.output_single(w, k, bias, table, c0, c1, yb + q * d.out_d);
+          // An odd last pixel: paired with itself, the copy's outputs dropped.
+          int8_t dropped[RequantTable::kChannels];
+          patches.widen(1, first, k, d.input_offset);
+          patches.output_pair(w, d.wide, k, d.out_d, bias, table, c0, c1, y0, dropped);
         }
       }
     }
@@ -645,27 +654,45 @@ struct Band3x3 {
     }
   }
 
-  // Input row iy (0 outside the input) from input column ix0, channels c0.. of
-  // `groups` groups, into slot iy mod 3, unless it holds it already.
+  // A new run: every slot empty and zero (padding columns stay so).
+  void clear(int32_t groups) {
+    slot_row[0] = slot_row[1] = slot_row[2] = INT32_MIN;
+    fill_words(words, groups * group_words());
+  }
+
+  // Input row iy from input column ix0, channels c0.. of `groups` groups, into
+  // slot iy mod 3, unless it holds it already; rows outside the input as 0.
   void stage(const conv_common::OpData& d, const int8_t* xb, int32_t iy, int32_t ix0, int32_t c0,
              int32_t groups, uint32_t off2) {
     const int32_t s = ((iy % 3) + 3) % 3;
     if (slot_row[s] == iy) return;
     slot_row[s] = iy;
-    const bool inside = iy >= 0 && iy < d.in_h;
-    const int32_t j0 = inside ? min32(max32(-ix0, 0), cols) : cols;
-    const int32_t j1 = inside ? max32(min32(d.in_w - ix0, cols), j0) : cols;
-    const int8_t* row = xb + (iy * d.in_w + ix0) * d.in_d + c0;
-    for (int32_t g = 0; g < groups; ++g, row += 4) {
-      uint32_t* dst = slot(g, s);
-      for (int32_t j = 0; j < j0; ++j) dst[2 * j] = dst[2 * j + 1] = 0;
-      const int8_t* src = row + j0 * d.in_d;
-      for (int32_t j = j0; j < j1; ++j, src += d.in_d) {
-        const uint32_t v = load4(src);
-        dst[2 * j] = sxtab16(off2, v);
-        dst[2 * j + 1] = sxtab16_ror8(off2, v);
+    const int32_t j0 = min32(max32(-ix0, 0), cols), j1 = max32(min32(d.in_w - ix0, cols), j0);
+    uint32_t* dst = slot(0, s) + 2 * j0;
+    if (iy < 0 || iy >= d.in_h) {
+      for (int32_t g = 0; g < groups; ++g) fill_words(dst + g * group_words(), 2 * (j1 - j0));
+      return;
+    }
+    widen_columns(xb + (iy * d.in_w + ix0 + j0) * d.in_d + c0, d.in_d, groups, j1 - j0, dst, group_words(), off2);
+  }
+
+ private:
+  MF_NO_LIBCALLS static void fill_words(uint32_t* dst, int32_t n) {
+    for (; n > 0; --n) *dst++ = 0;
+  }
+
+  // n columns (depth bytes apart) of `groups` words each, widened: group g's
+  // column j to dst[g * group_words + 2j], +1.
+  MF_NOINLINE static void widen_columns(const int8_t* src, int32_t depth, int32_t groups, int32_t n, uint32_t* dst,
+                                        int32_t group_words, uint32_t off2) {
+    for (int32_t g = 0; g < groups; ++g, src += 4, dst += group_words) {
+      const int8_t* sp = src;
+      uint32_t* dp = dst;
+      for (int32_t j = n; j > 0; --j, sp += depth, dp += 2) {
+        const uint32_t v = load4(sp);
+        dp[0] = sxtab16(off2, v);
+        dp[1] = sxtab16_ror8(off2, v);
       }
-      for (int32_t j = j1; j < cols; ++j) dst[2 * j] = dst[2 * j + 1] = 0;
     }
   }
 };
@@ -730,65 +757,74 @@ static_assert(sizeof(DepthwiseRowJob) == 52 && offsetof(DepthwiseRowJob, lo4) ==
 // The job is copied below two scratch words (pixels left, output): field i at
 // [sp, #8 + 4i]. r4..r6 the three rows' band words, r7 the group's taps, lr its
 // quick block (biases, then (m2, base, r) per channel).
-__attribute__((naked, noinline)) void depthwise_row_quick(const DepthwiseRowJob*) {
-  __asm__ volatile(
-      "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
-      "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, lr}\n\t"
-      "push {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, lr}\n\t"
-      "sub sp, sp, #8\n\t"
-      "ldrd r7, lr, [sp, #32]\n\t"
-      "1:\n\t"
-      "ldrd r4, r5, [sp, #12]\n\t"
-      "ldr r6, [sp, #20]\n\t"
-      "ldr ip, [sp, #40]\n\t"
-      "str ip, [sp, #4]\n\t"
-      "ldr ip, [sp, #48]\n\t"
-      "str ip, [sp, #0]\n\t"
-      "2:\n\t"
-      "ldm lr, {r0, r1, r2, r3}\n\t"
-      MF_DWR_TAP("r4", "0", "0") MF_DWR_TAP("r4", "8", "8") MF_DWR_TAP("r4", "16", "16")
-      MF_DWR_TAP("r5", "0", "24") MF_DWR_TAP("r5", "8", "32") MF_DWR_TAP("r5", "16", "40")
-      MF_DWR_TAP("r6", "0", "48") MF_DWR_TAP("r6", "8", "56") MF_DWR_TAP("r6", "16", "64")
-      "add ip, lr, #16\n\t"
-      MF_DWR_QUICK("r0") MF_DWR_QUICK("r1") MF_DWR_QUICK("r2") MF_DWR_QUICK("r3")
-      "bfi r0, r1, #8, #8\n\t"
-      "bfi r0, r2, #16, #8\n\t"
-      "bfi r0, r3, #24, #8\n\t"
-      "ldrd r8, r9, [sp, #52]\n\t"
-      MF_CLAMP_BYTES("r0", "r8", "r9", "r10")
-      "ldrd r8, r9, [sp, #4]\n\t"
-      "str r0, [r8]\n\t"
-      "add r8, r8, r9\n\t"
-      "str r8, [sp, #4]\n\t"
-      "ldr ip, [sp, #28]\n\t"
-      "add r4, r4, ip\n\t"
-      "add r5, r5, ip\n\t"
-      "add r6, r6, ip\n\t"
-      "ldr ip, [sp, #0]\n\t"
-      "subs ip, ip, #1\n\t"
-      "str ip, [sp, #0]\n\t"
-      "bne 2b\n\t"
-      "ldr ip, [sp, #24]\n\t"
-      "ldrd r4, r5, [sp, #12]\n\t"
-      "ldr r6, [sp, #20]\n\t"
-      "add r4, r4, ip\n\t"
-      "add r5, r5, ip\n\t"
-      "add r6, r6, ip\n\t"
-      "strd r4, r5, [sp, #12]\n\t"
-      "str r6, [sp, #20]\n\t"
-      "add r7, r7, #72\n\t"
-      "add lr, lr, #64\n\t"
-      "ldr ip, [sp, #40]\n\t"
-      "add ip, ip, #4\n\t"
-      "str ip, [sp, #40]\n\t"
-      "ldr ip, [sp, #44]\n\t"
-      "subs ip, ip, #1\n\t"
-      "str ip, [sp, #44]\n\t"
-      "bne 1b\n\t"
-      "add sp, sp, #60\n\t"
-      "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+#define MF_DWR_ROUTINE(CLAMP) \
+  "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t" \
+  "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, lr}\n\t" \
+  "push {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, lr}\n\t" \
+  "sub sp, sp, #8\n\t" \
+  "ldrd r7, lr, [sp, #32]\n\t" \
+  "1:\n\t" \
+  "ldrd r4, r5, [sp, #12]\n\t" \
+  "ldr r6, [sp, #20]\n\t" \
+  "ldr ip, [sp, #40]\n\t" \
+  "str ip, [sp, #4]\n\t" \
+  "ldr ip, [sp, #48]\n\t" \
+  "str ip, [sp, #0]\n\t" \
+  "2:\n\t" \
+  "ldm lr, {r0, r1, r2, r3}\n\t" \
+  MF_DWR_TAP("r4", "0", "0") MF_DWR_TAP("r4", "8", "8") MF_DWR_TAP("r4", "16", "16") \
+  MF_DWR_TAP("r5", "0", "24") MF_DWR_TAP("r5", "8", "32") MF_DWR_TAP("r5", "16", "40") \
+  MF_DWR_TAP("r6", "0", "48") MF_DWR_TAP("r6", "8", "56") MF_DWR_TAP("r6", "16", "64") \
+  "add ip, lr, #16\n\t" \
+  MF_DWR_QUICK("r0") MF_DWR_QUICK("r1") MF_DWR_QUICK("r2") MF_DWR_QUICK("r3") \
+  "bfi r0, r1, #8, #8\n\t" \
+  "bfi r0, r2, #16, #8\n\t" \
+  "bfi r0, r3, #24, #8\n\t" \
+  CLAMP \
+  "ldrd r8, r9, [sp, #4]\n\t" \
+  "str r0, [r8]\n\t" \
+  "add r8, r8, r9\n\t" \
+  "str r8, [sp, #4]\n\t" \
+  "ldr ip, [sp, #28]\n\t" \
+  "add r4, r4, ip\n\t" \
+  "add r5, r5, ip\n\t" \
+  "add r6, r6, ip\n\t" \
+  "ldr ip, [sp, #0]\n\t" \
+  "subs ip, ip, #1\n\t" \
+  "str ip, [sp, #0]\n\t" \
+  "bne 2b\n\t" \
+  "ldr ip, [sp, #24]\n\t" \
+  "ldrd r4, r5, [sp, #12]\n\t" \
+  "ldr r6, [sp, #20]\n\t" \
+  "add r4, r4, ip\n\t" \
+  "add r5, r5, ip\n\t" \
+  "add r6, r6, ip\n\t" \
+  "strd r4, r5, [sp, #12]\n\t" \
+  "str r6, [sp, #20]\n\t" \
+  "add r7, r7, #72\n\t" \
+  "add lr, lr, #64\n\t" \
+  "ldr ip, [sp, #40]\n\t" \
+  "add ip, ip, #4\n\t" \
+  "str ip, [sp, #40]\n\t" \
+  "ldr ip, [sp, #44]\n\t" \
+  "subs ip, ip, #1\n\t" \
+  "str ip, [sp, #44]\n\t" \
+  "bne 1b\n\t" \
+  "add sp, sp, #60\n\t" \
+  "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
+
+#define MF_DWR_CLAMP "ldrd r8, r9, [sp, #52]\n\t" MF_CLAMP_BYTES("r0", "r8", "r9", "r10")
+
+__attribute__((naked, noinline)) void depthwise_rows_full_range(const DepthwiseRowJob*) {
+  __asm__ volatile(MF_DWR_ROUTINE(""));
 }
 
+__attribute__((naked, noinline)) void depthwise_rows_clamped(const DepthwiseRowJob*) {
+  __asm__ volatile(MF_DWR_ROUTINE(MF_DWR_CLAMP));
+}
+
+#undef MF_DWR_ROUTINE
+#undef MF_DWR_CLAMP
 #undef MF_DWR_QUICK
 #undef MF_DWR_TAP
 #endif  // MF_DSP_ASM
@@ -819,7 +855,7 @@ MF_NOINLINE void depthwise_3x3_rows(const conv_common::OpData& d, const conv_com
       const int8_t* xb = x + b * d.in_h * d.in_w * depth;
       for (int32_t ox0 = 0; ox0 < d.out_w; ox0 += run) {
         const int32_t ix0 = ox0 * p.stride_w - d.pad_w;
-        band.slot_row[0] = band.slot_row[1] = band.slot_row[2] = INT32_MIN;
+        band.clear(groups);
         for (int32_t oy = 0; oy < d.out_h; ++oy) {
           const int32_t iy0 = oy * p.stride_h - d.pad_h;
           DepthwiseRowJob job;
@@ -839,7 +875,11 @@ MF_NOINLINE void depthwise_3x3_rows(const conv_common::OpData& d, const conv_com
           job.hi4 = RequantTable::bytes4(table.hi);
 #if MF_DSP_ASM
           if (table.quick) {
-            depthwise_row_quick(&job);
+            if (table.full_range()) {
+              depthwise_rows_full_range(&job);
+            } else {
+              depthwise_rows_clamped(&job);
+            }
             continue;
           }
 #endif
