@@ -398,6 +398,33 @@ struct PatchPair {
     widen_with_offset(src, k, offset, words + 2 * p, 4, tail[p]);
   }
 
+  // Pixel p's patch from staging (zero points after its k int8 to a multiple
+  // of 4, widened as one more group) or, in place, from the input (`direct`).
+  void widen_padded(int p, const int8_t* src, int32_t k, int32_t offset, bool direct) {
+    if (direct || (k & 3) == 0) {
+      widen(p, src, k, offset);
+      return;
+    }
+    widen_with_offset(src, (k + 3) & ~3, offset, words + 2 * p, 4, tail[p]);
+    for (int32_t t = 0; t < (k & 3); ++t) tail[p][t] = src[(k & ~3) + t] + offset;
+  }
+
+  // Both pixels' patches in one pass (k int8 each, k <= kMaxPatch).
+  void widen_both(const int8_t* a, const int8_t* b, int32_t k, int32_t offset) {
+    const uint32_t off2 = simd::pack16(offset, offset);
+    uint32_t* dst = words;
+    for (int32_t g = k >> 2; g > 0; --g, a += 4, b += 4, dst += 4) {
+      const uint32_t va = load4(a), vb = load4(b);
+      dst[0] = sxtab16(off2, va);
+      dst[1] = sxtab16_ror8(off2, va);
+      dst[2] = sxtab16(off2, vb);
+      dst[3] = sxtab16_ror8(off2, vb);
+    }
+    if ((k & 3) == 0) return;
+    widen_with_offset(a, k & 3, offset, dst, 4, tail[0]);
+    widen_with_offset(b, k & 3, offset, dst + 2, 4, tail[1]);
+  }
+
   // Both pixels, channels [c_begin, c_end) of `rows` (filter rows of k int8):
   // channel c's outputs to y0[c - c_begin] and y1[c - c_begin].
   MF_NOINLINE void output_pair(const int8_t* w, const uint32_t* wide, int32_t k, int32_t rows,
@@ -489,6 +516,48 @@ inline int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
 inline int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
 
 
+// A window's patch read straight from the input rows, word by word: group g
+// (patch elements 4g..4g+3) at byte off[g] from the window's top-left, its
+// first split[g] bytes there and the rest from the next row's start when it
+// spans two rows (rows of 3 bytes or more: never three). The last group's
+// bytes past the patch are whatever follows it (the widened filter's zeros
+// meet them), so reads reach 3 bytes past the window's last row.
+struct PatchPlan {
+  static constexpr int32_t kGroups = PatchPair::kMaxPatch / 4;
+  int32_t off[kGroups];
+  uint8_t split[kGroups];
+  int32_t groups = 0, gap = 0;
+
+  // False for rows under 3 bytes.
+  bool make(int32_t k, int32_t f_row, int32_t in_row) {
+    if (f_row < 3) return false;
+    groups = (k + 3) >> 2;
+    gap = in_row - f_row;
+    for (int32_t g = 0; g < groups; ++g) {
+      const int32_t e = 4 * g, ky = e / f_row, r = e - ky * f_row, n = f_row - r;
+      off[g] = ky * in_row + r;
+      split[g] = static_cast<uint8_t>(n < 4 && e + n < k ? n : 4);
+    }
+    return true;
+  }
+
+  // Widened with the offset added, as PatchPair::widen lays it out (dst: the
+  // pixel's first word, groups 4 words apart), and the last k % 4 elements to tail.
+  void widen(const int8_t* base, int32_t k, int32_t offset, uint32_t* dst, int32_t* tail) const {
+    const uint32_t off2 = simd::pack16(offset, offset);
+    uint32_t v = 0;
+    for (int32_t g = 0; g < groups; ++g, dst += 4) {
+      const int8_t* src = base + off[g];
+      v = load4(src);
+      const int32_t n = split[g];
+      if (n < 4) v = (v & ((1u << (8 * n)) - 1u)) | (load4(src + n + gap) << (8 * n));
+      dst[0] = sxtab16(off2, v);
+      dst[1] = sxtab16_ror8(off2, v);
+    }
+    for (int32_t t = 0; t < (k & 3); ++t) tail[t] = static_cast<int8_t>(v >> (8 * t)) + offset;
+  }
+};
+
 // CONV_2D through widened patches (PatchPair): any two consecutive output
 // pixels form a tile, padding included.
 void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p, const int8_t* x,
@@ -499,11 +568,17 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
   const int32_t pixels = d.out_h * d.out_w;
   const bool pointwise = d.f_h == 1 && d.f_w == 1 && d.pad_h == 0 && d.pad_w == 0;
   const int8_t zero_point = static_cast<int8_t>(-d.input_offset);
-  // One pixel's patch, as contiguous int8 in the filter's (row, column, depth) order.
-  auto patch = [&](const int8_t* xb, int32_t q) -> const int8_t* {
-    const int32_t oy = q / d.out_w, ox = q - oy * d.out_w;
+  // One pixel's patch, as contiguous int8 in the filter's (row, column, depth)
+  // order; in staging, zero points follow it to a multiple of 4.
+  fill_bytes(staging + k, zero_point, ((k + 3) & ~3) - k);
+  auto patch = [&](const int8_t* xb, int32_t oy, int32_t ox) -> const int8_t* {
     const int32_t y0 = oy * p.stride_h - d.pad_h, x0 = ox * p.stride_w - d.pad_w;
     if (pointwise) return xb + y0 * in_row + x0 * d.in_d;
+    if (y0 >= 0 && x0 >= 0 && y0 + d.f_h <= d.in_h && x0 + d.f_w <= d.in_w) {
+      const int8_t* src = xb + y0 * in_row + x0 * d.in_d;  // inside the input: whole rows
+      for (int32_t ky = 0; ky < d.f_h; ++ky, src += in_row) copy_bytes(staging + ky * f_row, src, f_row);
+      return staging;
+    }
     const int32_t kx0 = max32(0, -x0), kx1 = min32(d.f_w, d.in_w - x0);
     for (int32_t ky = 0; ky < d.f_h; ++ky) {
       int8_t* row = staging + ky * f_row;
@@ -519,6 +594,8 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
     }
     return staging;
   };
+  PatchPlan plan;
+  const bool planned = !pointwise && plan.make(k, f_row, in_row);
   // Output channels in windows of RequantTable::kChannels (their requantization
   // decoded once); the patches are widened again for each window.
   for (int32_t c0 = 0; c0 < d.out_d; c0 += RequantTable::kChannels) {
@@ -529,22 +606,79 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
     } else {
       table.fill(rq, c0, c1 - c0, &quick);
     }
+    // Both pixels' outputs of channels [c0, c1): the widened filter's tiles run
+    // straight from a job set once per window, the rest through output_pair.
+    int32_t c_rest = c0;
+#if MF_DSP_ASM
+    const int32_t all = (k + 3) >> 2;
+    WideJob job = {patches.words, patches.words + 4 * all, (8 - all % 8) % 8, d.wide + c0 / 2 * all * 4,
+                   table.quick_block(0), nullptr, 0, nullptr, RequantTable::bytes4(table.lo),
+                   RequantTable::bytes4(table.hi)};
+    if (table.quick && d.wide != nullptr) c_rest = c0 + ((c1 - c0) & ~1);
+    void (*const tiles)(const WideJob*) = table.full_range() ? wide_tiles_full_range : wide_tiles_clamped;
+#endif
+    auto outputs = [&](int8_t* y0, int8_t* y1) {
+#if MF_DSP_ASM
+      if (c_rest > c0) {
+        job.y = y0;
+        job.depth = distance(y0, y1);
+        job.y_end = y0 + (c_rest - c0);
+        tiles(&job);
+      }
+#endif
+      if (c_rest < c1) {
+        patches.output_pair(w, d.wide, k, d.out_d, bias, table, c_rest, c1, y0 + (c_rest - c0),
+                            y1 + (c_rest - c0));
+      }
+    };
+    // Windows inside the input (and 3 bytes before its end) widened by the plan,
+    // where the bytes past a patch meet zeros: the widened filter's, or the C
+    // loop's, which reads whole groups and the tail only.
+#if MF_DSP_ASM
+    const bool past_ok = table.quick && d.wide != nullptr;
+#else
+    const bool past_ok = true;
+#endif
+    const bool use_plan = planned && past_ok;
+    auto widen_pixel = [&](int slot, const int8_t* xb, int32_t oy, int32_t ox) {
+      const int32_t y0 = oy * p.stride_h - d.pad_h, x0 = ox * p.stride_w - d.pad_w;
+      if (use_plan && y0 >= 0 && x0 >= 0 && y0 + d.f_h <= d.in_h && x0 + d.f_w <= d.in_w &&
+          (xb - x) + (y0 + d.f_h - 1) * in_row + x0 * d.in_d + f_row + 3 <= d.batches * in_img) {
+        plan.widen(xb + y0 * in_row + x0 * d.in_d, k, d.input_offset, patches.words + 2 * slot,
+                   patches.tail[slot]);
+        return;
+      }
+      patches.widen_padded(slot, patch(xb, oy, ox), k, d.input_offset, pointwise);
+    };
     for (int32_t b = 0; b < d.batches; ++b) {
       const int8_t* xb = x + b * in_img;
       int8_t* yb = y + b * pixels * d.out_d;
+      int32_t oy = 0, ox = 0;  // pixel q's position
+      auto next = [&] {
+        if (++ox == d.out_w) ox = 0, ++oy;
+      };
       for (int32_t q = 0; q < pixels; q += 2) {
         int8_t* y0 = yb + q * d.out_d + c0;
-        const int8_t* first = patch(xb, q);
-        patches.widen(0, first, k, d.input_offset);
-        if (q + 1 < pixels) {
-          patches.widen(1, patch(xb, q + 1), k, d.input_offset);
-          patches.output_pair(w, d.wide, k, d.out_d, bias, table, c0, c1, y0, y0 + d.out_d);
-        } else {
-          // An odd last pixel: paired with itself, the copy's outputs dropped.
+        if (pointwise && p.stride_w == 1 && p.stride_h == 1) {
+          // The input's pixels are the patches, one after another (an odd last
+          // one paired with itself, the copy's outputs dropped).
           int8_t dropped[RequantTable::kChannels];
-          patches.widen(1, first, k, d.input_offset);
-          patches.output_pair(w, d.wide, k, d.out_d, bias, table, c0, c1, y0, dropped);
+          const bool odd = q + 1 == pixels;
+          patches.widen_both(xb + q * d.in_d, xb + (odd ? q : q + 1) * d.in_d, k, d.input_offset);
+          outputs(y0, odd ? dropped : y0 + d.out_d);
+          continue;
         }
+        widen_pixel(0, xb, oy, ox);
+        if (q + 1 == pixels) {
+          int8_t dropped[RequantTable::kChannels];
+          widen_pixel(1, xb, oy, ox);
+          outputs(y0, dropped);
+          continue;
+        }
+        next();
+        widen_pixel(1, xb, oy, ox);
+        next();
+        outputs(y0, y0 + d.out_d);
       }
     }
   }
@@ -633,6 +767,48 @@ inline void store4(const RequantTable& rq, int32_t c, int32_t a0, int32_t a1, in
 // output rows need it), each `cols` columns of two words: (x_c, x_c+2) and
 // (x_c+1, x_c+3) + offset, as SXTAB16 / SXTAB16 ROR 8 split an input word. The
 // taps: group by group, tap by tap, the filter's words split the same way.
+#if MF_DSP_ASM
+// Band3x3::widen_columns: two columns a step (r0 src, r1 depth, r2 groups, r3
+// columns; dst, group bytes and the offset pair on the stack).
+__attribute__((naked, noinline)) void widen_columns_dsp(const int8_t*, int32_t, int32_t, int32_t, uint32_t*,
+                                                        int32_t, uint32_t) {
+  __asm__ volatile(
+      "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+      "ldr r4, [sp, #36]\n\t"
+      "ldr r5, [sp, #40]\n\t"
+      "ldr r6, [sp, #44]\n\t"
+      "1:\n\t"
+      "mov r7, r0\n\t"
+      "mov r8, r4\n\t"
+      "lsrs lr, r3, #1\n\t"
+      "beq 3f\n\t"
+      "2:\n\t"
+      "ldr r10, [r7]\n\t"
+      "ldr ip, [r7, r1]\n\t"
+      "add r7, r7, r1, lsl #1\n\t"
+      "sxtab16 r9, r6, r10\n\t"
+      "sxtab16 r10, r6, r10, ror #8\n\t"
+      "sxtab16 r11, r6, ip\n\t"
+      "sxtab16 ip, r6, ip, ror #8\n\t"
+      "stm r8!, {r9, r10, r11, ip}\n\t"
+      "subs lr, lr, #1\n\t"
+      "bne 2b\n\t"
+      "3:\n\t"
+      "tst r3, #1\n\t"
+      "beq 4f\n\t"
+      "ldr r10, [r7]\n\t"
+      "sxtab16 r9, r6, r10\n\t"
+      "sxtab16 r10, r6, r10, ror #8\n\t"
+      "strd r9, r10, [r8]\n\t"
+      "4:\n\t"
+      "add r0, r0, #4\n\t"
+      "add r4, r4, r5\n\t"
+      "subs r2, r2, #1\n\t"
+      "bne 1b\n\t"
+      "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+#endif
+
 struct Band3x3 {
   static constexpr int32_t kWords = 640;  // one group fits up to 106 columns
   static constexpr int32_t kMaxGroups = 8;
@@ -654,10 +830,16 @@ struct Band3x3 {
     }
   }
 
-  // A new run: every slot empty and zero (padding columns stay so).
-  void clear(int32_t groups) {
+  // A new run from input column ix0: every slot empty, its padding columns
+  // (outside [j0, j1): the input's) zero, and they stay so.
+  void clear(const conv_common::OpData& d, int32_t ix0, int32_t groups) {
     slot_row[0] = slot_row[1] = slot_row[2] = INT32_MIN;
-    fill_words(words, groups * group_words());
+    const int32_t j0 = min32(max32(-ix0, 0), cols), j1 = max32(min32(d.in_w - ix0, cols), j0);
+    for (int32_t i = 0; i < 3 * groups; ++i) {
+      uint32_t* row = words + i * 2 * cols;
+      fill_words(row, 2 * j0);
+      fill_words(row + 2 * j1, 2 * (cols - j1));
+    }
   }
 
   // Input row iy from input column ix0, channels c0.. of `groups` groups, into
@@ -683,8 +865,11 @@ struct Band3x3 {
 
   // n columns (depth bytes apart) of `groups` words each, widened: group g's
   // column j to dst[g * group_words + 2j], +1.
-  MF_NOINLINE static void widen_columns(const int8_t* src, int32_t depth, int32_t groups, int32_t n, uint32_t* dst,
-                                        int32_t group_words, uint32_t off2) {
+  static void widen_columns(const int8_t* src, int32_t depth, int32_t groups, int32_t n, uint32_t* dst,
+                            int32_t group_words, uint32_t off2) {
+#if MF_DSP_ASM
+    widen_columns_dsp(src, depth, groups, n, dst, 4 * group_words, off2);
+#else
     for (int32_t g = 0; g < groups; ++g, src += 4, dst += group_words) {
       const int8_t* sp = src;
       uint32_t* dp = dst;
@@ -694,6 +879,7 @@ struct Band3x3 {
         dp[1] = sxtab16_ror8(off2, v);
       }
     }
+#endif
   }
 };
 
@@ -855,7 +1041,7 @@ MF_NOINLINE void depthwise_3x3_rows(const conv_common::OpData& d, const conv_com
       const int8_t* xb = x + b * d.in_h * d.in_w * depth;
       for (int32_t ox0 = 0; ox0 < d.out_w; ox0 += run) {
         const int32_t ix0 = ox0 * p.stride_w - d.pad_w;
-        band.clear(groups);
+        band.clear(d, ix0, groups);
         for (int32_t oy = 0; oy < d.out_h; ++oy) {
           const int32_t iy0 = oy * p.stride_h - d.pad_h;
           DepthwiseRowJob job;
@@ -1015,6 +1201,29 @@ namespace {
 // filter's columns: transposed here (out_d * taps bytes), then the CONV_2D tiles.
 constexpr int32_t kMaxTransposed = 640;  // micro_speech: 8 channels x 80 taps
 
+#if MF_DSP_ASM
+constexpr int32_t kMaxWideTransposed = 512;
+
+// Words of a widened CONV_2D filter of `channels` rows of k int8 (an odd last row left out).
+int32_t wide_words(int32_t channels, int32_t k) { return channels / 2 * ((k + 3) / 4) * 4; }
+
+// Filter rows widened in ChannelQuant::wide's layout (microforge.filters): per
+// channel pair, per group of four elements (zero-padded), (w_c[k], w_c[k+2]),
+// (w_c[k+1], w_c[k+3]), then the same of channel c + 1.
+void widen_filter_rows(const int8_t* rows, int32_t channels, int32_t k, uint32_t* out) {
+  for (int32_t c = 0; c + 1 < channels; c += 2) {
+    for (int32_t g = 0; g < k; g += 4) {
+      for (int32_t ch = c; ch < c + 2; ++ch) {
+        int32_t e[4] = {0, 0, 0, 0};
+        for (int32_t i = 0; i < 4 && g + i < k; ++i) e[i] = rows[ch * k + g + i];
+        *out++ = simd::pack16(e[0], e[2]);
+        *out++ = simd::pack16(e[1], e[3]);
+      }
+    }
+  }
+}
+#endif
+
 bool single_channel_input(const conv_common::OpData& d, const conv_common::Params& p) {
   return d.in_d == 1 && p.depth_multiplier == d.out_d && d.out_d * d.f_h * d.f_w <= kMaxTransposed &&
          d.f_h * d.f_w <= PatchPair::kMaxPatch;
@@ -1031,6 +1240,14 @@ MF_NOINLINE void depthwise_single_channel(const conv_common::OpData& d, const co
   conv_common::OpData cd = d;
   cd.quick = nullptr;  // the generator's blocks are the depthwise layout (4 channels a block)
   cd.wide = nullptr;
+#if MF_DSP_ASM
+  // Widened as the generator widens CONV_2D filters, when small enough to keep here.
+  uint32_t wide[kMaxWideTransposed];
+  if (wide_words(d.out_d, taps) <= kMaxWideTransposed) {
+    widen_filter_rows(rows, d.out_d, taps, wide);
+    cd.wide = wide;
+  }
+#endif
   PatchPair patches;
   int8_t staging[PatchPair::kMaxPatch];
   RequantTable table;
