@@ -516,28 +516,60 @@ inline int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
 inline int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
 
 
+#if MF_DSP_ASM
+// PatchPlan::widen's groups (r0 the window, r1 the plan's words, r2 groups,
+// r3 the first patch word; the offset pair on the stack): per group (off,
+// second, shift), second = 0 for a group within one row.
+__attribute__((naked, noinline)) void widen_planned_dsp(const int8_t*, const int32_t*, int32_t, uint32_t*,
+                                                        uint32_t) {
+  __asm__ volatile(
+      "push {r4, r5, r6, r7, r8, lr}\n\t"
+      "ldr lr, [sp, #24]\n\t"
+      "1:\n\t"
+      "ldm r1!, {r4, r5, r6}\n\t"
+      "ldr r7, [r0, r4]\n\t"
+      "cbz r5, 2f\n\t"
+      "ldr r8, [r0, r5]\n\t"
+      "rsb r4, r6, #32\n\t"
+      "lsl r7, r7, r4\n\t"
+      "lsr r7, r7, r4\n\t"
+      "lsl r8, r8, r6\n\t"
+      "orr r7, r7, r8\n\t"
+      "2:\n\t"
+      "sxtab16 r8, lr, r7\n\t"
+      "sxtab16 r7, lr, r7, ror #8\n\t"
+      "strd r8, r7, [r3], #16\n\t"
+      "subs r2, r2, #1\n\t"
+      "bne 1b\n\t"
+      "pop {r4, r5, r6, r7, r8, pc}\n\t");
+}
+#endif
+
 // A window's patch read straight from the input rows, word by word: group g
-// (patch elements 4g..4g+3) at byte off[g] from the window's top-left, its
-// first split[g] bytes there and the rest from the next row's start when it
-// spans two rows (rows of 3 bytes or more: never three). The last group's
-// bytes past the patch are whatever follows it (the widened filter's zeros
-// meet them), so reads reach 3 bytes past the window's last row.
+// (patch elements 4g..4g+3) at byte off from the window's top-left, its first
+// bytes there and, when it spans two rows (rows of 3 bytes or more: never
+// three), the rest from the next row's start. The last group's bytes past the
+// patch are whatever follows it (the widened filter's zeros meet them), so
+// reads reach 3 bytes past the window's last row.
 struct PatchPlan {
   static constexpr int32_t kGroups = PatchPair::kMaxPatch / 4;
-  int32_t off[kGroups];
-  uint8_t split[kGroups];
-  int32_t groups = 0, gap = 0;
+  int32_t words[3 * kGroups];  // per group: off, second (0: none), the first part's bits
+  int32_t tail_off[3];         // the last k % 4 elements' offsets
+  int32_t groups = 0;
 
   // False for rows under 3 bytes.
   bool make(int32_t k, int32_t f_row, int32_t in_row) {
     if (f_row < 3) return false;
     groups = (k + 3) >> 2;
-    gap = in_row - f_row;
+    auto offset = [&](int32_t e) { return e / f_row * in_row + e % f_row; };
     for (int32_t g = 0; g < groups; ++g) {
-      const int32_t e = 4 * g, ky = e / f_row, r = e - ky * f_row, n = f_row - r;
-      off[g] = ky * in_row + r;
-      split[g] = static_cast<uint8_t>(n < 4 && e + n < k ? n : 4);
+      const int32_t e = 4 * g, n = f_row - e % f_row;
+      const bool spans = n < 4 && e + n < k;
+      words[3 * g] = offset(e);
+      words[3 * g + 1] = spans ? offset(e + n) : 0;
+      words[3 * g + 2] = 8 * n;
     }
+    for (int32_t t = 0; t < (k & 3); ++t) tail_off[t] = offset((k & ~3) + t);
     return true;
   }
 
@@ -545,16 +577,18 @@ struct PatchPlan {
   // pixel's first word, groups 4 words apart), and the last k % 4 elements to tail.
   void widen(const int8_t* base, int32_t k, int32_t offset, uint32_t* dst, int32_t* tail) const {
     const uint32_t off2 = simd::pack16(offset, offset);
-    uint32_t v = 0;
+#if MF_DSP_ASM
+    widen_planned_dsp(base, words, groups, dst, off2);
+#else
     for (int32_t g = 0; g < groups; ++g, dst += 4) {
-      const int8_t* src = base + off[g];
-      v = load4(src);
-      const int32_t n = split[g];
-      if (n < 4) v = (v & ((1u << (8 * n)) - 1u)) | (load4(src + n + gap) << (8 * n));
+      const int32_t* w = words + 3 * g;
+      uint32_t v = load4(base + w[0]);
+      if (w[1] != 0) v = (v & ((1u << w[2]) - 1u)) | (load4(base + w[1]) << w[2]);
       dst[0] = sxtab16(off2, v);
       dst[1] = sxtab16_ror8(off2, v);
     }
-    for (int32_t t = 0; t < (k & 3); ++t) tail[t] = static_cast<int8_t>(v >> (8 * t)) + offset;
+#endif
+    for (int32_t t = 0; t < (k & 3); ++t) tail[t] = base[tail_off[t]] + offset;
   }
 };
 
@@ -640,15 +674,18 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
     const bool past_ok = true;
 #endif
     const bool use_plan = planned && past_ok;
-    auto widen_pixel = [&](int slot, const int8_t* xb, int32_t oy, int32_t ox) {
-      const int32_t y0 = oy * p.stride_h - d.pad_h, x0 = ox * p.stride_w - d.pad_w;
-      if (use_plan && y0 >= 0 && x0 >= 0 && y0 + d.f_h <= d.in_h && x0 + d.f_w <= d.in_w &&
-          (xb - x) + (y0 + d.f_h - 1) * in_row + x0 * d.in_d + f_row + 3 <= d.batches * in_img) {
-        plan.widen(xb + y0 * in_row + x0 * d.in_d, k, d.input_offset, patches.words + 2 * slot,
-                   patches.tail[slot]);
+    const int32_t stride_h = p.stride_h, stride_w = p.stride_w, pad_h = d.pad_h, pad_w = d.pad_w;
+    const int32_t in_d = d.in_d, offset = d.input_offset;
+    const uint32_t y_span = static_cast<uint32_t>(d.in_h - d.f_h), x_span = static_cast<uint32_t>(d.in_w - d.f_w);
+    const int32_t last_at = d.batches * in_img - (d.f_h - 1) * in_row - f_row - 3;  // the last top-left read
+    auto widen_pixel = [&](int slot, const int8_t* xb, int32_t oy, int32_t ox) __attribute__((always_inline)) {
+      const int32_t y0 = oy * stride_h - pad_h, x0 = ox * stride_w - pad_w;
+      const int32_t at = static_cast<int32_t>(xb - x) + y0 * in_row + x0 * in_d;
+      if (use_plan && static_cast<uint32_t>(y0) <= y_span && static_cast<uint32_t>(x0) <= x_span && at <= last_at) {
+        plan.widen(x + at, k, offset, patches.words + 2 * slot, patches.tail[slot]);
         return;
       }
-      patches.widen_padded(slot, patch(xb, oy, ox), k, d.input_offset, pointwise);
+      patches.widen_padded(slot, patch(xb, oy, ox), k, offset, pointwise);
     };
     for (int32_t b = 0; b < d.batches; ++b) {
       const int8_t* xb = x + b * in_img;
