@@ -12,7 +12,8 @@ flash size keeps room for it (``use_wide_filters``).
 Layout of one operator (``wide_filter``): output channels in pairs (c, c + 1), an odd last channel
 left out; per pair, for each group of four filter elements k..k+3 (the filter's row order, padded
 with zeros to a multiple of 4), the words (w_c[k], w_c[k+2]), (w_c[k+1], w_c[k+3]),
-(w_c+1[k], w_c+1[k+2]), (w_c+1[k+1], w_c+1[k+3]), each the low int16 first.
+(w_c+1[k], w_c+1[k+2]), (w_c+1[k+1], w_c+1[k+3]), each the low int16 first, every weight doubled
+(the kernels keep doubled accumulators for their short requantization: requant.h QuickRequant).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def wide_filter(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None,
     out, k = filt.shape
     groups = -(-k // 4)
     rows = np.zeros((out - out % 2, groups * 4), np.int64)
-    rows[:, :k] = filt[:out - out % 2]
+    rows[:, :k] = 2 * filt[:out - out % 2].astype(np.int64)  # doubled, as the kernels' accumulators
     g = rows.reshape(-1, 2, groups, 4)  # pair, channel of the pair, group, element
     lo = (g[..., [0, 1]] & 0xFFFF) | ((g[..., [2, 3]] & 0xFFFF) << 16)  # (k, k+2), (k+1, k+3)
     words = lo.transpose(0, 2, 1, 3)  # pair, group, channel, word

@@ -103,40 +103,33 @@ def multiply_by_quantized_multiplier(x: int, m: int, s: int) -> int:
 
 
 def apply_quick(q: tuple[int, int, int], x: int) -> int:
-    """The device's short requantization of accumulator x (SMMLAR, then the shift)."""
-    m2, base, r = q
-    a = _wrap32(base + x + (x >> 31))
-    top = (x * _wrap32(m2) + (1 << 31)) >> 32
+    """The device's short requantization of accumulator x: x doubled (modulo 2^32), SMMLAR, the
+    shift."""
+    m, base, r = q
+    x2 = _wrap32(2 * x)
+    a = _wrap32(base + (x2 >> 31))
+    top = (x2 * m + (1 << 31)) >> 32
     return _wrap32(a + top) >> r
 
 
 def make_quick(m: int, s: int, out_offset: int, acc_bound: int) -> tuple[int, int, int] | None:
-    """(2m, base, r) exact for every |accumulator| <= acc_bound, or None (requant.h: make_quick)."""
-
-    def fits(base: int, h_bound: int) -> bool:
-        return base - h_bound - 1 >= _I32_MIN and base + h_bound <= _I32_MAX
-
-    def form(m_used: int, r: int, h_bound: int) -> tuple[int, int, int] | None:
-        base = (1 << (r - 1)) + out_offset * (1 << r)
-        return (m_used << 1, base, r) if fits(base, h_bound) else None
-
-    if m >= 1 << 30 and -30 <= s <= -1:
-        q = form(m, -s, acc_bound)
-        if q is not None:
-            return q
-    constant = m == 0 or (-62 <= s <= -1 and (1 << (-s - 1)) - 1 >= acc_bound)
-    if not constant:
+    """(m, base, r) exact for every |accumulator| <= acc_bound, or None (requant.h: make_quick);
+    (0, 2 * offset + 1, 1) where every such accumulator gives the offset."""
+    if m == 0 or (-62 <= s <= -1 and (1 << (-s - 1)) - 1 >= acc_bound):
+        return 0, 2 * out_offset + 1, 1
+    if m < 1 << 30 or not -30 <= s <= -1 or acc_bound >= 1 << 30:
         return None
-    h_bound = (acc_bound + 1) // 2 + 1
-    if h_bound >= 1 << 29:
+    r = -s
+    base = (1 << (r - 1)) + out_offset * (1 << r)
+    if base - acc_bound - 1 < _I32_MIN or base + acc_bound > _I32_MAX:
         return None
-    return form(1 << 30, h_bound.bit_length() + 1, h_bound)
+    return m, base, r
 
 
 def constant_quick(m: int, s: int, out_offset: int, bias: int) -> tuple[int, int, int] | None:
     """The form of a channel without weights (its output is one value): requant.h constant_quick."""
     v = min(max(_wrap32(multiply_by_quantized_multiplier(bias, m, s) + out_offset), -128), 127)
-    q = (1 << 31, 2 * v - ((bias + 1) >> 1) + (1 if bias < 0 else 0), 1)
+    q = (0, 2 * v + 1, 1)
     return q if apply_quick(q, bias) == v else None
 
 
@@ -154,8 +147,8 @@ def constant_array(model: ModelInfo, index: int) -> np.ndarray | None:
 
 
 def quick_blocks(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None) -> list[int] | None:
-    """The operator's quick blocks as int32 words (QUICK_BLOCK[op] channels a block: their biases,
-    then 2m, base, r per channel), or None where some channel has no short form or the fast
+    """The operator's quick blocks as int32 words (QUICK_BLOCK[op] channels a block: their biases
+    doubled, then m, base, r per channel), or None where some channel has no short form or the fast
     kernels would not use them (per-tensor weights, a depth multiplier, another operator)."""
     block = QUICK_BLOCK.get(op.op)
     if block is None or cq is None:
@@ -187,7 +180,7 @@ def quick_blocks(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None) ->
         if q is None:
             return None
         start = (c - c % block) * 4
-        words[start + c % block] = b
+        words[start + c % block] = _wrap32(2 * b)  # doubled, as the kernels' accumulators
         at = start + block + 3 * (c % block)
-        words[at:at + 3] = [_wrap32(q[0]), q[1], q[2]]
+        words[at:at + 3] = list(q)
     return words

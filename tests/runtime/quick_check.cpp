@@ -1,5 +1,5 @@
 // Reads lines "m s offset bias taps zero_weights" and prints the runtime's short requantization
-// of that channel (kernels/requant.h, as RequantTable::fill derives it): "<2m> <base> <r>" as
+// of that channel (kernels/requant.h, as RequantTable::fill derives it): "<m> <base> <r>" as
 // int32 words, or "none".
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@ int main() {
         (zero != 0 && mf::kernels::constant_quick(static_cast<int32_t>(m), static_cast<int32_t>(s),
                                                   static_cast<int32_t>(off), static_cast<int32_t>(bias), &q));
     if (ok) {
-      printf("%ld %ld %ld\n", static_cast<long>(static_cast<int32_t>(q.m2)), static_cast<long>(q.base),
+      printf("%ld %ld %ld\n", static_cast<long>(q.m), static_cast<long>(q.base),
              static_cast<long>(q.r));
     } else {
       printf("none\n");

@@ -162,11 +162,14 @@ def test_generator_emits_short_requantization_for_the_zoo() -> None:
             assert words is not None, (rel, op.index)
             block = requant.QUICK_BLOCK[op.op]
             off = model.tensors[op.outputs[0]].quant.zero_points[0]
+            has_bias = len(op.inputs) > 2 and op.inputs[2] >= 0
+            biases = requant.constant_array(model, op.inputs[2]) if has_bias else np.zeros(len(cq.multipliers))
             for c in range(len(cq.multipliers)):
                 start = (c - c % block) * 4
                 at = start + block + 3 * (c % block)
-                q, bias = (words[at] & 0xFFFFFFFF, words[at + 1], words[at + 2]), words[start + c % block]
-                pruned = q[0] == 1 << 31 and q[2] == 1  # constant_quick's form: exact at x = bias only
+                q, bias = (words[at], words[at + 1], words[at + 2]), int(biases.reshape(-1)[c])
+                assert words[start + c % block] == requant._wrap32(2 * bias)  # doubled, as the accumulators
+                pruned = q[0] == 0 and q[2] == 1  # the constant form: exact for the weightless channel's bias
                 xs = [bias] if pruned else [bias, *rng.integers(-(1 << 20), 1 << 20, 8).tolist()]
                 for x in xs:
                     want = requant.multiply_by_quantized_multiplier(x, cq.multipliers[c], cq.shifts[c])
@@ -176,8 +179,8 @@ def test_generator_emits_short_requantization_for_the_zoo() -> None:
 
 def test_wide_filter_layout_reads_back_as_the_filter() -> None:
     """microforge.filters' widened CONV_2D filter: per channel pair and group of four elements, the
-    int16 pairs (k, k+2), (k+1, k+3) of both channels, zeros past the filter's row; an odd last
-    channel left out."""
+    int16 pairs (k, k+2), (k+1, k+3) of both channels, doubled, zeros past the filter's row; an odd
+    last channel left out."""
     from microforge.filters import wide_filter
 
     for seed, cin in ((3, 7), (4, 16)):
@@ -199,7 +202,7 @@ def test_wide_filter_layout_reads_back_as_the_filter() -> None:
                     for t in range(2):
                         for h in range(2):
                             e = 4 * g + t + 2 * h
-                            want = rows[2 * p + ch, e] if e < k else 0
+                            want = 2 * rows[2 * p + ch, e] if e < k else 0  # doubled weights
                             assert halves[p, g, ch, t, h] == want, (seed, p, g, ch, t, h)
 
 

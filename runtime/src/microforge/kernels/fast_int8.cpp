@@ -183,14 +183,16 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
   "smlad r3, r10, r11, r3\n\t"
 
 // Shared by every routine below (undefined after the last, FULLY_CONNECTED's):
-// accumulator A with the short requantization (QuickRequant) of (m2, base, r)
-// in M, B, R, saturated to int8: 5 instructions, T scratch.
+// doubled accumulator A with the short requantization (QuickRequant) of
+// (m, base, r) in M, B, R, saturated to int8: 4 instructions, T scratch. The
+// widened filters and taps and the quick blocks' biases are doubled, so the
+// accumulators are; others double A first (MF_QUICK_UNDOUBLED_T).
 #define MF_QUICK_T(A, M, B, R, T)              \
-  "add " T ", " B ", " A "\n\t"                \
-  "add " T ", " T ", " A ", asr #31\n\t"       \
+  "add " T ", " B ", " A ", asr #31\n\t"       \
   "smmlar " A ", " A ", " M ", " T "\n\t"      \
   "asr " A ", " A ", " R "\n\t"                \
   "ssat " A ", #8, " A "\n\t"
+#define MF_QUICK_UNDOUBLED_T(A, M, B, R, T) "add " A ", " A ", " A "\n\t" MF_QUICK_T(A, M, B, R, T)
 
 // The packed int8 outputs in W clamped bytewise to [lo, hi] (the bounds in
 // each byte of LO, HI), T scratch.
@@ -200,8 +202,10 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
   "ssub8 " T ", " HI ", " W "\n\t"             \
   "sel " W ", " W ", " HI "\n\t"
 
-// Accumulator A with the short requantization of (m2, base, r) in M, B, R (lr scratch).
+// Accumulator A with the short requantization of (m, base, r) in M, B, R (lr
+// scratch): doubled (the widened tiles) or not (the int8 ones).
 #define MF_QUICK(A, M, B, R) MF_QUICK_T(A, M, B, R, "lr")
+#define MF_QUICK_UNDOUBLED(A, M, B, R) MF_QUICK_UNDOUBLED_T(A, M, B, R, "lr")
 
 // The four requantized outputs (r0..r3: pixel 0 / 1 x channel c / c+1) stored as
 // two halfwords at y and y + depth (ip, lr): packed two by two, or, when
@@ -227,15 +231,15 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
 // After a pair's MACs (r0..r3): its quick block (the job's table, at [sp, #16]),
 // four outputs requantized and stored (STORE; y, depth, y_end at [sp, #20..28]);
 // back to 1 for the next pair until y_end. r5 is left alone.
-#define MF_PAIR_OUTPUTS(STORE) \
+#define MF_PAIR_OUTPUTS(QUICK, STORE) \
   "ldr ip, [sp, #16]\n\t" \
   "add ip, ip, #8\n\t" \
   "ldm ip!, {r4, r6, r7, r8, r9, r10}\n\t" \
   "str ip, [sp, #16]\n\t" \
-  MF_QUICK("r0", "r4", "r6", "r7") \
-  MF_QUICK("r2", "r4", "r6", "r7") \
-  MF_QUICK("r1", "r8", "r9", "r10") \
-  MF_QUICK("r3", "r8", "r9", "r10") \
+  QUICK("r0", "r4", "r6", "r7") \
+  QUICK("r2", "r4", "r6", "r7") \
+  QUICK("r1", "r8", "r9", "r10") \
+  QUICK("r3", "r8", "r9", "r10") \
   STORE \
   "str ip, [sp, #20]\n\t" \
   "ldr lr, [sp, #28]\n\t" \
@@ -252,6 +256,8 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
   "1:\n\t"                                                                       \
   "ldr ip, [sp, #16]\n\t"                                                        \
   "ldrd r0, r1, [ip]\n\t"                                                        \
+  "asr r0, r0, #1\n\t"                                                           \
+  "asr r1, r1, #1\n\t"                                                           \
   "mov r2, r0\n\t"                                                               \
   "mov r3, r1\n\t"                                                               \
   "ldr r5, [sp, #8]\n\t"                                                         \
@@ -273,7 +279,7 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
   "cmp r4, lr\n\t"                                                               \
   "bne 3b\n\t"                                                                   \
   "4:\n\t"                                                                       \
-  MF_PAIR_OUTPUTS(STORE)                                                         \
+  MF_PAIR_OUTPUTS(MF_QUICK_UNDOUBLED, STORE)                                                         \
   "add sp, sp, #44\n\t"                                                          \
   "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
 
@@ -350,7 +356,7 @@ static_assert(sizeof(WideJob) == 40 && offsetof(WideJob, lo4) == 32 && offsetof(
   "ldr r6, [sp, #4]\n\t"                                                         \
   "cmp r4, r6\n\t"                                                               \
   "bne 7b\n\t"                                                                   \
-  MF_PAIR_OUTPUTS(STORE)                                                         \
+  MF_PAIR_OUTPUTS(MF_QUICK, STORE)                                                         \
   "add sp, sp, #40\n\t"                                                          \
   "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
 
@@ -369,6 +375,7 @@ __attribute__((naked, noinline)) void wide_tiles_clamped(const WideJob*) {
 #undef MF_PAIR_STORE_FULL_RANGE
 #undef MF_PAIR_STORE_CLAMPED
 #undef MF_QUICK
+#undef MF_QUICK_UNDOUBLED
 #undef MF_PAIR_GROUP
 #endif  // MF_DSP_ASM
 
@@ -376,6 +383,27 @@ __attribute__((naked, noinline)) void wide_tiles_clamped(const WideJob*) {
 // Bytes from a to b, for the assembly jobs (a pair's second pixel may write elsewhere).
 inline int32_t distance(const int8_t* a, const int8_t* b) {
   return static_cast<int32_t>(reinterpret_cast<uintptr_t>(b) - reinterpret_cast<uintptr_t>(a));
+}
+#endif
+
+#if MF_DSP_ASM
+// PatchPair::widen_both's whole groups: r0, r1 the pixels' int8, r2 groups, r3
+// the first word; the offset pair on the stack.
+__attribute__((naked, noinline)) void widen_both_dsp(const int8_t*, const int8_t*, int32_t, uint32_t*, uint32_t) {
+  __asm__ volatile(
+      "push {r4, r5, r6, r7, r8, r9, lr}\n\t"
+      "ldr lr, [sp, #28]\n\t"
+      "1:\n\t"
+      "ldr r4, [r0], #4\n\t"
+      "ldr r5, [r1], #4\n\t"
+      "sxtab16 r6, lr, r4\n\t"
+      "sxtab16 r7, lr, r4, ror #8\n\t"
+      "sxtab16 r8, lr, r5\n\t"
+      "sxtab16 r9, lr, r5, ror #8\n\t"
+      "stm r3!, {r6, r7, r8, r9}\n\t"
+      "subs r2, r2, #1\n\t"
+      "bne 1b\n\t"
+      "pop {r4, r5, r6, r7, r8, r9, pc}\n\t");
 }
 #endif
 
@@ -413,6 +441,12 @@ struct PatchPair {
   void widen_both(const int8_t* a, const int8_t* b, int32_t k, int32_t offset) {
     const uint32_t off2 = simd::pack16(offset, offset);
     uint32_t* dst = words;
+#if MF_DSP_ASM
+    if (k >= 4) widen_both_dsp(a, b, k >> 2, dst, off2);
+    a += k & ~3;
+    b += k & ~3;
+    dst += k & ~3;
+#else
     for (int32_t g = k >> 2; g > 0; --g, a += 4, b += 4, dst += 4) {
       const uint32_t va = load4(a), vb = load4(b);
       dst[0] = sxtab16(off2, va);
@@ -420,6 +454,7 @@ struct PatchPair {
       dst[2] = sxtab16(off2, vb);
       dst[3] = sxtab16_ror8(off2, vb);
     }
+#endif
     if ((k & 3) == 0) return;
     widen_with_offset(a, k & 3, offset, dst, 4, tail[0]);
     widen_with_offset(b, k & 3, offset, dst + 2, 4, tail[1]);
@@ -857,12 +892,15 @@ struct Band3x3 {
   int32_t group_words() const { return 6 * cols; }
   uint32_t* slot(int32_t g, int32_t s) { return words + g * group_words() + s * 2 * cols; }
 
-  void widen_taps(const int8_t* w, int32_t depth, int32_t c0, int32_t groups) {
+  // Doubled for the assembly's short requantization (QuickRequant), else as they are.
+  void widen_taps(const int8_t* w, int32_t depth, int32_t c0, int32_t groups, bool doubled) {
+    const uint32_t mask = doubled ? 0xFFFEFFFEu : 0xFFFFFFFFu;  // each int16 lane shifted alone
+    const int32_t shift = doubled ? 1 : 0;
     for (int32_t g = 0; g < groups; ++g) {
       for (int32_t t = 0; t < 9; ++t) {
         const uint32_t v = load4(w + t * depth + c0 + 4 * g);
-        taps[g * 18 + 2 * t] = sxtb16(v);
-        taps[g * 18 + 2 * t + 1] = sxtb16_ror8(v);
+        taps[g * 18 + 2 * t] = (sxtb16(v) << shift) & mask;
+        taps[g * 18 + 2 * t + 1] = (sxtb16_ror8(v) << shift) & mask;
       }
     }
   }
@@ -979,7 +1017,7 @@ static_assert(sizeof(DepthwiseRowJob) == 52 && offsetof(DepthwiseRowJob, lo4) ==
 
 // The job is copied below two scratch words (pixels left, output): field i at
 // [sp, #8 + 4i]. r4..r6 the three rows' band words, r7 the group's taps, lr its
-// quick block (biases, then (m2, base, r) per channel).
+// quick block (biases doubled, then (m, base, r) per channel).
 #define MF_DWR_ROUTINE(CLAMP) \
   "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t" \
   "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, lr}\n\t" \
@@ -1067,13 +1105,13 @@ MF_NOINLINE void depthwise_3x3_rows(const conv_common::OpData& d, const conv_com
   RequantTable table;
   for (int32_t g0 = 0; g0 < groups_total; g0 += per_block) {
     const int32_t groups = min32(per_block, groups_total - g0), c0 = 4 * g0;
-    band.widen_taps(w, depth, c0, groups);
     const QuickSource quick = {bias, w, 9, 1, depth, 4};
     if (d.quick != nullptr) {
       table.use(rq, c0, d.quick, 4);
     } else {
       table.fill(rq, c0, 4 * groups, &quick);
     }
+    band.widen_taps(w, depth, c0, groups, MF_DSP_ASM && table.quick);
     for (int32_t b = 0; b < d.batches; ++b) {
       const int8_t* xb = x + b * d.in_h * d.in_w * depth;
       for (int32_t ox0 = 0; ox0 < d.out_w; ox0 += run) {
@@ -1246,15 +1284,15 @@ int32_t wide_words(int32_t channels, int32_t k) { return channels / 2 * ((k + 3)
 
 // Filter rows widened in ChannelQuant::wide's layout (microforge.filters): per
 // channel pair, per group of four elements (zero-padded), (w_c[k], w_c[k+2]),
-// (w_c[k+1], w_c[k+3]), then the same of channel c + 1.
+// (w_c[k+1], w_c[k+3]), then the same of channel c + 1; doubled.
 void widen_filter_rows(const int8_t* rows, int32_t channels, int32_t k, uint32_t* out) {
   for (int32_t c = 0; c + 1 < channels; c += 2) {
     for (int32_t g = 0; g < k; g += 4) {
       for (int32_t ch = c; ch < c + 2; ++ch) {
         int32_t e[4] = {0, 0, 0, 0};
         for (int32_t i = 0; i < 4 && g + i < k; ++i) e[i] = rows[ch * k + g + i];
-        *out++ = simd::pack16(e[0], e[2]);
-        *out++ = simd::pack16(e[1], e[3]);
+        *out++ = simd::pack16(2 * e[0], 2 * e[2]);  // doubled, as the generator's
+        *out++ = simd::pack16(2 * e[1], 2 * e[3]);
       }
     }
   }
@@ -1525,7 +1563,7 @@ static_assert(sizeof(QuadJob) == 44 && offsetof(QuadJob, lo4) == 32 && sizeof(Qu
   MF_QUAD_ROW("ldr r10, [r6], #4\n\t", "r2")
 
 // Accumulator A with the short form in r4, r5, r6.
-#define MF_QUAD_QUICK(A) MF_QUICK_T(A, "r4", "r5", "r6", "lr")
+#define MF_QUAD_QUICK(A) MF_QUICK_UNDOUBLED_T(A, "r4", "r5", "r6", "lr")
 
 // The four outputs' short forms: one per output from ip (12 bytes apart), or
 // one for all.
@@ -1610,6 +1648,7 @@ __attribute__((naked, noinline)) void quad_rows_per_channel_clamped(const QuadJo
 #undef MF_QUAD_PER_CHANNEL
 #undef MF_QUAD_QUICK
 #undef MF_QUICK_T
+#undef MF_QUICK_UNDOUBLED_T
 #undef MF_CLAMP_BYTES
 #undef MF_QUAD_GROUP
 #undef MF_QUAD_ROW

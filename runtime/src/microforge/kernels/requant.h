@@ -92,16 +92,20 @@ MF_ALWAYS_INLINE int32_t apply_requant(const ChannelRequant& q, int32_t acc) {
 }
 
 // The short requantization of the fast kernels' assembly: for a right shift
-// r >= 1, a multiplier m in [2^30, 2^31) (quantize_multiplier's range) and accumulators |x| <= X small enough that no sum
-// below leaves int32, the reference's result plus the output offset is
+// r >= 1, a multiplier m in [2^30, 2^31) (quantize_multiplier's range) and
+// accumulators |x| < 2^30 small enough that no sum below leaves int32, the
+// reference's result plus the output offset is
 //   (h + 2^(r-1) - [x < 0] + offset * 2^r) >> r,  h = floor((x * m + 2^30) / 2^31)
-// ([x < 0] stands in for [h < 0]: with r >= 1 they give the same result). One
-// SMMLAR computes h plus an addend: SMMLAR(x, 2m, a) = a + h - x, as 2m read as
-// a signed word is 2m - 2^32; so with a = base + x + [x < 0 ? -1 : 0] and
-// base = 2^(r-1) + offset * 2^r it is the sum above, one arithmetic shift from
-// the output before its clamp.
+// ([x < 0] stands in for [h < 0]: with r >= 1 they give the same result). The
+// kernels keep their accumulators doubled (the widened filters, taps and the
+// quick blocks' biases are), and SMMLAR(2x, m, a) = a + h; so with
+// a = base + [2x < 0 ? -1 : 0] and base = 2^(r-1) + offset * 2^r it is the sum
+// above: ADD, SMMLAR, ASR and SSAT from the doubled accumulator to the output
+// before its clamp. A channel whose output is one value v for every
+// accumulator it can have takes m = 0, base = 2v + 1, r = 1 (then the sign
+// term, and the doubled accumulator, may be anything).
 struct QuickRequant {
-  uint32_t m2;   // 2m
+  int32_t m;
   int32_t base;  // 2^(r-1) + offset * 2^r
   int32_t r;
 };
@@ -118,10 +122,11 @@ inline int32_t smmlar(int32_t x, int32_t m, int32_t a) {
 #endif
 }
 
+// The short form of accumulator x (not doubled: doubled here, modulo 2^32).
 MF_ALWAYS_INLINE int32_t apply_quick(const QuickRequant& q, int32_t x) {
-  const uint32_t a = static_cast<uint32_t>(q.base) + static_cast<uint32_t>(x) +
-                     static_cast<uint32_t>(x >> 31);
-  return smmlar(x, static_cast<int32_t>(q.m2), static_cast<int32_t>(a)) >> q.r;
+  const int32_t x2 = static_cast<int32_t>(static_cast<uint32_t>(x) << 1);
+  const uint32_t a = static_cast<uint32_t>(q.base) + static_cast<uint32_t>(x2 >> 31);
+  return smmlar(x2, q.m, static_cast<int32_t>(a)) >> q.r;
 }
 
 // |v| without overflow (for INT32_MIN too).
@@ -136,39 +141,28 @@ inline bool quick_fits(int64_t base, int64_t h_bound) {
 // accumulator lies within +-acc_bound; false where it would not be exact.
 // A channel whose output is the offset for every such accumulator (m = 0, or a
 // right shift r with |h| <= acc_bound < 2^(r-1): dead channels of pruned
-// models) gets an equivalent form with m = 2^30 and the least such shift, whose
-// offset * 2^r stays within int32.
+// models) gets the constant form.
 inline bool make_quick(int32_t m, int32_t s, int32_t out_offset, int64_t acc_bound, QuickRequant* q) {
-  auto set = [&](int32_t m_used, int32_t r, int64_t h_bound) {
-    const int64_t base = (1ll << (r - 1)) + static_cast<int64_t>(out_offset) * (1ll << r);
-    if (!quick_fits(base, h_bound)) return false;
-    q->m2 = static_cast<uint32_t>(m_used) << 1;
-    q->base = static_cast<int32_t>(base);
-    q->r = r;
-    return true;
-  };
-  // m >= 2^30: 2m must read as 2m - 2^32. |h| <= acc_bound as m < 2^31.
-  if (m >= (1 << 30) && s <= -1 && s >= -30 && set(m, -s, acc_bound)) return true;
   const bool constant = m == 0 || (s <= -1 && s >= -62 && (1ll << (-s - 1)) - 1 >= acc_bound);
-  if (!constant) return false;
-  const int64_t h_bound = (acc_bound + 1) / 2 + 1;  // h = floor((x + 1) / 2) for m = 2^30
-  if (h_bound >= (1ll << 29)) return false;
-  // The least r with 2^(r-1) - 1 >= h_bound: 2^(r-1) > h_bound.
-  const int32_t r = 33 - __builtin_clz(static_cast<uint32_t>(h_bound));
-  return set(1 << 30, r, h_bound);
+  if (constant) {
+    *q = {0, 2 * out_offset + 1, 1};
+    return true;
+  }
+  if (m < (1 << 30) || s > -1 || s < -30 || acc_bound >= (1ll << 30)) return false;
+  const int32_t r = -s;
+  const int64_t base = (1ll << (r - 1)) + static_cast<int64_t>(out_offset) * (1ll << r);
+  if (!quick_fits(base, acc_bound)) return false;  // |h| <= acc_bound as m < 2^31
+  *q = {m, static_cast<int32_t>(base), r};
+  return true;
 }
 
 // A channel without weights (pruned models have them, with huge biases and
 // tiny scales): its accumulator is its bias b, so its output is one value v
-// (saturated to int8; the clamp follows). With m = 2^30 and r = 1 the short form
-// gives (h + base - [b < 0]) >> 1 with h = floor((b + 1) / 2): base = 2v - h + [b < 0].
+// (saturated to int8; the clamp follows): the constant form.
 inline bool constant_quick(int32_t m, int32_t s, int32_t out_offset, int32_t b, QuickRequant* q) {
   int32_t v = qm::wrap_add(fast_multiply_by_quantized_multiplier(b, m, s), out_offset);
   v = v < -128 ? -128 : (v > 127 ? 127 : v);
-  const int32_t h = static_cast<int32_t>((static_cast<int64_t>(b) + 1) >> 1);
-  q->m2 = 1u << 31;
-  q->base = 2 * v - h + (b < 0 ? 1 : 0);
-  q->r = 1;
+  *q = {0, 2 * v + 1, 1};
   return apply_quick(*q, b) == v;
 }
 
@@ -200,7 +194,7 @@ struct QuickSource {
 // channel of the window has the short form (QuickRequant; the accumulators of
 // `taps` products of int8 values with an offset input are bounded), the table
 // holds that instead (`quick`), in blocks of `block` channels for the assembly:
-// their biases (0 without), then (m2, base, r) per channel.
+// their biases doubled (0 without), then (m, base, r) per channel.
 struct RequantTable {
   static constexpr int32_t kChannels = 64;
   int32_t first;
@@ -244,7 +238,7 @@ struct RequantTable {
     if (quick) {
       const int32_t j = i & (block - 1);
       const int32_t* q = qwords + (i - j) * 4 + block + 3 * j;
-      v = apply_quick(QuickRequant{static_cast<uint32_t>(q[0]), q[1], q[2]}, acc);
+      v = apply_quick(QuickRequant{q[0], q[1], q[2]}, acc);
     } else {
       v = qm::wrap_add(apply_requant(ch[i], acc), out_offset);
     }
@@ -275,9 +269,9 @@ struct RequantTable {
       }
       const int32_t j = i & (block - 1);
       int32_t* blk = words + (i - j) * 4;
-      blk[j] = b;
+      blk[j] = static_cast<int32_t>(static_cast<uint32_t>(b) << 1);  // doubled, as the accumulators
       int32_t* dst = blk + block + 3 * j;
-      dst[0] = static_cast<int32_t>(q.m2);
+      dst[0] = q.m;
       dst[1] = q.base;
       dst[2] = q.r;
     }
