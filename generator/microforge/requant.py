@@ -80,6 +80,15 @@ def channel_quants(model: ModelInfo) -> list[ChannelQuant | None]:
 # nothing per call. Every step mirrors the runtime's integer arithmetic; tests/runtime compares the
 # two on random and edge parameters and on the zoo models.
 QUICK_BLOCK = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 4}
+
+
+def quick_offsets(block: int, c: int) -> tuple[list[int], int]:
+    """Where channel c's bias words (twice over in blocks of 2) and its (m, base, r) lie in its
+    operator's quick blocks (requant.h RequantTable: block_words, bias_words)."""
+    block_words, bias_words = (10, 4) if block == 2 else (4 * block, block)
+    start, j = c // block * block_words, c % block
+    biases = [start + j, start + j + 2] if block == 2 else [start + j]
+    return biases, start + bias_words + 3 * j
 _I32_MIN, _I32_MAX = -(1 << 31), (1 << 31) - 1
 
 
@@ -148,8 +157,8 @@ def constant_array(model: ModelInfo, index: int) -> np.ndarray | None:
 
 def quick_blocks(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None) -> list[int] | None:
     """The operator's quick blocks as int32 words (QUICK_BLOCK[op] channels a block: their biases
-    doubled, then m, base, r per channel), or None where some channel has no short form or the fast
-    kernels would not use them (per-tensor weights, a depth multiplier, another operator)."""
+    doubled, twice over in CONV_2D's blocks of 2, then m, base, r per channel; four more words after
+    CONV_2D's), or None where some channel has no short form or the fast kernels would not use them (per-tensor weights, a depth multiplier, another operator)."""
     block = QUICK_BLOCK.get(op.op)
     if block is None or cq is None:
         return None
@@ -171,7 +180,7 @@ def quick_blocks(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None) ->
     if biases is None or biases.size != channels or live.size != channels:
         return None
     off = y.quant.zero_points[0]
-    words = [0] * (-(-channels // block) * 4 * block)
+    words = [0] * (-(-channels // block) * (10 if block == 2 else 4 * block))
     for c in range(channels):
         m, s, b = cq.multipliers[c], cq.shifts[c], int(biases.reshape(-1)[c])
         q = make_quick(m, s, off, taps * 255 * 128 + abs(b))
@@ -179,8 +188,10 @@ def quick_blocks(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None) ->
             q = constant_quick(m, s, off, b)
         if q is None:
             return None
-        start = (c - c % block) * 4
-        words[start + c % block] = _wrap32(2 * b)  # doubled, as the kernels' accumulators
-        at = start + block + 3 * (c % block)
+        biases_at, at = quick_offsets(block, c)
+        for i in biases_at:
+            words[i] = _wrap32(2 * b)  # doubled, as the kernels' accumulators
         words[at:at + 3] = list(q)
+    if block == 2:
+        words += [0] * 4  # CONV_2D's tiles load the next pair's biases also after the last pair
     return words

@@ -165,10 +165,9 @@ def test_generator_emits_short_requantization_for_the_zoo() -> None:
             has_bias = len(op.inputs) > 2 and op.inputs[2] >= 0
             biases = requant.constant_array(model, op.inputs[2]) if has_bias else np.zeros(len(cq.multipliers))
             for c in range(len(cq.multipliers)):
-                start = (c - c % block) * 4
-                at = start + block + 3 * (c % block)
+                biases_at, at = requant.quick_offsets(block, c)
                 q, bias = (words[at], words[at + 1], words[at + 2]), int(biases.reshape(-1)[c])
-                assert words[start + c % block] == requant._wrap32(2 * bias)  # doubled, as the accumulators
+                assert all(words[i] == requant._wrap32(2 * bias) for i in biases_at)  # doubled, as the sums
                 pruned = q[0] == 0 and q[2] == 1  # the constant form: exact for the weightless channel's bias
                 xs = [bias] if pruned else [bias, *rng.integers(-(1 << 20), 1 << 20, 8).tolist()]
                 for x in xs:

@@ -208,14 +208,14 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
 #define MF_QUICK_UNDOUBLED(A, M, B, R) MF_QUICK_UNDOUBLED_T(A, M, B, R, "lr")
 
 // The four requantized outputs (r0..r3: pixel 0 / 1 x channel c / c+1) stored as
-// two halfwords at y and y + depth (ip, lr): packed two by two, or, when
+// two halfwords at y and y + depth (r8, r9): packed two by two, or, when
 // clamped to the job's bounds (at [sp, #32]), all four in r0 for one clamp.
 #define MF_PAIR_STORE_FULL_RANGE       \
   "bfi r0, r1, #8, #8\n\t"             \
   "bfi r2, r3, #8, #8\n\t"             \
-  "ldrd ip, lr, [sp, #20]\n\t"         \
-  "strh r2, [ip, lr]\n\t"              \
-  "strh r0, [ip], #2\n\t"
+  "ldrd r8, r9, [sp, #20]\n\t"         \
+  "strh r2, [r8, r9]\n\t"              \
+  "strh r0, [r8], #2\n\t"
 
 #define MF_PAIR_STORE_CLAMPED          \
   "bfi r0, r1, #8, #8\n\t"             \
@@ -223,27 +223,40 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
   "bfi r0, r3, #24, #8\n\t"            \
   "ldrd r4, r6, [sp, #32]\n\t"         \
   MF_CLAMP_BYTES("r0", "r4", "r6", "lr") \
-  "ldrd ip, lr, [sp, #20]\n\t"         \
+  "ldrd r8, r9, [sp, #20]\n\t"         \
   "lsr r1, r0, #16\n\t"                \
-  "strh r1, [ip, lr]\n\t"              \
-  "strh r0, [ip], #2\n\t"
+  "strh r1, [r8, r9]\n\t"              \
+  "strh r0, [r8], #2\n\t"
 
-// After a pair's MACs (r0..r3): its quick block (the job's table, at [sp, #16]),
-// four outputs requantized and stored (STORE; y, depth, y_end at [sp, #20..28]);
-// back to 1 for the next pair until y_end. r5 is left alone.
-#define MF_PAIR_OUTPUTS(QUICK, STORE) \
+// The biases of the pair whose quick block is at [sp, #16] into r0..r3 (both
+// pixels; BIASES: halved for the int8 tiles), the pointer moved to the block's
+// short forms.
+#define MF_PAIR_BIASES(BIASES)                   \
+  "ldr ip, [sp, #16]\n\t"                        \
+  "ldm ip!, {r0, r1, r2, r3}\n\t"                \
+  BIASES                                         \
+  "str ip, [sp, #16]\n\t"
+#define MF_HALVE_BIASES "asr r0, r0, #1\n\tasr r1, r1, #1\n\tasr r2, r2, #1\n\tasr r3, r3, #1\n\t"
+
+// After a pair's MACs (r0..r3): its short forms (at [sp, #16]), four outputs
+// requantized and stored (STORE; y, depth, y_end at [sp, #20..28]), the next
+// pair's biases (the blocks follow one another; two words more after the
+// last: RequantTable, microforge.requant.quick_blocks); back to 1 for it until
+// y_end. r5 is left alone.
+#define MF_PAIR_OUTPUTS(QUICK, STORE, BIASES) \
   "ldr ip, [sp, #16]\n\t" \
-  "add ip, ip, #8\n\t" \
   "ldm ip!, {r4, r6, r7, r8, r9, r10}\n\t" \
-  "str ip, [sp, #16]\n\t" \
   QUICK("r0", "r4", "r6", "r7") \
   QUICK("r2", "r4", "r6", "r7") \
   QUICK("r1", "r8", "r9", "r10") \
   QUICK("r3", "r8", "r9", "r10") \
   STORE \
-  "str ip, [sp, #20]\n\t" \
+  "ldm ip!, {r0, r1, r2, r3}\n\t" \
+  BIASES \
+  "str ip, [sp, #16]\n\t" \
+  "str r8, [sp, #20]\n\t" \
   "ldr lr, [sp, #28]\n\t" \
-  "cmp ip, lr\n\t" \
+  "cmp r8, lr\n\t" \
   "bne 1b\n\t"
 
 // Every channel pair of a PairJob (r0): accumulators from the biases, the
@@ -253,13 +266,8 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
   "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                              \
   "ldm r0, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"                   \
   "push {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"                      \
+  MF_PAIR_BIASES(MF_HALVE_BIASES)                                                \
   "1:\n\t"                                                                       \
-  "ldr ip, [sp, #16]\n\t"                                                        \
-  "ldrd r0, r1, [ip]\n\t"                                                        \
-  "asr r0, r0, #1\n\t"                                                           \
-  "asr r1, r1, #1\n\t"                                                           \
-  "mov r2, r0\n\t"                                                               \
-  "mov r3, r1\n\t"                                                               \
   "ldr r5, [sp, #8]\n\t"                                                         \
   "ldr lr, [sp, #12]\n\t"                                                        \
   "add r6, r5, lr\n\t"                                                           \
@@ -279,7 +287,7 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
   "cmp r4, lr\n\t"                                                               \
   "bne 3b\n\t"                                                                   \
   "4:\n\t"                                                                       \
-  MF_PAIR_OUTPUTS(MF_QUICK_UNDOUBLED, STORE)                                                         \
+  MF_PAIR_OUTPUTS(MF_QUICK_UNDOUBLED, STORE, MF_HALVE_BIASES)                    \
   "add sp, sp, #44\n\t"                                                          \
   "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
 
@@ -336,11 +344,8 @@ static_assert(sizeof(WideJob) == 40 && offsetof(WideJob, lo4) == 32 && offsetof(
   "orr r6, r6, #1\n\t"                                                           \
   "str r6, [sp, #8]\n\t"                                                         \
   "ldr r5, [sp, #12]\n\t"                                                        \
+  MF_PAIR_BIASES("")                                                             \
   "1:\n\t"                                                                       \
-  "ldr ip, [sp, #16]\n\t"                                                        \
-  "ldrd r0, r1, [ip]\n\t"                                                        \
-  "mov r2, r0\n\t"                                                               \
-  "mov r3, r1\n\t"                                                               \
   "ldr r4, [sp, #0]\n\t"                                                         \
   "ldr r6, [sp, #8]\n\t"                                                         \
   "bx r6\n\t"                                                                    \
@@ -356,7 +361,7 @@ static_assert(sizeof(WideJob) == 40 && offsetof(WideJob, lo4) == 32 && offsetof(
   "ldr r6, [sp, #4]\n\t"                                                         \
   "cmp r4, r6\n\t"                                                               \
   "bne 7b\n\t"                                                                   \
-  MF_PAIR_OUTPUTS(MF_QUICK, STORE)                                                         \
+  MF_PAIR_OUTPUTS(MF_QUICK, STORE, "")                                                         \
   "add sp, sp, #40\n\t"                                                          \
   "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
 
@@ -372,6 +377,8 @@ __attribute__((naked, noinline)) void wide_tiles_clamped(const WideJob*) {
 #undef MF_WIDE_GROUP
 #undef MF_PAIR_ROUTINE
 #undef MF_PAIR_OUTPUTS
+#undef MF_PAIR_BIASES
+#undef MF_HALVE_BIASES
 #undef MF_PAIR_STORE_FULL_RANGE
 #undef MF_PAIR_STORE_CLAMPED
 #undef MF_QUICK
@@ -910,18 +917,17 @@ struct Band3x3 {
   void clear(const conv_common::OpData& d, int32_t ix0, int32_t groups) {
     slot_row[0] = slot_row[1] = slot_row[2] = INT32_MIN;
     const int32_t j0 = min32(max32(-ix0, 0), cols), j1 = max32(min32(d.in_w - ix0, cols), j0);
-    for (int32_t i = 0; i < 3 * groups; ++i) {
-      uint32_t* row = words + i * 2 * cols;
-      fill_words(row, 2 * j0);
-      fill_words(row + 2 * j1, 2 * (cols - j1));
+    // A slot's right padding and the next one's left padding are one run of words.
+    fill_words(words, 2 * j0);
+    for (int32_t i = 1; i <= 3 * groups; ++i) {
+      fill_words(words + i * 2 * cols - 2 * (cols - j1), 2 * (cols - j1) + (i < 3 * groups ? 2 * j0 : 0));
     }
   }
 
   // Input row iy from input column ix0, channels c0.. of `groups` groups, into
-  // slot iy mod 3, unless it holds it already; rows outside the input as 0.
-  void stage(const conv_common::OpData& d, const int8_t* xb, int32_t iy, int32_t ix0, int32_t c0,
+  // slot s (iy mod 3), unless it holds it already; rows outside the input as 0.
+  void stage(const conv_common::OpData& d, const int8_t* xb, int32_t iy, int32_t s, int32_t ix0, int32_t c0,
              int32_t groups, uint32_t off2) {
-    const int32_t s = ((iy % 3) + 3) % 3;
     if (slot_row[s] == iy) return;
     slot_row[s] = iy;
     const int32_t j0 = min32(max32(-ix0, 0), cols), j1 = max32(min32(d.in_w - ix0, cols), j0);
@@ -934,8 +940,12 @@ struct Band3x3 {
   }
 
  private:
+  // n (even) words of zeros.
   MF_NO_LIBCALLS static void fill_words(uint32_t* dst, int32_t n) {
-    for (; n > 0; --n) *dst++ = 0;
+    for (; n > 0; n -= 2, dst += 2) {
+      dst[0] = 0;
+      dst[1] = 0;
+    }
   }
 
   // n columns (depth bytes apart) of `groups` words each, widened: group g's
@@ -1117,23 +1127,25 @@ MF_NOINLINE void depthwise_3x3_rows(const conv_common::OpData& d, const conv_com
       for (int32_t ox0 = 0; ox0 < d.out_w; ox0 += run) {
         const int32_t ix0 = ox0 * p.stride_w - d.pad_w;
         band.clear(d, ix0, groups);
-        for (int32_t oy = 0; oy < d.out_h; ++oy) {
+        DepthwiseRowJob job;
+        job.out_step = depth;
+        job.group_bytes = 4 * band.group_words();
+        job.step = 8 * p.stride_w;
+        job.taps = band.taps;
+        job.table = table.quick ? table.quick_block(0) : nullptr;
+        job.groups = groups;
+        job.width = min32(run, d.out_w - ox0);
+        job.lo4 = RequantTable::bytes4(table.lo);
+        job.hi4 = RequantTable::bytes4(table.hi);
+        int8_t* out = y + (b * d.out_h * d.out_w + ox0) * depth + c0;
+        for (int32_t oy = 0; oy < d.out_h; ++oy, out += d.out_w * depth) {
           const int32_t iy0 = oy * p.stride_h - d.pad_h;
-          DepthwiseRowJob job;
-          for (int32_t ky = 0; ky < 3; ++ky) {
-            band.stage(d, xb, iy0 + ky, ix0, c0, groups, off2);
-            job.x[ky] = band.slot(0, (((iy0 + ky) % 3) + 3) % 3);
+          int32_t s = ((iy0 % 3) + 3) % 3;  // input row iy's slot: iy mod 3
+          for (int32_t ky = 0; ky < 3; ++ky, s = s == 2 ? 0 : s + 1) {
+            if (band.slot_row[s] != iy0 + ky) band.stage(d, xb, iy0 + ky, s, ix0, c0, groups, off2);
+            job.x[ky] = band.slot(0, s);
           }
-          job.out_step = depth;
-          job.group_bytes = 4 * band.group_words();
-          job.step = 8 * p.stride_w;
-          job.taps = band.taps;
-          job.table = table.quick ? table.quick_block(0) : nullptr;
-          job.out = y + ((b * d.out_h + oy) * d.out_w + ox0) * depth + c0;
-          job.groups = groups;
-          job.width = min32(run, d.out_w - ox0);
-          job.lo4 = RequantTable::bytes4(table.lo);
-          job.hi4 = RequantTable::bytes4(table.hi);
+          job.out = out;
 #if MF_DSP_ASM
           if (table.quick) {
             if (table.full_range()) {

@@ -194,7 +194,9 @@ struct QuickSource {
 // channel of the window has the short form (QuickRequant; the accumulators of
 // `taps` products of int8 values with an offset input are bounded), the table
 // holds that instead (`quick`), in blocks of `block` channels for the assembly:
-// their biases doubled (0 without), then (m, base, r) per channel.
+// their biases doubled (0 without; twice over in blocks of 2, so that one LDM
+// starts both pixels' accumulators of CONV_2D's tiles), then (m, base, r) per
+// channel.
 struct RequantTable {
   static constexpr int32_t kChannels = 64;
   int32_t first;
@@ -204,8 +206,12 @@ struct RequantTable {
   const int32_t* qwords;  // the quick blocks from window channel 0: words, or the generator's in flash
   union {
     ChannelRequant ch[kChannels];
-    int32_t words[kChannels * 4];
+    int32_t words[kChannels * 5 + 4];  // + the bias words CONV_2D's tiles read past the last block
   };
+
+  // Words of a block of `block` channels, and of its biases.
+  static constexpr int32_t block_words(int32_t block) { return block == 2 ? 10 : 4 * block; }
+  static constexpr int32_t bias_words(int32_t block) { return block == 2 ? 4 : block; }
 
   // Without a QuickSource, or when a channel has no short form, the general form.
   void fill(const Requant& rq, int32_t c0, int32_t n, const QuickSource* src = nullptr) {
@@ -221,7 +227,7 @@ struct RequantTable {
   // The generator's quick blocks of all channels (ChannelQuant::quick, in the
   // layout above), from channel c0 (a multiple of block_size).
   void use(const Requant& rq, int32_t c0, const int32_t* plan_quick, int32_t block_size) {
-    start(rq, c0, block_size, plan_quick + c0 * 4);
+    start(rq, c0, block_size, plan_quick + c0 / block_size * block_words(block_size));
     quick = true;
   }
 
@@ -230,14 +236,14 @@ struct RequantTable {
   static uint32_t bytes4(int32_t v) { return (static_cast<uint32_t>(v) & 0xFFu) * 0x01010101u; }
 
   // The quick block holding window channel i (a multiple of block).
-  const int32_t* quick_block(int32_t i) const { return qwords + i * 4; }
+  const int32_t* quick_block(int32_t i) const { return qwords + i / block * block_words(block); }
 
   MF_ALWAYS_INLINE int8_t operator()(int32_t c, int32_t acc) const {
     const int32_t i = c - first;
     int32_t v;
     if (quick) {
       const int32_t j = i & (block - 1);
-      const int32_t* q = qwords + (i - j) * 4 + block + 3 * j;
+      const int32_t* q = qwords + i / block * block_words(block) + bias_words(block) + 3 * j;
       v = apply_quick(QuickRequant{q[0], q[1], q[2]}, acc);
     } else {
       v = qm::wrap_add(apply_requant(ch[i], acc), out_offset);
@@ -268,9 +274,10 @@ struct RequantTable {
         return false;
       }
       const int32_t j = i & (block - 1);
-      int32_t* blk = words + (i - j) * 4;
+      int32_t* blk = words + i / block * block_words(block);
       blk[j] = static_cast<int32_t>(static_cast<uint32_t>(b) << 1);  // doubled, as the accumulators
-      int32_t* dst = blk + block + 3 * j;
+      if (block == 2) blk[j + 2] = blk[j];
+      int32_t* dst = blk + bias_words(block) + 3 * j;
       dst[0] = q.m;
       dst[1] = q.base;
       dst[2] = q.r;
