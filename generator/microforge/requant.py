@@ -158,7 +158,8 @@ def constant_array(model: ModelInfo, index: int) -> np.ndarray | None:
 def quick_blocks(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None) -> list[int] | None:
     """The operator's quick blocks as int32 words (QUICK_BLOCK[op] channels a block: their biases
     doubled, twice over in CONV_2D's blocks of 2, then m, base, r per channel; four more words after
-    CONV_2D's), or None where some channel has no short form or the fast kernels would not use them (per-tensor weights, a depth multiplier, another operator)."""
+    CONV_2D's), or None where some channel has no short form or the fast kernels would not use them
+    (per-tensor weights, a depth multiplier, another operator)."""
     block = QUICK_BLOCK.get(op.op)
     if block is None or cq is None:
         return None
