@@ -48,9 +48,8 @@ def build_flags(model: ModelInfo) -> list[str]:
         flags.append("-D MF_MODEL_CONV_FAST_ONLY=1")
     dws = _int8_ops(model, "DEPTHWISE_CONV_2D")
     multipliers = [_depth_multiplier(model, op) for op in dws]
-    # MF_MODEL_NO_DEPTH_MULTIPLIER would save ~0.9 KB more, but without the multiplier path GCC
-    # compiles the depthwise walker differently: KWS's depthwise ran 7.6 % slower (measured with
-    # bench/speed.py). Not set until that path is written so inlining cannot move it.
+    if all(m == 1 for m in multipliers):
+        flags.append("-D MF_MODEL_NO_DEPTH_MULTIPLIER=1")
     if all(conv_dilation(root, op) == (1, 1) and _depthwise_block(_taps(model, op)) > 0 and (m == 1 or m % 4 == 0)
            for op, m in zip(dws, multipliers, strict=True)):
         flags.append("-D MF_MODEL_DEPTHWISE_FAST_ONLY=1")

@@ -164,7 +164,7 @@ def test_fast_binary_ops(fast_driver, tmp_path, code):
 
 
 FAST_ONLY = ("MF_FAST_KERNELS=1", "MF_MODEL_CONV_FAST_ONLY=1", "MF_MODEL_DEPTHWISE_FAST_ONLY=1",
-             "MF_MODEL_FC_FAST_ONLY=1")
+             "MF_MODEL_FC_FAST_ONLY=1", "MF_MODEL_NO_DEPTH_MULTIPLIER=1")
 
 
 @pytest.fixture(scope="module")
