@@ -13,6 +13,8 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import emit
@@ -29,6 +31,20 @@ from .variants import build_flags
 
 _SLUG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 _COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pio", "*.o")
+@contextmanager
+def _hook_scratch() -> Iterator[None]:
+    """cookiecutter copies each hook to a temporary file it never removes (NamedTemporaryFile with
+    delete=False): for the call, temporary files go to a folder of our own, removed after."""
+    scratch = tempfile.mkdtemp(prefix="microforge-hooks-")
+    previous = tempfile.tempdir
+    tempfile.tempdir = scratch
+    try:
+        yield
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 # cookiecutter logs a traceback when a hook fails; our own error message says it better.
 logging.getLogger("cookiecutter").addHandler(logging.NullHandler())
 
@@ -177,18 +193,19 @@ def generate(model_path: Path, board_ids: list[str], output: Path, force: bool =
     done = False
     try:
         try:
-            rendered = cookiecutter(
-                str(template_dir()),
-                no_input=True,
-                output_dir=str(staging),
-                accept_hooks=True,
-                extra_context={
-                    "project_name": jinja_literal(output.name),
-                    "project_slug": "project",
-                    "model_path": jinja_literal(str(model_path)),
-                    "boards": jinja_literal(",".join(board_ids)),
-                },
-            )
+            with _hook_scratch():
+                rendered = cookiecutter(
+                    str(template_dir()),
+                    no_input=True,
+                    output_dir=str(staging),
+                    accept_hooks=True,
+                    extra_context={
+                        "project_name": jinja_literal(output.name),
+                        "project_slug": "project",
+                        "model_path": jinja_literal(str(model_path)),
+                        "boards": jinja_literal(",".join(board_ids)),
+                    },
+                )
         except FailedHookException as exc:
             raise ModelError(f"project generation failed: {exc}") from exc
         except CookiecutterException as exc:

@@ -159,3 +159,16 @@ def test_inspect_json(capsys, sine_float_io: Path) -> None:
     assert s["parameters"] == (16 + 16) + (256 + 16) + (16 + 1)
     assert s["inputs"][0]["dtype"] == "float32" and s["inputs"][0]["shape"] == [1, 1]
     assert EXAMPLES.is_dir()
+
+
+def test_new_leaves_no_temporary_files(tmp_path: Path, sine_int8: Path, monkeypatch) -> None:
+    """cookiecutter copies the hook to a temporary file it never deletes; `microforge new` gives
+    the call a temporary folder of its own and removes it."""
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    assert cli_main(["new", "--model", str(sine_int8), "--board", "qemu-m4", "--output", str(tmp_path / "p")]) == 0
+    assert (tmp_path / "p" / "platformio.ini").is_file()
+    assert list(scratch.iterdir()) == []
