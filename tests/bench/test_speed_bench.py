@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -57,3 +58,16 @@ def test_speed_bench_sine(tmp_path: Path) -> None:
     _, again = _bench(tmp_path, "second", "")
     keys = ("instructions", "instructions_profiled", "probe", "ops", "code_bytes", "arena_bytes", "static_bytes")
     assert {k: again[k] for k in keys} == {k: row[k] for k in keys}
+
+    # bench/profile.py on the same project: every instruction of the run mapped to a function,
+    # the total the firmware's own count plus the run command's parsing, counter reads and result
+    # lines (3.3k instructions for sine).
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "profile.py"), str(tmp_path / "first" / "sine_int8"),
+                        "--top", "5", "--annotate", "fully_connected"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    head, *top = r.stdout.splitlines()[:6]
+    count, traced = (int(v.replace(",", "")) for v in re.findall(r"[\d,]+\d", head)[:2])
+    assert count == row["instructions"] and count < traced <= count + 10_000
+    assert len(top) == 5 and any("fully_connected" in line for line in top)
+    assert sum(int(line.split()[0].replace(",", "")) for line in top) <= traced
+    assert "<mf::kernels::fully_connected" in r.stdout
