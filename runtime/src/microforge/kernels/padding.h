@@ -16,14 +16,13 @@ constexpr int8_t kPaddingSame = 0, kPaddingValid = 1;  // tflite::Padding
 inline int32_t window_out_size(int8_t padding, int32_t in, int32_t filter, int32_t stride,
                                int32_t dilation) {
   if (stride < 1 || dilation < 1 || filter < 1 || in < 1) return -1;
+  // 32-bit divisions only (no 64-bit division helper linked): ceil(in / stride) for SAME,
+  // floor((in - effective) / stride) + 1 for VALID.
+  if (padding == kPaddingSame) return (in - 1) / stride + 1;
+  if (padding != kPaddingValid) return -1;
   const int64_t effective = static_cast<int64_t>(filter - 1) * dilation + 1;
-  int64_t out = -1;
-  if (padding == kPaddingSame) out = (static_cast<int64_t>(in) + stride - 1) / stride;
-  if (padding == kPaddingValid) {
-    out = (static_cast<int64_t>(in) + stride - effective) / stride;
-    if (out < 1) return -1;
-  }
-  return out > INT32_MAX ? -1 : static_cast<int32_t>(out);
+  if (effective > in) return -1;
+  return (in - static_cast<int32_t>(effective)) / stride + 1;
 }
 
 // Padding before the first element along one axis (total padding / 2, >= 0).
