@@ -65,6 +65,8 @@ MODELS = {
                                                       float_io=False)[0],
     "conv_widened_padded": lambda: _conv("conv", 11, max_filter=5),
     "conv_pointwise_zp0_no_bias": lambda: _conv("conv", 12, filt=(1, 1), cin=24, in_zp=0, bias=False),
+    "conv_3x2_odd_channels_no_bias": lambda: bc.conv_model(bc.Case("conv", False, tb.NONE, bc.SAME, per_channel=True),
+                                                           25, False, 3, 8, 5, filt=(3, 2), cin=8, size=(2, 3)),
     "conv_reference_fallback_k_over_576": lambda: _conv("conv", 13, filt=(3, 3), cin=67),
     "dw_3x3_interior_tails_zp0": lambda: _conv("dw", 14, filt=(3, 3), cin=13, in_zp=0),
     "dw_3x3_wide": lambda: _conv("dw", 15, filt=(3, 3), cin=40),

@@ -108,6 +108,16 @@ def test_fast_depthwise_large_filters(fast_driver, tmp_path):
         assert ours(fast_driver, write(tmp_path, f"m{seed}.tflite", model), inputs) == tflm(model, inputs)
 
 
+@pytest.mark.parametrize("filt,size", [((3, 2), (2, 3)), ((2, 3), (3, 2)), ((3, 3), (2, 2))])
+def test_fast_conv_filter_larger_than_input(fast_driver, tmp_path, filt, size):
+    """A filter taller or wider than the input, SAME padding of one row or column: no window lies
+    inside the input, so none may be read straight from its rows (PatchPlan)."""
+    case = bc.Case("conv", False, tb.NONE, bc.SAME, per_channel=True)
+    model = bc.conv_model(case, 25, False, 3, 8, 5, filt=filt, cin=8, size=size)
+    inputs = random_inputs(model, 4, seed=1)
+    assert ours(fast_driver, write(tmp_path, "m.tflite", model), inputs) == tflm(model, inputs)
+
+
 def test_fast_conv_padding_larger_than_input(fast_driver, tmp_path):
     """SAME padding with a 5x5 filter on a 1x2 input: most taps of every output lie outside."""
     case = bc.Case("conv", False, tb.NONE, bc.SAME, per_channel=True)

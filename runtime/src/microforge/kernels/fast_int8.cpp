@@ -715,7 +715,8 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
 #else
     const bool past_ok = true;
 #endif
-    const bool use_plan = planned && past_ok;
+    // (a filter larger than the input has no window inside it: the spans below would wrap)
+    const bool use_plan = planned && past_ok && d.in_h >= d.f_h && d.in_w >= d.f_w;
     const int32_t stride_h = p.stride_h, stride_w = p.stride_w, pad_h = d.pad_h, pad_w = d.pad_w;
     const int32_t in_d = d.in_d, offset = d.input_offset;
     const uint32_t y_span = static_cast<uint32_t>(d.in_h - d.f_h), x_span = static_cast<uint32_t>(d.in_w - d.f_w);
