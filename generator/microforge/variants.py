@@ -10,6 +10,7 @@ operator (kUnsupportedType) rather than compute nothing, and the tests run every
 
 from __future__ import annotations
 
+import numpy as np
 import tflite
 
 from .model import ModelInfo, OperatorInfo
@@ -56,7 +57,56 @@ def build_flags(model: ModelInfo) -> list[str]:
     fcs = _int8_ops(model, "FULLY_CONNECTED")
     if all(model.tensors[op.inputs[1]].shape[-1] <= MAX_FC_DEPTH for op in fcs):
         flags.append("-D MF_MODEL_FC_FAST_ONLY=1")
+    flags.append(f"-D MF_MODEL_FC_QUADS={_fc_quads(model, root, fcs)}")
     return flags
+
+
+# FULLY_CONNECTED's quad routines (fast_int8.cpp, MF_MODEL_FC_QUADS): per-tensor full range 1,
+# per-tensor clamped 2, per-channel full range 4, per-channel clamped 8. A routine left out only
+# leaves its quads to the C loop (same results, slower), so an unsure case takes both.
+_RELU, _RELU_N1_TO_1, _RELU6 = 1, 2, 3
+
+
+def _fc_quads(model: ModelInfo, root: tflite.Model, fcs: list[OperatorInfo]) -> int:
+    mask = 0
+    for op in fcs:
+        out = model.tensors[op.outputs[0]]
+        per_channel = model.tensors[op.inputs[1]].quant.per_channel
+        full = _full_range(root, op, out.quant.scales, out.quant.zero_points)
+        bits = (4 if per_channel else 1) * ((1 if full is not False else 0) + (2 if full is not True else 0))
+        mask |= bits
+    return mask
+
+
+def _full_range(root: tflite.Model, op: OperatorInfo, scales: tuple[float, ...],
+                zero_points: tuple[int, ...]) -> bool | None:
+    """Whether the fused activation leaves the int8 output its whole range (runtime
+    activation_range_int8), None where rounding makes it unsure or the output is not int8."""
+    table = root.Subgraphs(0).Operators(op.index).BuiltinOptions()
+    act = 0
+    if table is not None:
+        opts = tflite.FullyConnectedOptions()
+        opts.Init(table.Bytes, table.Pos)
+        act = opts.FusedActivationFunction()
+    if act == 0:
+        return True
+    if len(scales) != 1 or not scales[0] > 0:
+        return None
+    zp, scale = zero_points[0], np.float32(scales[0])
+    bounds = {_RELU: (0.0, None), _RELU6: (0.0, 6.0), _RELU_N1_TO_1: (-1.0, 1.0)}.get(act)
+    if bounds is None:
+        return None
+
+    def quantized(x: float) -> int | None:  # zp + round(x / scale), as float32; None near a tie
+        q = float(np.float32(x) / scale)
+        if abs(abs(q) % 1.0 - 0.5) < 1e-3:
+            return None
+        return zp + int(np.sign(q) * np.floor(abs(q) + 0.5))
+
+    low, high = (quantized(b) if b is not None else None for b in bounds)
+    if low is None or (bounds[1] is not None and high is None):
+        return None
+    return low <= -128 and (high is None or high >= 127)
 
 
 def _taps(model: ModelInfo, op: OperatorInfo) -> int:

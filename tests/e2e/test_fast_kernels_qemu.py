@@ -100,3 +100,19 @@ def test_fast_kernel_on_qemu_m4_bit_exact(name: str, tmp_path: Path) -> None:
     bad = [r.index for r in report.results if not r.exact]
     assert not bad, f"{name}: inputs {bad} differ from TFLM"
     assert len({o for r in report.results for o in r.outputs}) > 1  # the inputs matter
+
+
+def test_fc_quad_routines_left_out_fall_back(tmp_path: Path) -> None:
+    """microforge.variants builds only the FULLY_CONNECTED quad routines a model calls
+    (MF_MODEL_FC_QUADS); built without any, the same firmware runs the C loop, bit-exact."""
+    import re
+
+    model = tmp_path / "fc.tflite"
+    model.write_bytes(random_int8_fc(10, depth=96, out=20, batch=1, use_bias=True, float_io=False)[0])
+    project = generate(model, ["qemu-m4"], tmp_path / "p")
+    ini = project / "platformio.ini"
+    text = ini.read_text()
+    assert re.search(r"-D MF_MODEL_FC_QUADS=[1-9]", text)
+    ini.write_text(re.sub(r"-D MF_MODEL_FC_QUADS=\d+", "-D MF_MODEL_FC_QUADS=0", text))
+    report = verify(project, "qemu-m4", count=6, seed=5, litert=False)
+    assert len(report.results) == 6 and all(r.exact for r in report.results)

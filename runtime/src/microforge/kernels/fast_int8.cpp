@@ -1639,20 +1639,61 @@ static_assert(sizeof(QuadJob) == 44 && offsetof(QuadJob, lo4) == 32 && sizeof(Qu
   "add sp, sp, #44\n\t"                                                 \
   "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
 
+// The routines a model's operators call (microforge.variants sets MF_MODEL_FC_QUADS): per-tensor
+// full range 1, per-tensor clamped 2, per-channel full range 4, per-channel clamped 8. One left
+// out leaves its quads to the C loop (same results).
+#ifndef MF_MODEL_FC_QUADS
+#define MF_MODEL_FC_QUADS 15
+#endif
+
+using QuadRoutine = void (*)(const QuadJob*);
+
+#if MF_MODEL_FC_QUADS & 1
 __attribute__((naked, noinline)) void quad_rows_per_tensor(const QuadJob*) {
   __asm__ volatile(MF_QUAD_ROUTINE(MF_QUAD_PER_TENSOR, ""));
 }
+#endif
 
+#if MF_MODEL_FC_QUADS & 2
 __attribute__((naked, noinline)) void quad_rows_per_tensor_clamped(const QuadJob*) {
   __asm__ volatile(MF_QUAD_ROUTINE(MF_QUAD_PER_TENSOR, MF_QUAD_CLAMP));
 }
+#endif
 
+#if MF_MODEL_FC_QUADS & 4
 __attribute__((naked, noinline)) void quad_rows_per_channel(const QuadJob*) {
   __asm__ volatile(MF_QUAD_ROUTINE(MF_QUAD_PER_CHANNEL, ""));
 }
+#endif
 
+#if MF_MODEL_FC_QUADS & 8
 __attribute__((naked, noinline)) void quad_rows_per_channel_clamped(const QuadJob*) {
   __asm__ volatile(MF_QUAD_ROUTINE(MF_QUAD_PER_CHANNEL, MF_QUAD_CLAMP));
+}
+#endif
+
+// The routine for per-channel or per-tensor weights and a full-range or clamped output, if built.
+QuadRoutine quad_routine(bool per_channel, bool full) {
+  switch ((per_channel ? 4 : 1) << (full ? 0 : 1)) {
+#if MF_MODEL_FC_QUADS & 1
+    case 1:
+      return quad_rows_per_tensor;
+#endif
+#if MF_MODEL_FC_QUADS & 2
+    case 2:
+      return quad_rows_per_tensor_clamped;
+#endif
+#if MF_MODEL_FC_QUADS & 4
+    case 4:
+      return quad_rows_per_channel;
+#endif
+#if MF_MODEL_FC_QUADS & 8
+    case 8:
+      return quad_rows_per_channel_clamped;
+#endif
+    default:
+      return nullptr;
+  }
 }
 
 #undef MF_QUAD_ROUTINE
@@ -1678,18 +1719,13 @@ void fully_connected_row(const WideRow& row, const FcRequant& rq, int32_t out_de
     // zero padding), so a quad ending at the filter's last row is left to the loop below.
     int32_t quads = out_depth / 4;
     if (rest != 0 && 4 * quads == out_depth) --quads;
-    if (quads > 0) {
+    const QuadRoutine routine = quad_routine(rq.rq.channel_mask != 0, rq.rq.lo == -128 && rq.rq.hi == 127);
+    if (quads > 0 && routine != nullptr) {
       const int32_t all = groups + (rest != 0);
-      const bool per_channel = rq.rq.channel_mask != 0;
       const QuadJob job = {row.words, row.words + 2 * all, w, n, bias, rq.q, out,
                            out + 4 * quads, RequantTable::bytes4(rq.rq.lo), RequantTable::bytes4(rq.rq.hi),
                            all & 3};
-      const bool full = rq.rq.lo == -128 && rq.rq.hi == 127;
-      if (per_channel) {
-        (full ? quad_rows_per_channel : quad_rows_per_channel_clamped)(&job);
-      } else {
-        (full ? quad_rows_per_tensor : quad_rows_per_tensor_clamped)(&job);
-      }
+      routine(&job);
       c = 4 * quads;
     }
   }
