@@ -2,7 +2,6 @@
 
 #include "microforge/kernels/activation.h"
 #include "microforge/kernels/fast_int8.h"
-#include "microforge/kernels/quant_math.h"
 
 namespace mf {
 namespace kernels {
@@ -58,9 +57,7 @@ Status eval(const Node& node) {
                        ++count;
                      }
                    }
-                   // Rounded to nearest, ties away from zero (C++ division truncates).
-                   acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-                   return static_cast<int8_t>(qm::clamp(acc, d.act_min, d.act_max));
+                   return pool_common::average_int8(acc, count, d);
                  });
   }
   return Status::kOk;

@@ -913,11 +913,18 @@ struct Band3x3 {
     }
   }
 
+  // The band's columns [j0, j1) that lie inside the input, for a run from input column ix0.
+  void input_columns(const conv_common::OpData& d, int32_t ix0, int32_t* j0, int32_t* j1) const {
+    *j0 = min32(max32(-ix0, 0), cols);
+    *j1 = max32(min32(d.in_w - ix0, cols), *j0);
+  }
+
   // A new run from input column ix0: every slot empty, its padding columns
-  // (outside [j0, j1): the input's) zero, and they stay so.
+  // (outside [j0, j1)) zero, and they stay so.
   void clear(const conv_common::OpData& d, int32_t ix0, int32_t groups) {
     slot_row[0] = slot_row[1] = slot_row[2] = INT32_MIN;
-    const int32_t j0 = min32(max32(-ix0, 0), cols), j1 = max32(min32(d.in_w - ix0, cols), j0);
+    int32_t j0, j1;
+    input_columns(d, ix0, &j0, &j1);
     // A slot's right padding and the next one's left padding are one run of words.
     fill_words(words, 2 * j0);
     for (int32_t i = 1; i <= 3 * groups; ++i) {
@@ -926,12 +933,13 @@ struct Band3x3 {
   }
 
   // Input row iy from input column ix0, channels c0.. of `groups` groups, into
-  // slot s (iy mod 3), unless it holds it already; rows outside the input as 0.
+  // slot s (iy mod 3; the caller skips a slot that holds it already); rows
+  // outside the input as 0.
   void stage(const conv_common::OpData& d, const int8_t* xb, int32_t iy, int32_t s, int32_t ix0, int32_t c0,
              int32_t groups, uint32_t off2) {
-    if (slot_row[s] == iy) return;
     slot_row[s] = iy;
-    const int32_t j0 = min32(max32(-ix0, 0), cols), j1 = max32(min32(d.in_w - ix0, cols), j0);
+    int32_t j0, j1;
+    input_columns(d, ix0, &j0, &j1);
     uint32_t* dst = slot(0, s) + 2 * j0;
     if (iy < 0 || iy >= d.in_h) {
       for (int32_t g = 0; g < groups; ++g) fill_words(dst + g * group_words(), 2 * (j1 - j0));

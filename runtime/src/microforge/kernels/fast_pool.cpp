@@ -4,20 +4,11 @@
 
 #if MF_FAST_KERNELS
 
-#include "microforge/kernels/quant_math.h"
-
 namespace mf {
 namespace kernels {
 namespace fast {
 
 namespace {
-
-// TFLM's average: the sum divided by the count, rounded half away from zero.
-inline int8_t average(int32_t sum, int32_t count, const pool_common::OpData& d) {
-  const int32_t half = count / 2;
-  const int32_t v = sum > 0 ? (sum + half) / count : (sum - half) / count;
-  return static_cast<int8_t>(qm::clamp(v, d.act_min, d.act_max));
-}
 
 inline int32_t half_lo(uint32_t v) { return static_cast<int16_t>(v & 0xFFFFu); }
 inline int32_t half_hi(uint32_t v) { return static_cast<int16_t>(v >> 16); }
@@ -46,17 +37,17 @@ bool average_pool(const pool_common::OpData& d, const pool_common::Params& p, co
               odd = simd::sxtab16_ror8(odd, v);
             }
           }
-          y[c] = average(half_lo(even), count, d);
-          y[c + 1] = average(half_lo(odd), count, d);
-          y[c + 2] = average(half_hi(even), count, d);
-          y[c + 3] = average(half_hi(odd), count, d);
+          y[c] = pool_common::average_int8(half_lo(even), count, d);
+          y[c + 1] = pool_common::average_int8(half_lo(odd), count, d);
+          y[c + 2] = pool_common::average_int8(half_hi(even), count, d);
+          y[c + 3] = pool_common::average_int8(half_hi(odd), count, d);
         }
         for (int32_t c = words; c < d.depth; ++c) {
           int32_t sum = 0;
           for (int32_t r = 0; r < rows; ++r) {
             for (int32_t k = 0; k < cols; ++k) sum += x0[r * row + k * d.depth + c];
           }
-          y[c] = average(sum, count, d);
+          y[c] = pool_common::average_int8(sum, count, d);
         }
       }
     }

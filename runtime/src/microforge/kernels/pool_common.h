@@ -52,6 +52,14 @@ inline Window window(const OpData& d, const Params& p, int32_t oy, int32_t ox) {
   return w;
 }
 
+// An int8 window's average as TFLM computes it: the sum over count elements
+// rounded to nearest, ties away from zero (C++ division truncates), clamped to
+// the fused activation's range.
+inline int8_t average_int8(int32_t sum, int32_t count, const OpData& d) {
+  const int32_t v = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+  return static_cast<int8_t>(v < d.act_min ? d.act_min : (v > d.act_max ? d.act_max : v));
+}
+
 }  // namespace pool_common
 }  // namespace kernels
 }  // namespace mf
