@@ -139,10 +139,10 @@ def elf_figures(elf: Path) -> dict[str, int]:
 
 # The generated plan's flash tables (model_plan.cpp): data computed from the model, counted
 # apart from code (offsets, per-channel requantization and its short form, widened filters,
-# constant tensor records).
+# constant tensor records, the operators' prepared params and op data).
 _PLAN_TABLE = re.compile(r"model::(\(anonymous namespace\)::)?"
                          r"(kOffsets|kChannelQuant|kMultipliers\d+|kShifts\d+|kQuick\d+|kWide\d+|kConstantTensors"
-                         r"|kRecordIndex|kPlan)")
+                         r"|kRecordIndex|kParams\d+|kOpData\d+|kPlannedOps|kPlan)")
 
 
 # -- running the firmware ----------------------------------------------------------------------

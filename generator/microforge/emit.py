@@ -11,6 +11,7 @@ from .filters import wide_filters
 from .model import ModelInfo
 from .ops import check_supported, kernel_for
 from .plan import MemoryPlan
+from .prepared import PlannedOp, Pointers, planned_op
 from .records import constant_records
 from .requant import channel_quants, quick_blocks
 
@@ -50,11 +51,36 @@ def model_data_h(model: ModelInfo) -> str:
     )
 
 
+def _pointers(model: ModelInfo, wide: bool) -> list[Pointers]:
+    """Per operator, the names of the plan arrays its op data points at (_channel_quant_cpp's)."""
+    quants = channel_quants(model)
+    filters = wide_filters(model, quants) if wide else [None] * len(quants)
+    out = []
+    for op, cq, filt in zip(model.operators, quants, filters, strict=True):
+        if cq is None:
+            out.append(Pointers())
+            continue
+        i = op.index
+        quick = quick_blocks(model, op, cq) is not None
+        out.append(Pointers(f"kMultipliers{i}", f"kShifts{i}", f"kQuick{i}" if quick else None,
+                            f"kWide{i}" if filt is not None else None))
+    return out
+
+
+def planned_ops(model: ModelInfo, wide: bool = False) -> list[PlannedOp | None]:
+    """Per operator, its params and op data when the plan carries them (microforge.prepared)."""
+    quants = channel_quants(model)
+    return [planned_op(model, op, cq, ptrs)
+            for op, cq, ptrs in zip(model.operators, quants, _pointers(model, wide), strict=True)]
+
+
 def _kernel_bytes_expr(model: ModelInfo) -> str:
     terms = []
-    for op, cq in zip(model.operators, channel_quants(model), strict=True):
+    for op, cq, planned in zip(model.operators, channel_quants(model), planned_ops(model), strict=True):
         k = kernel_for(op)
         assert k is not None
+        if planned is not None:
+            continue  # params and op data in flash (model_plan.cpp's kPlannedOps)
         # per-channel quantization parameters of the weights (input 1); 0 when per-tensor, or
         # when the plan carries them (model_plan.cpp's kChannelQuant, in flash)
         weights = model.tensors[op.inputs[1]] if len(op.inputs) > 1 and op.inputs[1] >= 0 else None
@@ -96,11 +122,23 @@ def model_h(model: ModelInfo, plan: MemoryPlan) -> str:
 
 def model_ops_cpp(model: ModelInfo) -> str:
     kernels = check_supported(model)
-    regs = "".join(f"    &mf::kernels::{k.namespace}::kRegistration,  // {k.op}\n" for k in kernels)
+    planned = planned_ops(model)
+    regs = []
+    for k in kernels:
+        nodes = [p for op, p in zip(model.operators, planned, strict=True) if op.op == k.op]
+        macro = "MF_PLANNED" if all(p is not None for p in nodes) else "MF_FULL"
+        regs.append(f"    {macro}({k.namespace}),  // {k.op}\n")
     return (
         _stamp(model)
-        + '#include "model.h"\n\nnamespace model {\nnamespace {\n\n'
-        + "const mf::Registration* const kRegistrations[] = {\n" + regs + "};\n\n"
+        + '#include "model.h"\n\n'
+        + "// A kernel whose every node has its params and op data in the plan links eval only\n"
+        + "// (kPlanned); the host env's -D MF_VERIFY_PLAN=1 links the full one, so init() checks\n"
+        + "// the plan's data against the kernel's own prepare.\n"
+        + "#define MF_FULL(ns) &mf::kernels::ns::kRegistration\n"
+        + "#if MF_VERIFY_PLAN\n#define MF_PLANNED(ns) &mf::kernels::ns::kRegistration\n"
+        + "#else\n#define MF_PLANNED(ns) &mf::kernels::ns::kPlanned\n#endif\n\n"
+        + "namespace model {\nnamespace {\n\n"
+        + "const mf::Registration* const kRegistrations[] = {\n" + "".join(regs) + "};\n\n"
         + "}  // namespace\n\n"
         + "const mf::OpResolver kOps{kRegistrations, sizeof(kRegistrations) / sizeof(kRegistrations[0])};\n\n"
         + "}  // namespace model\n"
@@ -117,11 +155,14 @@ def model_plan_cpp(model: ModelInfo, plan: MemoryPlan, wide: bool = False) -> st
         rows.append(f"    {off},  // {i}: {note}")
     quant, quant_args = _channel_quant_cpp(model, wide)
     records, record_args = _records_cpp(model)
+    prepared, prepared_args = _planned_cpp(model, wide)
     args = ["kOffsets, kTensors, kActivationBytes"]
-    if quant or records:
-        args.append(quant_args)
-    if records:
-        args.append(record_args)
+    if quant or records or prepared:
+        args.append(quant_args if quant else "nullptr, kOperators")
+    if records or prepared:
+        args.append(record_args or "nullptr, nullptr, 0")
+    if prepared:
+        args.append(prepared_args)
     plan_args = ", ".join(args)
     return (
         _stamp(model)
@@ -131,6 +172,7 @@ def model_plan_cpp(model: ModelInfo, plan: MemoryPlan, wide: bool = False) -> st
         + "const int32_t kOffsets[kTensors] = {\n" + "\n".join(rows) + "\n};\n\n"
         + quant
         + records
+        + prepared
         + "}  // namespace\n\n"
         + f"const mf::MemoryPlan kPlan{{{plan_args}}};\n\n"
         + "}  // namespace model\n"
@@ -173,6 +215,27 @@ def _channel_quant_cpp(model: ModelInfo, wide: bool) -> tuple[str, str]:
             + "\n".join(arrays) + "\nconst mf::ChannelQuant kChannelQuant[kOperators] = {\n"
             + "\n".join(entries) + "\n};\n\n")
     return text, "kChannelQuant, kOperators"
+
+
+def _planned_cpp(model: ModelInfo, wide: bool) -> tuple[str, str]:
+    """Each planned operator's params and op data (flash) and kPlan's initializer, or nothing."""
+    planned = planned_ops(model, wide)
+    if not any(planned):
+        return "", ""
+    structs, entries = [], []
+    for op, p in zip(model.operators, planned, strict=True):
+        if p is None:
+            entries.append(f"    {{nullptr, nullptr}},  // {op.index}: {op.op}, prepared on the device")
+            continue
+        i = op.index
+        structs.append(f"const {p.params_type} kParams{i} = {{{', '.join(p.params)}}};\n"
+                       f"const {p.op_data_type} kOpData{i} = {{\n    {', '.join(p.op_data)}}};\n")
+        entries.append(f"    {{&kParams{i}, &kOpData{i}}},  // {i}: {op.op}")
+    text = ("// Each operator's parsed options and prepared op data, computed by the generator exactly as\n"
+            "// the kernel's parse and prepare would (microforge/prepared.py): in flash, not the arena.\n"
+            + "".join(structs) + "\nconst mf::PlannedOp kPlannedOps[kOperators] = {\n"
+            + "\n".join(entries) + "\n};\n\n")
+    return text, "kPlannedOps"
 
 
 def _address(offset: int, ctype: str) -> str:
@@ -235,7 +298,9 @@ def platformio_ini(boards: list[Board], model_flags: list[str] | None = None) ->
             if key == "platform" and value == "microforge":
                 value = "symlink://${PROJECT_DIR}/platform/microforge"
             lines.append(f"{key} = {value}")
-        lines.append(f"build_flags = ${{env.build_flags}} -D MF_PORT_{b.port}=1")
+        # the host env checks the plan's prepared op data against the kernels' prepare
+        verify = " -D MF_VERIFY_PLAN=1" if b.kind == "host" else ""
+        lines.append(f"build_flags = ${{env.build_flags}} -D MF_PORT_{b.port}=1{verify}")
         lines.append(f"custom_microforge_board = {b.id}")
         lines.append(f"custom_microforge_kind = {b.kind}")
         if b.qemu:

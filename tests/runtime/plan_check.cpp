@@ -7,6 +7,9 @@
 //   "arena-records <status> <arena_required>"       without the constant records
 //   "same-outputs-records <0|1>"
 //   "tampered-record <status>"                      one constant record's zero point changed
+//   "tampered-op <status> <error_op>"               the first planned op data's first field + 1
+//                                                   (built with -D MF_VERIFY_PLAN=1 and
+//                                                   -D MF_TAMPER_TYPE=<its OpData type>)
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,7 @@ int main() {
 
   mf::MemoryPlan computed = model::kPlan;
   computed.channel_quant = nullptr;
+  computed.planned_ops = nullptr;
   computed.num_ops = 0;
   mf::Interpreter b(model::kData, model::kSize, model::kOps, g_arena_b, sizeof(g_arena_b), &computed);
   const mf::Status sb = b.init();
@@ -86,5 +90,23 @@ int main() {
     mf::Interpreter e(model::kData, model::kSize, model::kOps, g_arena_b, sizeof(g_arena_b), &tampered);
     printf("tampered-record %s\n", mf::status_name(e.init()));
   }
+#ifdef MF_TAMPER_TYPE
+  if (model::kPlan.planned_ops != nullptr) {
+    std::vector<mf::PlannedOp> ops(model::kPlan.planned_ops, model::kPlan.planned_ops + model::kOperators);
+    size_t i = 0;
+    while (i < ops.size() && ops[i].op_data == nullptr) ++i;
+    MF_TAMPER_TYPE copy = *static_cast<const MF_TAMPER_TYPE*>(ops[i].op_data);
+    int32_t first = 0;
+    memcpy(&first, &copy, sizeof(first));
+    first += 1;
+    memcpy(&copy, &first, sizeof(first));
+    ops[i].op_data = &copy;
+    mf::MemoryPlan tampered = model::kPlan;
+    tampered.planned_ops = ops.data();
+    mf::Interpreter f(model::kData, model::kSize, model::kOps, g_arena_b, sizeof(g_arena_b), &tampered);
+    const mf::Status sf = f.init();
+    printf("tampered-op %s %ld\n", mf::status_name(sf), static_cast<long>(f.error_op()));
+  }
+#endif
   return 0;
 }

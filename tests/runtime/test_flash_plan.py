@@ -76,7 +76,11 @@ def test_flash_plan_matches_the_runtimes_own_path(name: str, make, tmp_path: Pat
     (src / "model_ops.cpp").write_text(emit.model_ops_cpp(model))
     (src / "model_plan.cpp").write_text(emit.model_plan_cpp(model, plan))
     exe = tmp_path / "plan_check"
-    subprocess.run(["g++", *FLAGS, "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+    planned = emit.planned_ops(model)
+    first_planned = next((p for p in planned if p is not None), None)
+    # the full kernels (MF_VERIFY_PLAN), so init() also checks every planned op's data against prepare
+    verify = ["-DMF_VERIFY_PLAN=1"] + ([f"-DMF_TAMPER_TYPE={first_planned.op_data_type}"] if first_planned else [])
+    subprocess.run(["g++", *FLAGS, *verify, "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                     f"-I{RUNTIME_SRC}", f"-I{tmp_path}", str(HERE / "plan_check.cpp"),
                     str(src / "model_ops.cpp"), str(src / "model_plan.cpp"), *map(str, runtime_sources()),
                     "-o", str(exe)], check=True)
@@ -106,6 +110,9 @@ def test_flash_plan_matches_the_runtimes_own_path(name: str, make, tmp_path: Pat
     saved = int(records_required) - int(required)
     assert len(records) * 36 - 16 <= saved <= len(records) * 56 + 16  # sizeof(Tensor): 36 B on M4, 56 B here
     assert lines["tampered-record"] == "bad-plan"
+    assert first_planned is not None  # every model here has a planned operator
+    tampered_op_status, op = lines["tampered-op"].split()
+    assert tampered_op_status == "bad-plan" and int(op) == planned.index(first_planned)
 
 
 def _runtime_quick(tmp_path: Path, rows: list[tuple[int, ...]]) -> list[str]:

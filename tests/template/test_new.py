@@ -44,7 +44,7 @@ def test_project_contents(tmp_path: Path, sine_int8: Path) -> None:
     body = data_h.split("kData[] = {", 1)[1].split("};", 1)[0]
     assert bytes(int(v, 16) for v in re.findall(r"0x([0-9a-f]{2})", body)) == sine_int8.read_bytes()
     ops_cpp = (out / "src/model/model_ops.cpp").read_text()
-    assert re.findall(r"mf::kernels::(\w+)::kRegistration", ops_cpp) == ["fully_connected"]
+    assert re.findall(r"MF_(?:PLANNED|FULL)\((\w+)\),", ops_cpp) == ["fully_connected"]
     answers = json.loads((out / ".cookiecutter.json").read_text())
     assert answers["model_file"] == "sine_int8.tflite" and answers["boards"] == ",".join(BOARDS)
     assert (out / "model/sine_int8.tflite").read_bytes() == sine_int8.read_bytes()
@@ -62,7 +62,7 @@ def test_ops_listed_are_exactly_the_models(tmp_path: Path, sine_float_io: Path) 
     out = tmp_path / "p"
     assert _new(sine_float_io, out, boards=["host"]) == 0
     ops_cpp = (out / "src/model/model_ops.cpp").read_text()
-    names = re.findall(r"kRegistration,  // (\w+)\n", ops_cpp)
+    names = re.findall(r"MF_(?:PLANNED|FULL)\(\w+\),  // (\w+)\n", ops_cpp)
     assert sorted(names) == sorted({op.op for op in read_model(sine_float_io).operators})
 
 

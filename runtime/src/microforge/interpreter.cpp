@@ -76,6 +76,40 @@ bool plan_channel_quant(const MemoryPlan* plan, uint32_t i, int32_t channels,
   return true;
 }
 
+// The plan's params and op data of operator i, or nullptr when it has none.
+const PlannedOp* planned_op(const MemoryPlan* plan, uint32_t i) {
+  if (plan == nullptr || plan->planned_ops == nullptr) return nullptr;
+  const PlannedOp& p = plan->planned_ops[i];
+  return p.op_data != nullptr ? &p : nullptr;
+}
+
+#if MF_VERIFY_PLAN
+// Runs the kernel's own parse and prepare for a planned node in scratch bytes and
+// compares them with the plan's: the generator's mirror of prepare is checked on
+// every model a verifying build runs (the host env's).
+Status verify_planned(const Registration& reg, const FbTable& options, const Node& node,
+                      int32_t channels) {
+  constexpr size_t kScratch = 256;
+  alignas(8) uint8_t scratch[kScratch];
+  const size_t params_at = 0, data_at = align_state(reg.params_bytes);
+  const size_t data_bytes = reg.op_data_bytes(node.channel_quant != nullptr ? 0 : channels);
+  if (data_at + data_bytes > kScratch || data_bytes < reg.op_data_bytes(0)) return Status::kBadPlan;
+  memset(scratch, 0, sizeof(scratch));
+  Node own = node;
+  own.params = scratch + params_at;
+  own.op_data = scratch + data_at;
+  Status s = reg.parse(options, scratch + params_at);
+  if (s == Status::kOk) s = reg.prepare(own);
+  if (s != Status::kOk) return s;
+  const PlannedOp planned{node.params, node.op_data};
+  if (memcmp(scratch + params_at, planned.params, reg.params_bytes) != 0 ||
+      memcmp(scratch + data_at, planned.op_data, reg.op_data_bytes(0)) != 0) {
+    return Status::kBadPlan;
+  }
+  return Status::kOk;
+}
+#endif  // MF_VERIFY_PLAN
+
 // A generator-built record equals what the model reader produced (dims of a
 // rank-0 tensor are never read, so their address may differ).
 bool same_record(const Tensor& a, const Tensor& b) {
@@ -190,6 +224,7 @@ Status Interpreter::init() {
   const uint32_t nn = mv.operators.size();
   if (plan_ != nullptr && (plan_->num_tensors != nt || (nt > 0 && plan_->offsets == nullptr) ||
                            (plan_->channel_quant != nullptr && plan_->num_ops != nn) ||
+                           (plan_->planned_ops != nullptr && plan_->num_ops != nn) ||
                            ((plan_->constant_tensors == nullptr) != (plan_->record_index == nullptr)) ||
                            (plan_->record_index != nullptr && nt > MemoryPlan::kConstantRecord))) {
     return fail(Status::kBadPlan, -1, -1);
@@ -229,7 +264,13 @@ Status Interpreter::init() {
       return fail(Status::kBadPlan, static_cast<int32_t>(i), op.builtin_code);
     }
     io_slots += op.inputs.size() + op.outputs.size();
-    kernel_bytes += a8(reg->params_bytes) + a8(reg->op_data_bytes(cq != nullptr ? 0 : channels));
+    const PlannedOp* planned = planned_op(plan_, i);
+    if (planned == nullptr && reg->prepare == nullptr) {  // an eval-only kernel needs the plan's data
+      return fail(Status::kBadPlan, static_cast<int32_t>(i), op.builtin_code);
+    }
+    if (planned == nullptr) {
+      kernel_bytes += a8(reg->params_bytes) + a8(reg->op_data_bytes(cq != nullptr ? 0 : channels));
+    }
   }
   const uint64_t act = plan_ != nullptr ? plan_->activation_bytes : bump;
   const uint64_t need = a16(act) + a8(uint64_t{records} * sizeof(Tensor)) +
@@ -308,6 +349,11 @@ Status Interpreter::init() {
       return fail(Status::kBadPlan, op_index, op.builtin_code);
     }
     n.channel_quant = cq;
+    if (const PlannedOp* planned = planned_op(plan_, i)) {
+      n.params = planned->params;
+      n.op_data = const_cast<void*>(planned->op_data);  // kernels' eval only reads it
+      continue;
+    }
     const size_t data_bytes = reg->op_data_bytes(cq != nullptr ? 0 : channels);
     n.params = reg->params_bytes != 0 ? p : nullptr;
     p += align_state(reg->params_bytes);
@@ -338,6 +384,17 @@ Status Interpreter::init() {
   }
 
   for (uint32_t i = 0; i < nn; ++i) {
+    if (planned_op(plan_, i) != nullptr) {
+#if MF_VERIFY_PLAN
+      tfl::OpView op;
+      s = tfl::read_operator(mv, i, &op);
+      if (s == Status::kOk && regs_[i]->prepare != nullptr) {
+        s = verify_planned(*regs_[i], op.options, nodes_[i], out_channels(mv, op));
+      }
+      if (s != Status::kOk) return fail(s, static_cast<int32_t>(i), regs_[i]->builtin_code);
+#endif
+      continue;
+    }
     s = regs_[i]->prepare(nodes_[i]);
     if (s != Status::kOk) return fail(s, static_cast<int32_t>(i), regs_[i]->builtin_code);
   }

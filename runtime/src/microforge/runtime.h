@@ -64,6 +64,8 @@ struct Node {
 };
 
 // One kernel. All checks and multiplier math go in prepare; eval does none.
+// A kernel's kPlanned registration has parse, op_data_bytes and prepare null: it
+// serves only nodes whose params and op data the plan carries (MemoryPlan::planned_ops).
 struct Registration {
   int32_t builtin_code;    // tflite::BuiltinOperator value
   int32_t min_version;
@@ -111,6 +113,17 @@ struct ChannelQuant {
   const uint32_t* wide = nullptr;
 };
 
+// One operator's parsed params and prepared op data, computed by the generator
+// exactly as the kernel's parse and prepare would (generator/microforge/prepared.py)
+// and kept in flash: init() then runs neither for it and the arena holds neither.
+// op_data null: not planned. Builds with -D MF_VERIFY_PLAN=1 (the host env) still
+// run the kernel's own parse and prepare and refuse the plan (kBadPlan) unless
+// both produce these exact bytes.
+struct PlannedOp {
+  const void* params;
+  const void* op_data;
+};
+
 struct MemoryPlan {
   static constexpr int32_t kNoOffset = -1;
   const int32_t* offsets;
@@ -130,6 +143,8 @@ struct MemoryPlan {
   const Tensor* constant_tensors = nullptr;
   const uint16_t* record_index = nullptr;
   size_t num_constants = 0;
+  // Per operator ([num_ops], or null): see PlannedOp.
+  const PlannedOp* planned_ops = nullptr;
 };
 
 // Exact arena bytes for a model: the plan's activations at the head, then the
@@ -139,7 +154,8 @@ struct MemoryPlan {
 // plan's constant_tensors):
 //   io_slots     = sum over operators of (inputs + outputs)
 //   kernel_bytes = sum over operators of <kernel>::state_bytes(out_channels),
-//                  with out_channels 0 where the plan gives the ChannelQuant
+//                  with out_channels 0 where the plan gives the ChannelQuant, and
+//                  nothing for an operator the plan gives a PlannedOp
 constexpr size_t arena_bytes(size_t activation_bytes, size_t num_tensors, size_t num_nodes,
                              size_t io_slots, size_t kernel_bytes) {
   return align16(activation_bytes) + align_state(num_tensors * sizeof(Tensor)) +

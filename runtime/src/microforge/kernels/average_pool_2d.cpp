@@ -77,6 +77,10 @@ const Registration kRegistration = {kBuiltinCode,
                                     pool_common::prepare,
                                     eval};
 
+// For nodes whose params and op data the generator's plan carries (MemoryPlan::planned_ops):
+// eval only, so a firmware that names it links none of the parsing and prepare code.
+const Registration kPlanned = {kBuiltinCode, 1, 3, sizeof(Params), nullptr, nullptr, nullptr, eval};
+
 }  // namespace average_pool_2d
 }  // namespace kernels
 }  // namespace mf

@@ -19,6 +19,7 @@ constexpr int32_t kBuiltinCode = 1;  // tflite::BuiltinOperator_AVERAGE_POOL_2D
 constexpr size_t state_bytes(int32_t channels) { return pool_common::state_bytes(channels); }
 
 extern const Registration kRegistration;
+extern const Registration kPlanned;  // eval only: the plan carries params and op data
 
 }  // namespace average_pool_2d
 }  // namespace kernels

@@ -20,6 +20,7 @@ constexpr int32_t kBuiltinCode = 3;  // tflite::BuiltinOperator_CONV_2D
 constexpr size_t state_bytes(int32_t channels) { return conv_common::state_bytes(channels); }
 
 extern const Registration kRegistration;
+extern const Registration kPlanned;  // eval only: the plan carries params and op data
 
 }  // namespace conv_2d
 }  // namespace kernels

@@ -43,9 +43,7 @@ Status prepare_int8(const Params& p, const Node& node, const Tensor& in, const T
       static_cast<double>(in.scale) * static_cast<double>(w.scale) / static_cast<double>(out.scale);
   int sh = 0;
   if (!qm::quantize_multiplier(real, &d->multiplier, &sh)) return Status::kKernelError;
-  d->shift = sh;
-  d->channel_mult = &d->multiplier;  // channel 0's, for code that indexes by channel
-  d->channel_shift = &d->shift;
+  d->shift = sh;  // channel_mult / channel_shift stay null: no pointer into the op data itself
   return Status::kOk;
 }
 

@@ -88,10 +88,11 @@ void eval_float(const OpData& d, const Params& p, const float* x, const float* w
   }
 }
 
-void eval_int8(const OpData& d, const Params& p, const int8_t* x, const int8_t* w,
+// False when neither the fast path nor a compiled reference loop covers the node.
+bool eval_int8(const OpData& d, const Params& p, const int8_t* x, const int8_t* w,
                const int32_t* bias, int8_t* y) {
 #if MF_FAST_KERNELS
-  if (fast::depthwise_conv_2d(d, p, x, w, bias, y)) return;
+  if (fast::depthwise_conv_2d(d, p, x, w, bias, y)) return true;
 #endif
 #if MF_DEPTHWISE_REFERENCE
   const int32_t in_row = d.in_w * d.in_d, in_img = d.in_h * in_row;
@@ -126,6 +127,7 @@ void eval_int8(const OpData& d, const Params& p, const int8_t* x, const int8_t* 
     }
   }
 #endif  // MF_DEPTHWISE_REFERENCE
+  return MF_DEPTHWISE_REFERENCE != 0;
 }
 
 Status eval(const Node& node) {
@@ -135,9 +137,10 @@ Status eval(const Node& node) {
   if (d.is_float) {
     eval_float(d, p, node.inputs[0]->as<float>(), node.inputs[1]->as<float>(),
                bias != nullptr ? bias->as<float>() : nullptr, node.outputs()[0]->as<float>());
-  } else {
-    eval_int8(d, p, node.inputs[0]->as<int8_t>(), node.inputs[1]->as<int8_t>(),
-              bias != nullptr ? bias->as<int32_t>() : nullptr, node.outputs()[0]->as<int8_t>());
+  } else if (!eval_int8(d, p, node.inputs[0]->as<int8_t>(), node.inputs[1]->as<int8_t>(),
+                         bias != nullptr ? bias->as<int32_t>() : nullptr,
+                         node.outputs()[0]->as<int8_t>())) {
+    return Status::kUnsupportedType;  // the generator's plan skipped prepare's check
   }
   return Status::kOk;
 }
@@ -156,6 +159,10 @@ const Registration kRegistration = {kBuiltinCode,
                                     conv_common::data_bytes,
                                     prepare,
                                     eval};
+
+// For nodes whose params and op data the generator's plan carries (MemoryPlan::planned_ops):
+// eval only, so a firmware that names it links none of the parsing and prepare code.
+const Registration kPlanned = {kBuiltinCode, 1, 7, sizeof(Params), nullptr, nullptr, nullptr, eval};
 
 }  // namespace depthwise_conv_2d
 }  // namespace kernels

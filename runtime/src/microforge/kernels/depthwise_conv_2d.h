@@ -21,6 +21,7 @@ constexpr int32_t kBuiltinCode = 4;  // tflite::BuiltinOperator_DEPTHWISE_CONV_2
 constexpr size_t state_bytes(int32_t channels) { return conv_common::state_bytes(channels); }
 
 extern const Registration kRegistration;
+extern const Registration kPlanned;  // eval only: the plan carries params and op data
 
 }  // namespace depthwise_conv_2d
 }  // namespace kernels

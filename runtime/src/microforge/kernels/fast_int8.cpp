@@ -50,8 +50,8 @@ using simd::sxtb16;
 using simd::sxtb16_ror8;
 
 Requant conv_requant(const conv_common::OpData& d) {
-  return {d.channel_mult, d.channel_shift, d.per_channel ? ~0 : 0, d.output_offset, d.act_min,
-          d.act_max};
+  if (!d.per_channel) return {&d.multiplier, &d.shift, 0, d.output_offset, d.act_min, d.act_max};
+  return {d.channel_mult, d.channel_shift, ~0, d.output_offset, d.act_min, d.act_max};
 }
 
 // acc + x * w, wrapping like the reference's int32 sums (the n % 4 tails).
@@ -1769,8 +1769,10 @@ bool fully_connected(const fully_connected::OpData& d, const int8_t* x, const in
                      const int32_t* bias, int8_t* y) {
   const int32_t n = d.accum_depth;
   if (!fully_connected_covers(d)) return false;
-  const Requant rq{d.channel_mult, d.channel_shift, d.per_channel ? ~0 : 0, d.output_offset,
-                   d.act_min, d.act_max};
+  const Requant rq = d.per_channel ? Requant{d.channel_mult, d.channel_shift, ~0, d.output_offset,
+                                             d.act_min, d.act_max}
+                                   : Requant{&d.multiplier, &d.shift, 0, d.output_offset, d.act_min,
+                                             d.act_max};
   const FcRequant requant(rq, d.out_depth, n, bias);
   WideRow row;
   for (int32_t b = 0; b < d.batches; ++b) {

@@ -69,9 +69,7 @@ Status prepare_int8(const Params& p, const Node& node, const Tensor& in, const T
   if (!qm::quantize_multiplier(product / static_cast<double>(out.scale), &d->multiplier, &sh)) {
     return Status::kKernelError;
   }
-  d->shift = sh;
-  d->channel_mult = &d->multiplier;  // channel 0's, for code that indexes by channel
-  d->channel_shift = &d->shift;
+  d->shift = sh;  // channel_mult / channel_shift stay null: no pointer into the op data itself
   return Status::kOk;
 }
 
@@ -128,10 +126,11 @@ void eval_float(const OpData& d, const float* x, const float* w, const float* bi
   }
 }
 
-void eval_int8(const OpData& d, const int8_t* x, const int8_t* w, const int32_t* bias,
+// False when neither the fast path nor a compiled reference loop covers the node.
+bool eval_int8(const OpData& d, const int8_t* x, const int8_t* w, const int32_t* bias,
                int8_t* y) {
 #if MF_FAST_KERNELS
-  if (fast::fully_connected(d, x, w, bias, y)) return;
+  if (fast::fully_connected(d, x, w, bias, y)) return true;
 #endif
 #if MF_FC_REFERENCE
   const int32_t* mult = d.channel_mult;
@@ -155,6 +154,7 @@ void eval_int8(const OpData& d, const int8_t* x, const int8_t* w, const int32_t*
     }
   }
 #endif  // MF_FC_REFERENCE
+  return MF_FC_REFERENCE != 0;
 }
 
 Status eval(const Node& node) {
@@ -163,9 +163,10 @@ Status eval(const Node& node) {
   if (d.is_float) {
     eval_float(d, node.inputs[0]->as<float>(), node.inputs[1]->as<float>(),
                bias != nullptr ? bias->as<float>() : nullptr, node.outputs()[0]->as<float>());
-  } else {
-    eval_int8(d, node.inputs[0]->as<int8_t>(), node.inputs[1]->as<int8_t>(),
-              bias != nullptr ? bias->as<int32_t>() : nullptr, node.outputs()[0]->as<int8_t>());
+  } else if (!eval_int8(d, node.inputs[0]->as<int8_t>(), node.inputs[1]->as<int8_t>(),
+                         bias != nullptr ? bias->as<int32_t>() : nullptr,
+                         node.outputs()[0]->as<int8_t>())) {
+    return Status::kUnsupportedType;  // the generator's plan skipped prepare's check
   }
   return Status::kOk;
 }
@@ -177,6 +178,10 @@ Status eval(const Node& node) {
 // table (ops.py). Types a version may bring are checked in prepare.
 const Registration kRegistration = {kBuiltinCode, 1,          9,       sizeof(Params),
                                     parse,        data_bytes, prepare, eval};
+
+// For nodes whose params and op data the generator's plan carries (MemoryPlan::planned_ops):
+// eval only, so a firmware that names it links none of the parsing and prepare code.
+const Registration kPlanned = {kBuiltinCode, 1, 9, sizeof(Params), nullptr, nullptr, nullptr, eval};
 
 }  // namespace fully_connected
 }  // namespace kernels

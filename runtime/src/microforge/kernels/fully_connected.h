@@ -51,6 +51,7 @@ constexpr size_t state_bytes(int32_t out_channels) {
 }
 
 extern const Registration kRegistration;
+extern const Registration kPlanned;  // eval only: the plan carries params and op data
 
 }  // namespace fully_connected
 }  // namespace kernels

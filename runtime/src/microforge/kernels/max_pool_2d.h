@@ -19,6 +19,7 @@ constexpr int32_t kBuiltinCode = 17;  // tflite::BuiltinOperator_MAX_POOL_2D
 constexpr size_t state_bytes(int32_t channels) { return pool_common::state_bytes(channels); }
 
 extern const Registration kRegistration;
+extern const Registration kPlanned;  // eval only: the plan carries params and op data
 
 }  // namespace max_pool_2d
 }  // namespace kernels

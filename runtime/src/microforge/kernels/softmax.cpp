@@ -158,6 +158,10 @@ Status eval(const Node& node) {
 const Registration kRegistration = {kBuiltinCode, 1,          3,       sizeof(Params),
                                     parse,        data_bytes, prepare, eval};
 
+// For nodes whose params and op data the generator's plan carries (MemoryPlan::planned_ops):
+// eval only, so a firmware that names it links none of the parsing and prepare code.
+const Registration kPlanned = {kBuiltinCode, 1, 3, sizeof(Params), nullptr, nullptr, nullptr, eval};
+
 }  // namespace softmax
 }  // namespace kernels
 }  // namespace mf

@@ -36,6 +36,7 @@ constexpr size_t state_bytes(int32_t channels) {
 }
 
 extern const Registration kRegistration;
+extern const Registration kPlanned;  // eval only: the plan carries params and op data
 
 }  // namespace softmax
 }  // namespace kernels
