@@ -15,6 +15,9 @@ import tflite
 
 from .model import ModelInfo, OperatorInfo
 
+# The kernels whose float32 loops MF_MODEL_NO_FLOAT leaves out (runtime kernels/simd.h).
+FLOAT_LOOP_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
+                            "SOFTMAX"})
 MAX_PATCH = 576        # fast_int8.cpp PatchPair::kMaxPatch (filter taps x input depth)
 MAX_FC_DEPTH = 1024    # WideRow::kMaxDepth
 DEPTHWISE_WORDS = 400  # DepthwiseTaps::kWords
@@ -58,6 +61,9 @@ def build_flags(model: ModelInfo) -> list[str]:
     if all(model.tensors[op.inputs[1]].shape[-1] <= MAX_FC_DEPTH for op in fcs):
         flags.append("-D MF_MODEL_FC_FAST_ONLY=1")
     flags.append(f"-D MF_MODEL_FC_QUADS={_fc_quads(model, root, fcs)}")
+    if not any(op.op in FLOAT_LOOP_OPS and op.inputs and op.inputs[0] >= 0
+               and model.tensors[op.inputs[0]].dtype == "float32" for op in model.operators):
+        flags.append("-D MF_MODEL_NO_FLOAT=1")
     return flags
 
 

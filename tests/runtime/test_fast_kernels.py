@@ -224,3 +224,27 @@ def test_generator_variant_flags_match_the_fast_paths(fast_only_driver, tmp_path
             assert res.returncode != 0 and "unsupported-type" in res.stdout.decode(), f"model {i}: {flags}"
             kinds.add("refused")
     assert kinds == {"covered", "refused"}
+
+
+def test_no_float_build_refuses_float_nodes_and_runs_int8(tmp_path):
+    """-D MF_MODEL_NO_FLOAT=1 (microforge.variants: no float32 CONV / DEPTHWISE / FC / pool /
+    SOFTMAX node) leaves the float loops out: an int8 model still runs bit-exact with TFLM, a float
+    one is refused at invoke (unsupported-type), never computed wrong. The generator gives the flag
+    to the first and not the second."""
+    from microforge.model import read_model
+    from microforge.variants import build_flags
+    from rt_common import build_driver, run
+
+    driver = build_driver("g++", tmp_path, ("MF_MODEL_NO_FLOAT=1",))
+    examples = Path(__file__).resolve().parents[2] / "generator" / "microforge" / "examples"
+    int8 = bc.conv_model(bc.Case("conv", False, tb.RELU6, bc.SAME, True), 5, None, 3, 6, 7)
+    int8_path = write(tmp_path, "int8.tflite", int8)
+    assert "-D MF_MODEL_NO_FLOAT=1" in build_flags(read_model(int8_path))
+    inputs = random_inputs(int8, 3, seed=2)
+    res = run(driver, int8_path, b"".join(x.tobytes() for x in inputs))
+    assert res.returncode == 0 and res.stdout.decode().split() == tflm(int8, inputs)
+
+    sine = examples / "sine_float.tflite"
+    assert "-D MF_MODEL_NO_FLOAT=1" not in build_flags(read_model(sine))
+    res = run(driver, sine, np.zeros(1, np.float32).tobytes())
+    assert res.returncode != 0 and "unsupported-type" in res.stdout.decode()

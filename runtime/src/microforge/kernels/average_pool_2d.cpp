@@ -30,6 +30,7 @@ Status eval(const Node& node) {
   const Params& p = *static_cast<const Params*>(node.params);
   const int32_t row = d.in_w * d.depth;
   if (d.is_float) {
+    if (!MF_FLOAT_KERNELS) return Status::kUnsupportedType;  // built with MF_MODEL_NO_FLOAT
     pool<float>(d, p, node.inputs[0]->as<float>(), node.outputs()[0]->as<float>(),
                 [&](const float* xb, const pool_common::Window& w) {
                   float total = 0.0f;

@@ -135,6 +135,7 @@ Status eval(const Node& node) {
   const Params& p = *static_cast<const Params*>(node.params);
   const Tensor* bias = node.num_inputs == 3 ? node.inputs[2] : nullptr;
   if (d.is_float) {
+    if (!MF_FLOAT_KERNELS) return Status::kUnsupportedType;  // built with MF_MODEL_NO_FLOAT
     eval_float(d, p, node.inputs[0]->as<float>(), node.inputs[1]->as<float>(),
                bias != nullptr ? bias->as<float>() : nullptr, node.outputs()[0]->as<float>());
   } else if (!eval_int8(d, p, node.inputs[0]->as<int8_t>(), node.inputs[1]->as<int8_t>(),

@@ -4,6 +4,7 @@
 
 #include "microforge/kernels/activation.h"
 #include "microforge/kernels/quant_math.h"
+#include "microforge/kernels/simd.h"
 
 namespace mf {
 namespace kernels {
@@ -47,6 +48,7 @@ Status eval(const Node& node) {
   const OpData& d = *static_cast<const OpData*>(node.op_data);
   const Params& p = *static_cast<const Params*>(node.params);
   if (d.is_float) {
+    if (!MF_FLOAT_KERNELS) return Status::kUnsupportedType;  // built with MF_MODEL_NO_FLOAT
     pool<float>(d, p, node.inputs[0]->as<float>(), node.outputs()[0]->as<float>(), -FLT_MAX);
   } else {
     pool<int8_t>(d, p, node.inputs[0]->as<int8_t>(), node.outputs()[0]->as<int8_t>(),

@@ -53,6 +53,14 @@
 #else
 #define MF_FAST_DEPTH_MULTIPLIER 1
 #endif
+// -D MF_MODEL_NO_FLOAT=1: no CONV, DEPTHWISE, FC, pool or SOFTMAX node of the model is float32,
+// so those kernels' float loops (and the soft-float code they call) are left out; their eval
+// refuses a float node (kUnsupportedType) instead.
+#if defined(MF_MODEL_NO_FLOAT) && MF_MODEL_NO_FLOAT
+#define MF_FLOAT_KERNELS 0
+#else
+#define MF_FLOAT_KERNELS 1
+#endif
 
 namespace mf {
 namespace simd {

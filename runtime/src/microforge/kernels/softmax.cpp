@@ -7,6 +7,7 @@
 #include "microforge/kernels/fixed_point.h"
 #include "microforge/kernels/float_math.h"
 #include "microforge/kernels/quant_math.h"
+#include "microforge/kernels/simd.h"
 
 #include "microforge/kernels/exact_float.h"  // no fused multiply-add below
 
@@ -145,6 +146,7 @@ void eval_float(const OpData& d, const float* x, float* y) {
 Status eval(const Node& node) {
   const OpData& d = *static_cast<const OpData*>(node.op_data);
   if (d.is_float) {
+    if (!MF_FLOAT_KERNELS) return Status::kUnsupportedType;  // built with MF_MODEL_NO_FLOAT
     eval_float(d, node.inputs[0]->as<float>(), node.outputs()[0]->as<float>());
   } else {
     eval_int8(d, node.inputs[0]->as<int8_t>(), node.outputs()[0]->as<int8_t>());
