@@ -21,6 +21,7 @@ FLOAT_LOOP_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "
 MAX_PATCH = 576        # fast_int8.cpp PatchPair::kMaxPatch (filter taps x input depth)
 MAX_FC_DEPTH = 1024    # WideRow::kMaxDepth
 DEPTHWISE_WORDS = 400  # DepthwiseTaps::kWords
+MAX_POOL_WINDOW = 256  # fast_pool.cpp: 16-bit window sums
 
 
 def conv_dilation(root: tflite.Model, op: OperatorInfo) -> tuple[int, int]:
@@ -33,9 +34,20 @@ def conv_dilation(root: tflite.Model, op: OperatorInfo) -> tuple[int, int]:
     return opts.DilationHFactor() or 1, opts.DilationWFactor() or 1
 
 
-def _int8_ops(model: ModelInfo, name: str) -> list[OperatorInfo]:
-    return [op for op in model.operators
-            if op.op == name and len(op.inputs) > 1 and model.tensors[op.inputs[0]].dtype == "int8"]
+def _int8_ops(model: ModelInfo, name: str, inputs: int = 2) -> list[OperatorInfo]:
+    """The model's int8 operators of one type (with at least this many inputs: weighted ops 2)."""
+    return [op for op in model.operators if op.op == name and len(op.inputs) >= inputs
+            and model.tensors[op.inputs[0]].dtype == "int8"]
+
+
+def _pool_window(root: tflite.Model, op: OperatorInfo) -> int:
+    """Elements in a pool operator's window (filter height x width)."""
+    table = root.Subgraphs(0).Operators(op.index).BuiltinOptions()
+    if table is None:
+        return 0
+    opts = tflite.Pool2DOptions()
+    opts.Init(table.Bytes, table.Pos)
+    return opts.FilterHeight() * opts.FilterWidth()
 
 
 def _depthwise_block(taps: int) -> int:
@@ -61,6 +73,8 @@ def build_flags(model: ModelInfo) -> list[str]:
     if all(model.tensors[op.inputs[1]].shape[-1] <= MAX_FC_DEPTH for op in fcs):
         flags.append("-D MF_MODEL_FC_FAST_ONLY=1")
     flags.append(f"-D MF_MODEL_FC_QUADS={_fc_quads(model, root, fcs)}")
+    if all(_pool_window(root, op) <= MAX_POOL_WINDOW for op in _int8_ops(model, "AVERAGE_POOL_2D", inputs=1)):
+        flags.append("-D MF_MODEL_POOL_FAST_ONLY=1")
     if not any(op.op in FLOAT_LOOP_OPS and op.inputs and op.inputs[0] >= 0
                and model.tensors[op.inputs[0]].dtype == "float32" for op in model.operators):
         flags.append("-D MF_MODEL_NO_FLOAT=1")

@@ -174,7 +174,7 @@ def test_fast_binary_ops(fast_driver, tmp_path, code):
 
 
 FAST_ONLY = ("MF_FAST_KERNELS=1", "MF_MODEL_CONV_FAST_ONLY=1", "MF_MODEL_DEPTHWISE_FAST_ONLY=1",
-             "MF_MODEL_FC_FAST_ONLY=1", "MF_MODEL_NO_DEPTH_MULTIPLIER=1")
+             "MF_MODEL_FC_FAST_ONLY=1", "MF_MODEL_NO_DEPTH_MULTIPLIER=1", "MF_MODEL_POOL_FAST_ONLY=1")
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +188,7 @@ def fast_only_driver(tmp_path_factory):
 
 def _fast_only_models():
     """Layouts on both sides of each fast path's limits: dilation, patch and FC depth sizes,
-    depth multipliers 1, 2 and 4."""
+    depth multipliers 1, 2 and 4, AVERAGE_POOL_2D windows."""
     out = []
     for seed in range(3):
         out.append(bc.conv_model(bc.Case("conv", False, 0, bc.SAME, True), 40 + seed, None, 3, 13, 11))
@@ -198,14 +198,16 @@ def _fast_only_models():
                                  None, 3, 5, 8))
         out.append(random_int8_fc(70 + seed, depth=(200, 1024, 1025)[seed], float_io=False)[0])
     out.append(bc.conv_model(bc.Case("conv", False, 0, bc.SAME, False), 80, None, 3, 13, 11, filt=(3, 3), cin=65))
+    for filt in ((16, 16), (17, 16)):  # AVERAGE_POOL_2D windows of 256 and 272 elements
+        out.append(bc.pool_model(bc.Case("avg", False, 0, bc.VALID), 90, filt=filt, ch=5, size=filt))
     return out
 
 
 def test_generator_variant_flags_match_the_fast_paths(fast_only_driver, tmp_path):
     """microforge.variants decides from the model alone which flags a build gets; a firmware built
     with a flag must never meet an operator its fast path refuses. The driver here has every flag:
-    a model the generator gives all of them runs bit-exact with TFLM, any other is refused at
-    init (unsupported-type), never computed wrong."""
+    a model the generator gives all of them runs bit-exact with TFLM, any other is refused
+    (unsupported-type, at init or, for a pool window, at invoke), never computed wrong."""
     from microforge.model import read_model
     from microforge.variants import build_flags
     from rt_common import run

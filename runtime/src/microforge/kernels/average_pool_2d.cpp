@@ -49,6 +49,7 @@ Status eval(const Node& node) {
       return Status::kOk;
     }
 #endif
+    if (!MF_POOL_REFERENCE) return Status::kUnsupportedType;  // MF_MODEL_POOL_FAST_ONLY: windows > 256
     pool<int8_t>(d, p, node.inputs[0]->as<int8_t>(), node.outputs()[0]->as<int8_t>(),
                  [&](const int8_t* xb, const pool_common::Window& w) {
                    int32_t acc = 0, count = 0;

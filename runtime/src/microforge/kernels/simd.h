@@ -56,6 +56,13 @@
 // -D MF_MODEL_NO_FLOAT=1: no CONV, DEPTHWISE, FC, pool or SOFTMAX node of the model is float32,
 // so those kernels' float loops (and the soft-float code they call) are left out; their eval
 // refuses a float node (kUnsupportedType) instead.
+// -D MF_MODEL_POOL_FAST_ONLY=1: every int8 AVERAGE_POOL_2D window has at most 256 elements, the
+// fast path's 16-bit sums; with the fast kernels the reference int8 loop is then left out.
+#if MF_FAST_KERNELS && defined(MF_MODEL_POOL_FAST_ONLY) && MF_MODEL_POOL_FAST_ONLY
+#define MF_POOL_REFERENCE 0
+#else
+#define MF_POOL_REFERENCE 1
+#endif
 #if defined(MF_MODEL_NO_FLOAT) && MF_MODEL_NO_FLOAT
 #define MF_FLOAT_KERNELS 0
 #else
