@@ -44,7 +44,12 @@ def test_project_contents(tmp_path: Path, sine_int8: Path) -> None:
     body = data_h.split("kData[] = {", 1)[1].split("};", 1)[0]
     assert bytes(int(v, 16) for v in re.findall(r"0x([0-9a-f]{2})", body)) == sine_int8.read_bytes()
     ops_cpp = (out / "src/model/model_ops.cpp").read_text()
-    assert re.findall(r"MF_(?:PLANNED|FULL)\((\w+)\),", ops_cpp) == ["fully_connected"]
+    # sine's FULLY_CONNECTED nodes are all planned: eval-only there, the full kernel where the host
+    # env checks the plan (MF_VERIFY_PLAN), and only there
+    assert re.findall(r"MF_PLANNED\((\w+)\),", ops_cpp) == ["fully_connected"]
+    assert "const mf::PlannedOp kPlannedOps[kOperators]" in (out / "src/model/model_plan.cpp").read_text()
+    envs = dict(re.findall(r"^\[env:([\w-]+)\]\n(.*?)(?=^\[|\Z)", ini, re.M | re.S))
+    assert [b for b in BOARDS if "-D MF_VERIFY_PLAN=1" in envs[b]] == ["host"]
     answers = json.loads((out / ".cookiecutter.json").read_text())
     assert answers["model_file"] == "sine_int8.tflite" and answers["boards"] == ",".join(BOARDS)
     assert (out / "model/sine_int8.tflite").read_bytes() == sine_int8.read_bytes()
