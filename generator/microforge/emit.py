@@ -228,9 +228,11 @@ def _planned_cpp(model: ModelInfo, wide: bool) -> tuple[str, str]:
             entries.append(f"    {{nullptr, nullptr}},  // {op.index}: {op.op}, prepared on the device")
             continue
         i = op.index
-        structs.append(f"const {p.params_type} kParams{i} = {{{', '.join(p.params)}}};\n"
-                       f"const {p.op_data_type} kOpData{i} = {{\n    {', '.join(p.op_data)}}};\n")
-        entries.append(f"    {{&kParams{i}, &kOpData{i}}},  // {i}: {op.op}")
+        if p.params_type is not None:
+            structs.append(f"const {p.params_type} kParams{i} = {{{', '.join(p.params)}}};\n")
+        structs.append(f"const {p.op_data_type} kOpData{i} = {{\n    {', '.join(p.op_data)}}};\n")
+        params = f"&kParams{i}" if p.params_type is not None else "nullptr"
+        entries.append(f"    {{{params}, &kOpData{i}}},  // {i}: {op.op}")
     text = ("// Each operator's parsed options and prepared op data, computed by the generator exactly as\n"
             "// the kernel's parse and prepare would (microforge/prepared.py): in flash, not the arena.\n"
             + "".join(structs) + "\nconst mf::PlannedOp kPlannedOps[kOperators] = {\n"

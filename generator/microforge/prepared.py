@@ -1,6 +1,6 @@
 """Kernel params and op data computed at generation time, exactly as the runtime's parse and prepare would.
 
-For the operators below the generator emits each node's parsed options (``Params``) and prepared
+For the operators below (and RESHAPE, SQUEEZE, EXPAND_DIMS) the generator emits each node's parsed options (``Params``) and prepared
 ``OpData`` as constant structs in the memory plan (``mf::PlannedOp``): the device then runs no
 parse or prepare for them, the arena holds neither, and a firmware whose every node of a kernel is
 planned links only that kernel's eval (its ``kPlanned`` registration), none of the prepare code or
@@ -41,9 +41,10 @@ class Pointers:
 
 @dataclass(frozen=True)
 class PlannedOp:
-    """C++ type and aggregate-initializer values of one node's params and op data."""
+    """C++ type and aggregate-initializer values of one node's params and op data (params_type
+    None: the kernel has no params)."""
 
-    params_type: str
+    params_type: str | None
     params: tuple[str, ...]
     op_data_type: str
     op_data: tuple[str, ...]
@@ -370,6 +371,27 @@ def _softmax(model: ModelInfo, op: OperatorInfo) -> PlannedOp | None:
     return PlannedOp("mf::kernels::softmax::Params", (_f32(beta),), "mf::kernels::softmax::OpData", tuple(data))
 
 
+_COPY_INPUTS = {"RESHAPE": (1, 2), "SQUEEZE": (1, 1), "EXPAND_DIMS": (2, 2)}
+_INTEGER_TYPES = ("int32", "int64")
+
+
+def _copy(model: ModelInfo, op: OperatorInfo) -> PlannedOp | None:
+    """RESHAPE, SQUEEZE, EXPAND_DIMS (reshape.cpp prepare_copy): the bytes to copy."""
+    lo, hi = _COPY_INPUTS[op.op]
+    if not lo <= len(op.inputs) <= hi or len(op.outputs) != 1:
+        return None
+    x, y = _tensor(model, op, 0), _tensor(model, op, 0, outputs=True)
+    if op.op == "EXPAND_DIMS":
+        axis = _tensor(model, op, 1)
+        if axis is None or axis.dtype not in _INTEGER_TYPES or axis.elements != 1:
+            return None
+    if x is None or y is None or x.dtype != y.dtype or x.elements != y.elements or x.nbytes != y.nbytes:
+        return None
+    if op.op == "EXPAND_DIMS" and len(y.shape) != len(x.shape) + 1:
+        return None
+    return PlannedOp(None, (), "mf::kernels::reshape_common::OpData", (f"{x.nbytes}u",))
+
+
 def planned_op(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None,
                ptrs: Pointers) -> PlannedOp | None:
     """The node's params and op data as the kernel's parse and prepare would compute them, or None
@@ -382,4 +404,6 @@ def planned_op(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None,
         return _pool(model, op)
     if op.op == "SOFTMAX":
         return _softmax(model, op)
+    if op.op in _COPY_INPUTS:
+        return _copy(model, op)
     return None

@@ -102,7 +102,7 @@ Status verify_planned(const Registration& reg, const FbTable& options, const Nod
   if (s == Status::kOk) s = reg.prepare(own);
   if (s != Status::kOk) return s;
   const PlannedOp planned{node.params, node.op_data};
-  if (memcmp(scratch + params_at, planned.params, reg.params_bytes) != 0 ||
+  if ((reg.params_bytes != 0 && memcmp(scratch + params_at, planned.params, reg.params_bytes) != 0) ||
       memcmp(scratch + data_at, planned.op_data, reg.op_data_bytes(0)) != 0) {
     return Status::kBadPlan;
   }
