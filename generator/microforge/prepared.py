@@ -1,14 +1,15 @@
 """Kernel params and op data computed at generation time, exactly as the runtime's parse and prepare would.
 
-For the operators below (and RESHAPE, SQUEEZE, EXPAND_DIMS) the generator emits each node's parsed options (``Params``) and prepared
-``OpData`` as constant structs in the memory plan (``mf::PlannedOp``): the device then runs no
-parse or prepare for them, the arena holds neither, and a firmware whose every node of a kernel is
-planned links only that kernel's eval (its ``kPlanned`` registration), none of the prepare code or
-the double-precision math it needs. Every rule mirrors the kernel's own (conv_common.cpp,
-fully_connected.cpp, pool_common.cpp, softmax.cpp); where the kernel would refuse a node, or
-anything is uncertain, the node is left unplanned and the device's prepare reports it as before.
-Builds with ``-D MF_VERIFY_PLAN=1`` (the host env) run the kernels' prepare too and refuse a plan
-whose bytes differ (runtime.h, PlannedOp), so every model the host tests run checks this mirror.
+For the operators below (and RESHAPE, SQUEEZE, EXPAND_DIMS) the generator emits each node's parsed
+options (``Params``) and prepared ``OpData`` as constant structs in the memory plan
+(``mf::PlannedOp``): the device then runs no parse or prepare for them, the arena holds neither,
+and a firmware whose every node of a kernel is planned links only that kernel's eval (its
+``kPlanned`` registration), none of the prepare code or the double-precision math it needs. Every
+rule mirrors the kernel's own (conv_common.cpp, fully_connected.cpp, pool_common.cpp,
+softmax.cpp); where the kernel would refuse a node, or anything is uncertain, the node is left
+unplanned and the device's prepare reports it as before. Builds with ``-D MF_VERIFY_PLAN=1`` (the
+host env) run the kernels' prepare too and refuse a plan whose bytes differ (runtime.h,
+PlannedOp), so every model the host tests run checks this mirror.
 """
 
 from __future__ import annotations
