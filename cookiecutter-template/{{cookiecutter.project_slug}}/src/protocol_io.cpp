@@ -22,13 +22,20 @@ Writer& Writer::str(const char* s) {
   return *this;
 }
 
+// v = hi:lo is divided by 10 per digit by long division in 16-bit digits, so every divide is
+// 32-bit: a 64-bit `v % 10`, `v / 10` would link libgcc's __aeabi_uldivmod (~700 B of code).
 Writer& Writer::u64(uint64_t v) {
+  uint32_t hi = static_cast<uint32_t>(v >> 32);
+  uint32_t lo = static_cast<uint32_t>(v);
   char digits[20];
   int n = 0;
   do {
-    digits[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
+    const uint32_t mid = (hi % 10u) << 16 | lo >> 16;         // < 10 * 2^16
+    const uint32_t low = (mid % 10u) << 16 | (lo & 0xFFFFu);  // < 10 * 2^16
+    hi /= 10u;
+    lo = (mid / 10u) << 16 | low / 10u;
+    digits[n++] = static_cast<char>('0' + low % 10u);
+  } while ((hi | lo) != 0);
   while (n > 0) chr(digits[--n]);
   return *this;
 }
@@ -52,6 +59,8 @@ Writer& Writer::hex(const uint8_t* data, size_t n) {
 
 // Six decimals with float arithmetic only (no double, no printf float support):
 // v - trunc(v) is exact in float, so only the last digit can be off by rounding.
+// trunc(v), as an integer and as a float, comes from v's bits: a float <-> uint64 conversion
+// would link libgcc's __aeabi_f2ulz / __aeabi_ul2f and, through them, its soft-double code.
 Writer& Writer::fixed6(float v) {
   if (v != v) return str("nan");
   if (v < 0) {
@@ -59,8 +68,24 @@ Writer& Writer::fixed6(float v) {
     v = -v;
   }
   if (v > 9.0e18f) return str("inf");
-  uint64_t whole = static_cast<uint64_t>(v);
-  float frac = v - static_cast<float>(whole);
+  // 0 <= v <= 9e18 < 2^63, v = m * 2^(e - 150) (e = 0, denormal or zero, is < 127 below).
+  uint32_t bits = 0;
+  memcpy(&bits, &v, sizeof bits);
+  bits &= 0x7FFFFFFFu;  // v = -0.0f keeps its sign bit
+  const int e = static_cast<int>(bits >> 23);
+  const uint32_t m = (bits & 0x7FFFFFu) | 0x800000u;
+  uint64_t whole = 0;
+  uint32_t whole_bits = 0;  // trunc(v) as a float: +0.0f when v < 1
+  if (e >= 150) {           // v >= 2^23: an integer already
+    whole = static_cast<uint64_t>(m) << (e - 150);
+    whole_bits = bits;
+  } else if (e >= 127) {  // 1 <= v < 2^23: drop the 150 - e fraction bits
+    whole = m >> (150 - e);
+    whole_bits = bits & ~((1u << (150 - e)) - 1u);
+  }
+  float whole_f = 0.0f;
+  memcpy(&whole_f, &whole_bits, sizeof whole_f);
+  float frac = v - whole_f;
   uint32_t micro = static_cast<uint32_t>(frac * 1000000.0f + 0.5f);
   if (micro >= 1000000u) {
     whole += 1;

@@ -79,6 +79,17 @@ inline volatile uint32_t& uart_bauddiv() { return reg(kUart0, 0x10); }
 inline volatile uint32_t& nvic_iser(unsigned irq) { return reg(0xE000E100u, 4u * (irq / 32u)); }
 inline uint32_t irq_bit(unsigned irq) { return 1u << (irq % 32u); }
 
+// n / d for 0 < d < 2^16 by long division in 16-bit digits, so every divide is 32-bit: a 64-bit
+// `/` would link libgcc's __aeabi_uldivmod (~700 B of code). Checked against `n / d` by
+// tests/unit/test_int_text.py, which compiles this function from this file.
+uint64_t div_u64_small(uint64_t n, uint32_t d) {
+  const uint32_t hi = static_cast<uint32_t>(n >> 32);
+  const uint32_t lo = static_cast<uint32_t>(n);
+  const uint32_t mid = (hi % d) << 16 | lo >> 16;         // < d * 2^16
+  const uint32_t low = (mid % d) << 16 | (lo & 0xFFFFu);  // < d * 2^16
+  return static_cast<uint64_t>(hi / d) << 32 | (mid / d) << 16 | low / d;
+}
+
 // Instructions counted by instruction-counter runs that ended (before each sleep).
 uint64_t g_instructions = 0;
 
@@ -209,7 +220,8 @@ void write(const char* data, size_t len) {
   }
 }
 
-uint64_t time_us() { return clock_ticks() / (kClockHz / 1000000u); }
+static_assert(kClockHz % 1000000u == 0 && kClockHz / 1000000u < 65536u, "div_u64_small");
+uint64_t time_us() { return div_u64_small(clock_ticks(), kClockHz / 1000000u); }
 
 uint64_t cycle_count() { return g_instructions + run_instructions(); }
 
