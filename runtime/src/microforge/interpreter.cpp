@@ -89,24 +89,21 @@ const PlannedOp* planned_op(const MemoryPlan* plan, uint32_t i) {
 // every model a verifying build runs (the host env's).
 Status verify_planned(const Registration& reg, const FbTable& options, const Node& node,
                       int32_t channels) {
-  constexpr size_t kScratch = 256;
-  alignas(8) uint8_t scratch[kScratch];
-  const size_t params_at = 0, data_at = align_state(reg.params_bytes);
+  alignas(8) uint8_t scratch[256];
+  uint8_t* const params = scratch;
+  uint8_t* const data = scratch + align_state(reg.params_bytes);
   const size_t data_bytes = reg.op_data_bytes(node.channel_quant != nullptr ? 0 : channels);
-  if (data_at + data_bytes > kScratch || data_bytes < reg.op_data_bytes(0)) return Status::kBadPlan;
+  if (data + data_bytes > scratch + sizeof(scratch)) return Status::kBadPlan;
   memset(scratch, 0, sizeof(scratch));
-  Node own = node;
-  own.params = scratch + params_at;
-  own.op_data = scratch + data_at;
-  Status s = reg.parse(options, scratch + params_at);
+  Node own = node;  // the plan's node, with the kernel's own params and op data
+  own.params = params;
+  own.op_data = data;
+  Status s = reg.parse(options, params);
   if (s == Status::kOk) s = reg.prepare(own);
   if (s != Status::kOk) return s;
-  const PlannedOp planned{node.params, node.op_data};
-  if ((reg.params_bytes != 0 && memcmp(scratch + params_at, planned.params, reg.params_bytes) != 0) ||
-      memcmp(scratch + data_at, planned.op_data, reg.op_data_bytes(0)) != 0) {
-    return Status::kBadPlan;
-  }
-  return Status::kOk;
+  const bool same = (reg.params_bytes == 0 || memcmp(params, node.params, reg.params_bytes) == 0) &&
+                    memcmp(data, node.op_data, reg.op_data_bytes(0)) == 0;
+  return same ? Status::kOk : Status::kBadPlan;
 }
 #endif  // MF_VERIFY_PLAN
 
