@@ -127,7 +127,7 @@ def _probe(work: Path, cxx: Path, model: ModelInfo, board: Board, wide: bool) ->
     arm = board.cpu.startswith("cortex-")
     flags = [*board.cflags, "-std=gnu++17", "-Os", "-fno-exceptions", "-fno-rtti", "-ffunction-sections",
              "-fdata-sections", "-fstack-usage", f"-I{runtime}", f"-I{src}",
-             *(f.replace("-D ", "-D") for f in build_flags(model))]  # as the project's platformio.ini
+             *(f.replace("-D ", "-D") for f in build_flags(model, wide))]  # as the project's platformio.ini
     objs = []
     for i, source in enumerate(sources):
         obj = work / f"{i:03d}_{source.stem}.o"

@@ -112,7 +112,7 @@ def complete_project(project: Path, model_path: str, boards: str | list[str]) ->
     (gen / "model_ops.cpp").write_text(emit.model_ops_cpp(model))
     wide = use_wide_filters(model, board_list, channel_quants(model))
     (gen / "model_plan.cpp").write_text(emit.model_plan_cpp(model, plan, wide))
-    (project / "platformio.ini").write_text(emit.platformio_ini(board_list, build_flags(model)))
+    (project / "platformio.ini").write_text(emit.platformio_ini(board_list, build_flags(model, wide)))
     shutil.copytree(runtime_dir(), project / "lib" / "microforge-runtime", ignore=_COPY_IGNORE,
                     dirs_exist_ok=True)
     if any(b.local_platform for b in board_list):

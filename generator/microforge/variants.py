@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 import tflite
 
+from .boards import all_boards
 from .model import ModelInfo, OperatorInfo
+from .requant import channel_quant, channel_quants, constant_array, make_quick, quantize_multiplier, quick_blocks
 
 # The kernels whose float32 loops MF_MODEL_NO_FLOAT leaves out (runtime kernels/simd.h).
 FLOAT_LOOP_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
@@ -54,8 +56,10 @@ def _depthwise_block(taps: int) -> int:
     return min((2 * DEPTHWISE_WORDS // taps) & ~3, 32)
 
 
-def build_flags(model: ModelInfo) -> list[str]:
-    """``-D`` flags for the model's build (empty when every variant may be needed)."""
+def build_flags(model: ModelInfo, wide: bool | None = None) -> list[str]:
+    """``-D`` flags for the model's build (empty when every variant may be needed). wide: whether
+    the plan carries the widened CONV_2D filters (microforge.filters.use_wide_filters for the
+    project's boards); None: decided from the model where every board gives the same answer."""
     root = tflite.Model.GetRootAsModel(model.data, 0)
     flags = []
     convs = _int8_ops(model, "CONV_2D")
@@ -73,6 +77,7 @@ def build_flags(model: ModelInfo) -> list[str]:
     if all(model.tensors[op.inputs[1]].shape[-1] <= MAX_FC_DEPTH for op in fcs):
         flags.append("-D MF_MODEL_FC_FAST_ONLY=1")
     flags.append(f"-D MF_MODEL_FC_QUADS={_fc_quads(model, root, fcs)}")
+    flags += _routine_flags(model, root, convs, dws, fcs, wide)
     if all(_pool_window(root, op) <= MAX_POOL_WINDOW for op in _int8_ops(model, "AVERAGE_POOL_2D", inputs=1)):
         flags.append("-D MF_MODEL_POOL_FAST_ONLY=1")
     if not any(op.op in FLOAT_LOOP_OPS and op.inputs and op.inputs[0] >= 0
@@ -85,17 +90,23 @@ def build_flags(model: ModelInfo) -> list[str]:
 # per-tensor clamped 2, per-channel full range 4, per-channel clamped 8. A routine left out only
 # leaves its quads to the C loop (same results, slower), so an unsure case takes both.
 _RELU, _RELU_N1_TO_1, _RELU6 = 1, 2, 3
+_ACTIVATION_OPTIONS = {"CONV_2D": tflite.Conv2DOptions, "DEPTHWISE_CONV_2D": tflite.DepthwiseConv2DOptions,
+                       "FULLY_CONNECTED": tflite.FullyConnectedOptions}
 
 
 def _fc_quads(model: ModelInfo, root: tflite.Model, fcs: list[OperatorInfo]) -> int:
     mask = 0
     for op in fcs:
-        out = model.tensors[op.outputs[0]]
         per_channel = model.tensors[op.inputs[1]].quant.per_channel
-        full = _full_range(root, op, out.quant.scales, out.quant.zero_points)
-        bits = (4 if per_channel else 1) * ((1 if full is not False else 0) + (2 if full is not True else 0))
-        mask |= bits
+        mask |= _range_bits(model, root, op) << (2 if per_channel else 0)
     return mask
+
+
+def _range_bits(model: ModelInfo, root: tflite.Model, op: OperatorInfo) -> int:
+    """1 where the operator's int8 output keeps its whole range, 2 where it is clamped, 3 when unsure."""
+    out = model.tensors[op.outputs[0]]
+    full = _full_range(root, op, out.quant.scales, out.quant.zero_points)
+    return (1 if full is not False else 0) | (2 if full is not True else 0)
 
 
 def _full_range(root: tflite.Model, op: OperatorInfo, scales: tuple[float, ...],
@@ -105,7 +116,7 @@ def _full_range(root: tflite.Model, op: OperatorInfo, scales: tuple[float, ...],
     table = root.Subgraphs(0).Operators(op.index).BuiltinOptions()
     act = 0
     if table is not None:
-        opts = tflite.FullyConnectedOptions()
+        opts = _ACTIVATION_OPTIONS[op.op]()
         opts.Init(table.Bytes, table.Pos)
         act = opts.FusedActivationFunction()
     if act == 0:
@@ -138,3 +149,118 @@ def _depth_multiplier(model: ModelInfo, op: OperatorInfo) -> int:
     in_d = model.tensors[op.inputs[0]].shape[-1]
     out_d = model.tensors[op.inputs[1]].shape[-1]
     return out_d // in_d if in_d else 0
+
+
+# The fast kernels' other routines (fast_int8.cpp). As with the FC quads, a tile or row routine left
+# out leaves its outputs to a C loop (same results, slower), and so does a C tile loop left out
+# (*_ONLY: an output left over runs alone); without MF_MODEL_DEPTHWISE_3X3_ONLY's general path or
+# MF_MODEL_QUICK_FROM_PLAN's derivation of the short requantization the fast path refuses the
+# nodes that need them (*_covers).
+MAX_TRANSPOSED = 640       # fast_int8.cpp kMaxTransposed (a one-channel depthwise input's filter)
+MAX_WIDE_TRANSPOSED = 512  # kMaxWideTransposed: words of that filter widened on the device
+MAX_FC_QUICK = 32          # FcRequant::kQuickChannels
+
+
+def _routine_flags(model: ModelInfo, root: tflite.Model, int8_convs: list[OperatorInfo], dws: list[OperatorInfo],
+                   fcs: list[OperatorInfo], wide: bool | None) -> list[str]:
+    """The flags of the routines below for the model's int8 CONV_2D, DEPTHWISE_CONV_2D and
+    FULLY_CONNECTED operators (the layouts the fast paths take)."""
+    convs = [op for op in int8_convs if conv_dilation(root, op) == (1, 1)
+             and _taps(model, op) * model.tensors[op.inputs[0]].shape[-1] <= MAX_PATCH]
+    tiles, tiles_only = _conv_tiles(model, root, convs, dws, _wide_everywhere(model) if wide is None else wide)
+    rows = [op for op in dws if conv_dilation(root, op) == (1, 1) and _depth_multiplier(model, op) == 1]
+    flags = [f"-D MF_MODEL_CONV_TILES={tiles}",
+             f"-D MF_MODEL_DEPTHWISE_ROWS={_or(_range_bits(model, root, op) for op in rows if _rows_3x3(model, op))}"]
+    if tiles_only:
+        flags.append("-D MF_MODEL_CONV_TILES_ONLY=1")
+    if all(_fc_in_quads(model, op) for op in fcs if model.tensors[op.inputs[1]].shape[-1] <= MAX_FC_DEPTH):
+        flags.append("-D MF_MODEL_FC_QUADS_ONLY=1")
+    if all(_rows_3x3(model, op) and _out_depth(model, op) % 4 == 0 for op in rows):
+        flags.append("-D MF_MODEL_DEPTHWISE_3X3_ONLY=1")
+    if all(quick_blocks(model, op, channel_quant(model, op)) is not None for op in convs + rows):
+        flags.append("-D MF_MODEL_QUICK_FROM_PLAN=1")
+    return flags
+
+
+def _or(masks) -> int:
+    mask = 0
+    for m in masks:
+        mask |= m
+    return mask
+
+
+def _out_depth(model: ModelInfo, op: OperatorInfo) -> int:
+    return model.tensors[op.outputs[0]].shape[-1]
+
+
+def _rows_3x3(model: ModelInfo, op: OperatorInfo) -> bool:
+    """Whether depthwise_3x3_rows takes a depth multiplier 1 operator (fast_int8.cpp rows_3x3)."""
+    shape = model.tensors[op.inputs[1]].shape
+    return len(shape) == 4 and shape[1] == shape[2] == 3 and _out_depth(model, op) >= 4
+
+
+def _wide_everywhere(model: ModelInfo) -> bool | None:
+    """Whether the plan carries widened CONV_2D filters (filters.use_wide_filters) on any boards
+    running the fast kernels: never without such filters, always when they fit the smallest flash
+    of the catalogue; None where it depends on the boards."""
+    from .filters import CODE_ALLOWANCE, wide_bytes  # filters imports this module
+
+    extra = wide_bytes(model, channel_quants(model))
+    if extra == 0:
+        return False
+    flash = [b.flash_bytes for b in all_boards().values() if b.flash_bytes is not None]
+    return True if all(len(model.data) + extra + CODE_ALLOWANCE <= f for f in flash) else None
+
+
+def _conv_tiles(model: ModelInfo, root: tflite.Model, convs: list[OperatorInfo], dws: list[OperatorInfo],
+                wide: bool | None) -> tuple[int, bool]:
+    """MF_MODEL_CONV_TILES (over the widened filter full range 1, clamped 2; over the int8 filter
+    4, 8), and whether those tiles take every channel of every operator (MF_MODEL_CONV_TILES_ONLY:
+    the generator's short requantization, whole channel pairs, the int8 tiles only on whole groups
+    of four filter elements). convs: the CONV_2D operators the fast path takes."""
+    from .filters import wide_filter  # filters imports this module
+
+    mask, only = 0, True
+    for op in convs:
+        k = _taps(model, op) * model.tensors[op.inputs[0]].shape[-1]
+        cq = channel_quant(model, op)
+        has_wide = wide is not False and wide_filter(model, op, cq, root) is not None
+        int8_tiles = not has_wide or wide is None
+        bits = _range_bits(model, root, op)
+        mask |= (bits if has_wide else 0) | (bits << 2 if int8_tiles else 0)
+        only = (only and quick_blocks(model, op, cq) is not None and _out_depth(model, op) % 2 == 0
+                and (not int8_tiles or k % 4 == 0))
+    for op in dws:  # a one-channel input's depth multiplier runs as a CONV_2D (depthwise_single_channel)
+        taps, out_d, m = _taps(model, op), _out_depth(model, op), _depth_multiplier(model, op)
+        if (model.tensors[op.inputs[0]].shape[-1] != 1 or m == 1 or m % 4 != 0 or out_d * taps > MAX_TRANSPOSED
+                or taps > MAX_PATCH or conv_dilation(root, op) != (1, 1) or _depthwise_block(taps) == 0):
+            continue
+        bits = _range_bits(model, root, op)
+        mask |= bits if out_d // 2 * -(-taps // 4) * 4 <= MAX_WIDE_TRANSPOSED else bits << 2
+        only = False  # its requantization is decided on the device
+    return mask, only
+
+
+def _fc_in_quads(model: ModelInfo, op: OperatorInfo) -> bool:
+    """Whether the quad routines take every output row of an int8 FULLY_CONNECTED operator
+    (fast_int8.cpp fully_connected_row): a bias, whole quads of rows over whole groups of four
+    inputs, and the short requantization for every channel (FcRequant)."""
+    x, w, y = model.tensors[op.inputs[0]], model.tensors[op.inputs[1]], model.tensors[op.outputs[0]]
+    if len(w.shape) != 2 or w.shape[0] % 4 != 0 or w.shape[1] % 4 != 0 or len(op.inputs) < 3 or op.inputs[2] < 0:
+        return False
+    bias = constant_array(model, op.inputs[2])
+    if bias is None or len(y.quant.zero_points) != 1:
+        return False
+    if w.quant.per_channel:
+        cq = channel_quant(model, op)
+        forms = list(zip(cq.multipliers, cq.shifts, strict=True)) if cq is not None else []
+    elif len(x.quant.scales) == len(w.quant.scales) == len(y.quant.scales) == 1 and y.quant.scales[0] > 0:
+        q = quantize_multiplier(x.quant.scales[0] * w.quant.scales[0] / y.quant.scales[0])
+        forms = [q] if q is not None else []
+    else:
+        forms = []
+    if not 0 < len(forms) <= MAX_FC_QUICK:
+        return False
+    bits = _or(int(b) ^ (int(b) >> 31) for b in bias.reshape(-1))  # FcRequant's bound of every |bias|
+    bound = w.shape[1] * 255 * 128 + (bits & 0xFFFFFFFF) + 1
+    return all(make_quick(m, s, y.quant.zero_points[0], bound) is not None for m, s in forms)

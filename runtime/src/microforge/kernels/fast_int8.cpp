@@ -34,6 +34,38 @@
 #define MF_DSP_ASM 0
 #endif
 
+// Per-model builds leave out the routines a model never reaches (microforge.variants sets the
+// flags; without them everything is built). A tile or row routine left out leaves its outputs to
+// the C loops (same results, slower): MF_MODEL_CONV_TILES and MF_MODEL_DEPTHWISE_ROWS (masks, at
+// their routines below), MF_MODEL_FC_QUADS. With MF_MODEL_CONV_TILES_ONLY=1 / MF_MODEL_FC_QUADS_ONLY=1
+// those routines take every channel pair / row quad of the model, so the C loops' 2x2 / 1x4 tiles
+// are left out too: an output left over runs alone (dot_row). MF_MODEL_DEPTHWISE_3X3_ONLY=1 leaves
+// out the general depthwise path (depthwise_blocks): the fast path then covers depth multiplier 1
+// only with 3x3 filters and whole groups of 4 channels (depthwise_conv_2d_covers).
+#if defined(MF_MODEL_CONV_TILES_ONLY) && MF_MODEL_CONV_TILES_ONLY
+#define MF_CONV_C_TILES 0
+#else
+#define MF_CONV_C_TILES 1
+#endif
+#if defined(MF_MODEL_FC_QUADS_ONLY) && MF_MODEL_FC_QUADS_ONLY
+#define MF_FC_C_QUADS 0
+#else
+#define MF_FC_C_QUADS 1
+#endif
+#if defined(MF_MODEL_DEPTHWISE_3X3_ONLY) && MF_MODEL_DEPTHWISE_3X3_ONLY
+#define MF_DEPTHWISE_BLOCKS 0
+#else
+#define MF_DEPTHWISE_BLOCKS 1
+#endif
+// MF_MODEL_QUICK_FROM_PLAN=1: every CONV_2D and depth multiplier 1 DEPTHWISE_CONV_2D node the fast
+// path takes has the generator's short requantization (OpData::quick), so the kernels' own
+// derivation of it (RequantTable::fill) is left out for them; the covers refuse a node without it.
+#if defined(MF_MODEL_QUICK_FROM_PLAN) && MF_MODEL_QUICK_FROM_PLAN
+#define MF_QUICK_FILL 0
+#else
+#define MF_QUICK_FILL 1
+#endif
+
 namespace mf {
 namespace kernels {
 namespace fast {
@@ -52,6 +84,17 @@ using simd::sxtb16_ror8;
 Requant conv_requant(const conv_common::OpData& d) {
   if (!d.per_channel) return {&d.multiplier, &d.shift, 0, d.output_offset, d.act_min, d.act_max};
   return {d.channel_mult, d.channel_shift, ~0, d.output_offset, d.act_min, d.act_max};
+}
+
+// Channels [c0, c0 + n) of a window: the generator's quick blocks (plan_quick) where the node has
+// them, else derived here from src; without `fill` the covers have checked the node has them.
+inline void window_requant(RequantTable& table, const Requant& rq, const int32_t* plan_quick, int32_t c0,
+                           int32_t n, const QuickSource& src, bool fill = MF_QUICK_FILL) {
+  if (plan_quick != nullptr || !fill) {
+    table.use(rq, c0, plan_quick, src.block);
+  } else {
+    table.fill(rq, c0, n, &src);
+  }
 }
 
 // acc + x * w, wrapping like the reference's int32 sums (the n % 4 tails).
@@ -79,6 +122,22 @@ inline void widen_with_offset(const int8_t* src, int32_t k, int32_t offset, uint
   dst[1] = simd::pack16(padded[1], padded[3]);
 }
 
+#if !MF_CONV_C_TILES || !MF_FC_C_QUADS
+// One output without the tiles: acc plus the products of `groups` groups of
+// widened words (from xp, `step` words a group) and then of the `rest` values
+// of tail with the int8 row w.
+MF_NOINLINE int32_t dot_row(const uint32_t* xp, int32_t step, int32_t groups, const int32_t* tail, int32_t rest,
+                            const int8_t* w, int32_t acc) {
+  for (int32_t g = groups; g > 0; --g, xp += step, w += 4) {
+    const uint32_t v = load4(w);
+    acc = smlad(xp[1], sxtb16_ror8(v), smlad(xp[0], sxtb16(v), acc));
+  }
+  for (int32_t t = 0; t < rest; ++t) acc = mac(acc, tail[t], w[t]);
+  return acc;
+}
+#endif
+
+#if MF_CONV_C_TILES
 // The 2x2 tile's inner loop over `groups` groups of widened patch words (xp)
 // and filter rows w0, w1 (advanced past what it reads): 32 MACs in 35
 // instructions, two groups a step. GCC spills this loop (it needs 13 registers besides the
@@ -143,6 +202,7 @@ inline void mac_2x2(const uint32_t* xp, int32_t groups, const int8_t*& w0, const
   }
 #endif
 }
+#endif  // MF_CONV_C_TILES
 
 #if MF_DSP_ASM
 // The 2x2 tile over whole channel pairs with the short requantization, for the
@@ -291,12 +351,37 @@ static_assert(sizeof(PairJob) == 44 && offsetof(PairJob, lo4) == 32, "PairJob la
   "add sp, sp, #44\n\t"                                                          \
   "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
 
+// The tile routines a model's CONV_2D operators call (microforge.variants sets MF_MODEL_CONV_TILES):
+// over the widened filter full range 1, clamped 2; over the int8 filter full range 4, clamped 8.
+// One left out leaves its channel pairs to the C loop (same results).
+#ifndef MF_MODEL_CONV_TILES
+#define MF_MODEL_CONV_TILES 15
+#endif
+
+using PairRoutine = void (*)(const PairJob*);
+
+#if MF_MODEL_CONV_TILES & 4
 __attribute__((naked, noinline)) void pair_tiles_full_range(const PairJob*) {
   __asm__ volatile(MF_PAIR_ROUTINE(MF_PAIR_STORE_FULL_RANGE));
 }
+#endif
 
+#if MF_MODEL_CONV_TILES & 8
 __attribute__((naked, noinline)) void pair_tiles_clamped(const PairJob*) {
   __asm__ volatile(MF_PAIR_ROUTINE(MF_PAIR_STORE_CLAMPED));
+}
+#endif
+
+// The int8 pair tiles for a full-range or clamped output, if built.
+inline PairRoutine pair_tiles(bool full) {
+  (void)full;
+#if MF_MODEL_CONV_TILES & 4
+  if (full) return pair_tiles_full_range;
+#endif
+#if MF_MODEL_CONV_TILES & 8
+  if (!full) return pair_tiles_clamped;
+#endif
+  return nullptr;
 }
 
 // The same tiles over the generator's widened filter (ChannelQuant::wide): one
@@ -365,12 +450,30 @@ static_assert(sizeof(WideJob) == 40 && offsetof(WideJob, lo4) == 32 && offsetof(
   "add sp, sp, #40\n\t"                                                          \
   "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t"
 
+using WideRoutine = void (*)(const WideJob*);
+
+#if MF_MODEL_CONV_TILES & 1
 __attribute__((naked, noinline)) void wide_tiles_full_range(const WideJob*) {
   __asm__ volatile(MF_WIDE_ROUTINE(MF_PAIR_STORE_FULL_RANGE));
 }
+#endif
 
+#if MF_MODEL_CONV_TILES & 2
 __attribute__((naked, noinline)) void wide_tiles_clamped(const WideJob*) {
   __asm__ volatile(MF_WIDE_ROUTINE(MF_PAIR_STORE_CLAMPED));
+}
+#endif
+
+// The widened-filter tiles for a full-range or clamped output, if built.
+inline WideRoutine wide_tiles(bool full) {
+  (void)full;
+#if MF_MODEL_CONV_TILES & 1
+  if (full) return wide_tiles_full_range;
+#endif
+#if MF_MODEL_CONV_TILES & 2
+  if (!full) return wide_tiles_clamped;
+#endif
+  return nullptr;
 }
 
 #undef MF_WIDE_ROUTINE
@@ -468,49 +571,41 @@ struct PatchPair {
   }
 
   // Both pixels, channels [c_begin, c_end) of `rows` (filter rows of k int8):
-  // channel c's outputs to y0[c - c_begin] and y1[c - c_begin].
-  MF_NOINLINE void output_pair(const int8_t* w, const uint32_t* wide, int32_t k, int32_t rows,
+  // channel c's outputs to y0[c - c_begin] and y1[c - c_begin]. A filter with a
+  // widened copy (`widened`) has its pairs in conv_2d_widened's tiles: what is
+  // left of it here (an odd last channel, or the tiles not built) takes the C loop.
+  MF_NOINLINE void output_pair(const int8_t* w, bool widened, int32_t k, int32_t rows,
                                const int32_t* bias, const RequantTable& rq, int32_t c_begin, int32_t c_end,
                                int8_t* y0, int8_t* y1) const {
     const int32_t groups = k >> 2, rest = k & 3;
     int32_t c = c_begin;
-#if !MF_DSP_ASM
-    (void)wide;  // read by the assembly only
-    (void)rows;
-#else
-    if (rq.quick && wide != nullptr) {
-      // Whole pairs from the widened filter (zero-padded: no reads past it).
-      const int32_t pairs = (c_end - c_begin) / 2, all = groups + (rest != 0);
-      if (pairs > 0) {
-        const WideJob job = {words, words + 4 * all, (8 - all % 8) % 8, wide + c_begin / 2 * all * 4,
-                             rq.quick_block(c_begin - rq.first), y0, distance(y0, y1), y0 + 2 * pairs,
-                             RequantTable::bytes4(rq.lo), RequantTable::bytes4(rq.hi)};
-        if (rq.full_range()) {
-          wide_tiles_full_range(&job);
-        } else {
-          wide_tiles_clamped(&job);
-        }
-        c += 2 * pairs;
-      }
-    } else if (rq.quick) {
+#if MF_DSP_ASM && (MF_MODEL_CONV_TILES & 12)
+    if (rq.quick && !widened) {
       // Whole pairs; with k % 4 != 0 the rows are read to the next multiple of 4 (times the
       // zero padding), so the filter's last pair is left to the loop below.
       int32_t pairs = (c_end - c_begin) / 2;
       if (rest != 0 && c_begin + 2 * pairs == rows) --pairs;
-      if (pairs > 0) {
+      const PairRoutine tiles = pair_tiles(rq.full_range());
+      if (pairs > 0 && tiles != nullptr) {
         const PairJob job = {words, words + 4 * (groups + (rest != 0)), w + c_begin * k, k,
                              rq.quick_block(c_begin - rq.first), y0, distance(y0, y1),
                              y0 + 2 * pairs, RequantTable::bytes4(rq.lo), RequantTable::bytes4(rq.hi),
                              (groups + (rest != 0)) & 1};
-        if (rq.full_range()) {
-          pair_tiles_full_range(&job);
-        } else {
-          pair_tiles_clamped(&job);
-        }
+        tiles(&job);
         c += 2 * pairs;
       }
     }
+#else
+    (void)widened;  // read by the assembly only
+    (void)rows;
 #endif
+#if !MF_CONV_C_TILES
+    for (; c < c_end; ++c) {
+      const int32_t b = bias != nullptr ? bias[c] : 0;
+      y0[c - c_begin] = rq(c, dot_row(words, 4, groups, tail[0], rest, w + c * k, b));
+      y1[c - c_begin] = rq(c, dot_row(words + 2, 4, groups, tail[1], rest, w + c * k, b));
+    }
+#else
     for (; c < c_end; c += 2) {
       const bool two = c + 1 < c_end;  // an odd last channel runs as a pair with itself
       const int8_t* w0 = w + c * k;
@@ -531,6 +626,7 @@ struct PatchPair {
         y1[c + 1 - c_begin] = rq(c + 1, a11);
       }
     }
+#endif
   }
 };
 
@@ -643,6 +739,7 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
   const int32_t k = d.f_h * d.f_w * d.in_d, f_row = d.f_w * d.in_d;
   const int32_t pixels = d.out_h * d.out_w;
   const bool pointwise = d.f_h == 1 && d.f_w == 1 && d.pad_h == 0 && d.pad_w == 0;
+  const bool flat = pointwise && p.stride_w == 1 && p.stride_h == 1;  // the input's pixels are the patches
   const int8_t zero_point = static_cast<int8_t>(-d.input_offset);
   // One pixel's patch, as contiguous int8 in the filter's (row, column, depth)
   // order; in staging, zero points follow it to a multiple of 4.
@@ -676,12 +773,8 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
   // decoded once); the patches are widened again for each window.
   for (int32_t c0 = 0; c0 < d.out_d; c0 += RequantTable::kChannels) {
     const int32_t c1 = min32(d.out_d, c0 + RequantTable::kChannels);
-    const QuickSource quick = {bias, w, k, k, 1, 2};
-    if (d.quick != nullptr) {
-      table.use(rq, c0, d.quick, 2);
-    } else {
-      table.fill(rq, c0, c1 - c0, &quick);
-    }
+    // (a one-channel depthwise input's filter, run here, has no quick blocks from the plan)
+    window_requant(table, rq, d.quick, c0, c1 - c0, {bias, w, k, k, 1, 2}, MF_QUICK_FILL || MF_FAST_DEPTH_MULTIPLIER);
     // Both pixels' outputs of channels [c0, c1): the widened filter's tiles run
     // straight from a job set once per window, the rest through output_pair.
     int32_t c_rest = c0;
@@ -690,8 +783,8 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
     WideJob job = {patches.words, patches.words + 4 * all, (8 - all % 8) % 8, d.wide + c0 / 2 * all * 4,
                    table.quick_block(0), nullptr, 0, nullptr, RequantTable::bytes4(table.lo),
                    RequantTable::bytes4(table.hi)};
-    if (table.quick && d.wide != nullptr) c_rest = c0 + ((c1 - c0) & ~1);
-    void (*const tiles)(const WideJob*) = table.full_range() ? wide_tiles_full_range : wide_tiles_clamped;
+    const WideRoutine tiles = wide_tiles(table.full_range());
+    if (table.quick && d.wide != nullptr && tiles != nullptr) c_rest = c0 + ((c1 - c0) & ~1);
 #endif
     auto outputs = [&](int8_t* y0, int8_t* y1) {
 #if MF_DSP_ASM
@@ -703,7 +796,7 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
       }
 #endif
       if (c_rest < c1) {
-        patches.output_pair(w, d.wide, k, d.out_d, bias, table, c_rest, c1, y0 + (c_rest - c0),
+        patches.output_pair(w, d.wide != nullptr, k, d.out_d, bias, table, c_rest, c1, y0 + (c_rest - c0),
                             y1 + (c_rest - c0));
       }
     };
@@ -739,7 +832,7 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
       };
       for (int32_t q = 0; q < pixels; q += 2) {
         int8_t* y0 = yb + q * d.out_d + c0;
-        if (pointwise && p.stride_w == 1 && p.stride_h == 1) {
+        if (flat) {
           // The input's pixels are the patches, one after another (an odd last
           // one paired with itself, the copy's outputs dropped).
           int8_t dropped[RequantTable::kChannels];
@@ -766,9 +859,11 @@ void conv_2d_widened(const conv_common::OpData& d, const conv_common::Params& p,
 
 }  // namespace
 
-// Dilated filters and patches over kMaxPatch elements are left to the reference kernel.
+// Dilated filters and patches over kMaxPatch elements are left to the reference kernel (and, with
+// MF_MODEL_QUICK_FROM_PLAN, a node without the plan's quick blocks).
 bool conv_2d_covers(const conv_common::OpData& d, const conv_common::Params& p) {
-  return p.dilation_w == 1 && p.dilation_h == 1 && d.f_h * d.f_w * d.in_d <= PatchPair::kMaxPatch;
+  return p.dilation_w == 1 && p.dilation_h == 1 && d.f_h * d.f_w * d.in_d <= PatchPair::kMaxPatch &&
+         (MF_QUICK_FILL || d.quick != nullptr);
 }
 
 bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const int8_t* x,
@@ -829,6 +924,7 @@ inline void bias4(const int32_t* bias, int32_t c, int32_t& a0, int32_t& a1, int3
   }
 }
 
+#if MF_DEPTHWISE_BLOCKS || MF_FAST_DEPTH_MULTIPLIER
 inline void store4(const RequantTable& rq, int32_t c, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
                    int8_t* out) {
   out[c] = rq(c, a0);
@@ -836,6 +932,7 @@ inline void store4(const RequantTable& rq, int32_t c, int32_t a0, int32_t a1, in
   out[c + 2] = rq(c + 2, a2);
   out[c + 3] = rq(c + 3, a3);
 }
+#endif
 
 // DEPTHWISE_CONV_2D 3x3 with depth multiplier 1, an output row at a time: the
 // three input rows under it are staged in a band, widened with the input offset
@@ -1095,12 +1192,36 @@ static_assert(sizeof(DepthwiseRowJob) == 52 && offsetof(DepthwiseRowJob, lo4) ==
 
 #define MF_DWR_CLAMP "ldrd r8, r9, [sp, #52]\n\t" MF_CLAMP_BYTES("r0", "r8", "r9", "r10")
 
+// The routines a model's 3x3 DEPTHWISE_CONV_2D operators call (microforge.variants sets
+// MF_MODEL_DEPTHWISE_ROWS): full range 1, clamped 2. One left out leaves its rows to depthwise_row.
+#ifndef MF_MODEL_DEPTHWISE_ROWS
+#define MF_MODEL_DEPTHWISE_ROWS 3
+#endif
+
+using RowRoutine = void (*)(const DepthwiseRowJob*);
+
+#if MF_MODEL_DEPTHWISE_ROWS & 1
 __attribute__((naked, noinline)) void depthwise_rows_full_range(const DepthwiseRowJob*) {
   __asm__ volatile(MF_DWR_ROUTINE(""));
 }
+#endif
 
+#if MF_MODEL_DEPTHWISE_ROWS & 2
 __attribute__((naked, noinline)) void depthwise_rows_clamped(const DepthwiseRowJob*) {
   __asm__ volatile(MF_DWR_ROUTINE(MF_DWR_CLAMP));
+}
+#endif
+
+// The rows routine for a quick table's full-range or clamped output, if built.
+inline RowRoutine depthwise_rows(const RequantTable& table) {
+  if (!table.quick) return nullptr;
+#if MF_MODEL_DEPTHWISE_ROWS & 1
+  if (table.full_range()) return depthwise_rows_full_range;
+#endif
+#if MF_MODEL_DEPTHWISE_ROWS & 2
+  if (!table.full_range()) return depthwise_rows_clamped;
+#endif
+  return nullptr;
 }
 
 #undef MF_DWR_ROUTINE
@@ -1124,13 +1245,14 @@ MF_NOINLINE void depthwise_3x3_rows(const conv_common::OpData& d, const conv_com
   RequantTable table;
   for (int32_t g0 = 0; g0 < groups_total; g0 += per_block) {
     const int32_t groups = min32(per_block, groups_total - g0), c0 = 4 * g0;
-    const QuickSource quick = {bias, w, 9, 1, depth, 4};
-    if (d.quick != nullptr) {
-      table.use(rq, c0, d.quick, 4);
-    } else {
-      table.fill(rq, c0, 4 * groups, &quick);
-    }
-    band.widen_taps(w, depth, c0, groups, MF_DSP_ASM && table.quick);
+    window_requant(table, rq, d.quick, c0, 4 * groups, {bias, w, 9, 1, depth, 4});
+    // Taps doubled for the assembly rows only (depthwise_row takes them as they are).
+#if MF_DSP_ASM
+    const RowRoutine rows = depthwise_rows(table);
+    band.widen_taps(w, depth, c0, groups, rows != nullptr);
+#else
+    band.widen_taps(w, depth, c0, groups, false);
+#endif
     for (int32_t b = 0; b < d.batches; ++b) {
       const int8_t* xb = x + b * d.in_h * d.in_w * depth;
       for (int32_t ox0 = 0; ox0 < d.out_w; ox0 += run) {
@@ -1156,12 +1278,8 @@ MF_NOINLINE void depthwise_3x3_rows(const conv_common::OpData& d, const conv_com
           }
           job.out = out;
 #if MF_DSP_ASM
-          if (table.quick) {
-            if (table.full_range()) {
-              depthwise_rows_full_range(&job);
-            } else {
-              depthwise_rows_clamped(&job);
-            }
+          if (rows != nullptr) {
+            rows(&job);
             continue;
           }
 #endif
@@ -1172,6 +1290,10 @@ MF_NOINLINE void depthwise_3x3_rows(const conv_common::OpData& d, const conv_com
   }
 }
 
+// Whether depthwise_3x3_rows takes a depth multiplier 1 operator (its whole groups of 4 channels).
+inline bool rows_3x3(const conv_common::OpData& d) { return d.f_h == 3 && d.f_w == 3 && d.out_d >= 4; }
+
+#if MF_DEPTHWISE_BLOCKS
 // Channels c0..c0+n-1 (n a multiple of 4, within one block) of one output pixel
 // over its valid taps (rows x cols from input xt and tap index t0, filter
 // width f_w): one input word and two widened filter words give four MACs.
@@ -1229,6 +1351,7 @@ inline void for_each_output_pixel(const conv_common::OpData& d, const conv_commo
     }
   }
 }
+#endif  // MF_DEPTHWISE_BLOCKS
 
 #if MF_FAST_DEPTH_MULTIPLIER
 // DEPTHWISE_CONV_2D with a depth multiplier m that is a multiple of 4: output
@@ -1285,8 +1408,11 @@ MF_NOINLINE void depthwise_multiplier(const conv_common::OpData& d, const conv_c
 bool depthwise_conv_2d_covers(const conv_common::OpData& d, const conv_common::Params& p) {
   const bool multiplier_ok =
       p.depth_multiplier == 1 || (MF_FAST_DEPTH_MULTIPLIER && p.depth_multiplier % 4 == 0);
+  // Without the general path, depth multiplier 1 only where the 3x3 rows take every channel.
+  const bool layout_ok = MF_DEPTHWISE_BLOCKS || p.depth_multiplier != 1 || (rows_3x3(d) && d.out_d % 4 == 0);
+  const bool quick_ok = MF_QUICK_FILL || p.depth_multiplier != 1 || d.quick != nullptr;
   return p.dilation_w == 1 && p.dilation_h == 1 && DepthwiseTaps::block_for(d.f_h * d.f_w) != 0 &&
-         multiplier_ok;
+         multiplier_ok && layout_ok && quick_ok;
 }
 
 namespace {
@@ -1351,6 +1477,7 @@ MF_NOINLINE void depthwise_single_channel(const conv_common::OpData& d, const co
 }
 #endif
 
+#if MF_DEPTHWISE_BLOCKS
 // Depth multiplier 1: channels from `first` in blocks of DepthwiseTaps (widened
 // once per block), every output pixel of a block, the last depth % 4 channels
 // one by one.
@@ -1368,12 +1495,7 @@ MF_NOINLINE void depthwise_blocks(const conv_common::OpData& d, const conv_commo
     const int32_t n = min32(block, wide - c0);  // <= 0: only the tail is left
     if (n > 0) {
       taps.widen(w, d.f_h * d.f_w, depth, c0, n, block);
-      const QuickSource quick = {bias, w, d.f_h * d.f_w, 1, depth, 4};
-      if (d.quick != nullptr) {
-        table.use(rq, c0, d.quick, 4);
-      } else {
-        table.fill(rq, c0, n, &quick);
-      }
+      window_requant(table, rq, d.quick, c0, n, {bias, w, d.f_h * d.f_w, 1, depth, 4});
     }
     const bool last = c0 + block >= depth;
     for_each_output_pixel(d, p, x, y, [&](const int8_t* xb, const Window& win, int8_t* out) {
@@ -1400,6 +1522,7 @@ MF_NOINLINE void depthwise_blocks(const conv_common::OpData& d, const conv_commo
     });
   }
 }
+#endif  // MF_DEPTHWISE_BLOCKS
 
 }  // namespace
 
@@ -1419,12 +1542,11 @@ bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& 
     return true;
   }
 #endif
-  int32_t first = 0;
-  if (d.f_h == 3 && d.f_w == 3 && d.out_d >= 4) {
-    depthwise_3x3_rows(d, p, x, w, bias, rq, y);
-    first = d.out_d & ~3;
-  }
-  depthwise_blocks(d, p, x, w, bias, rq, y, first);
+  const int32_t first = rows_3x3(d) ? d.out_d & ~3 : 0;  // the channels the 3x3 rows take
+  if (first > 0) depthwise_3x3_rows(d, p, x, w, bias, rq, y);
+#if MF_DEPTHWISE_BLOCKS
+  if (first < d.out_d) depthwise_blocks(d, p, x, w, bias, rq, y, first);
+#endif
   return true;
 }
 
@@ -1442,6 +1564,7 @@ struct WideRow {
   }
 };
 
+#if MF_FC_C_QUADS
 // Four filter rows (w, w + k, w + 2k, w + 3k) against a widened row over
 // `groups` groups (at least 1): 32 MACs in 45 instructions on DSP cores
 // (outside the quad assembly below, which takes four groups a step).
@@ -1506,6 +1629,7 @@ inline void mac_1x4(const uint32_t* xp, int32_t groups, const int8_t* w, int32_t
   acc[2] = a2;
   acc[3] = a3;
 }
+#endif  // MF_FC_C_QUADS
 
 // The requantization of FULLY_CONNECTED's outputs: the short form of every
 // channel (QuickRequant, one for per-tensor weights) where the accumulators of
@@ -1738,6 +1862,11 @@ void fully_connected_row(const WideRow& row, const FcRequant& rq, int32_t out_de
     }
   }
 #endif
+#if !MF_FC_C_QUADS
+  for (; c < out_depth; ++c) {
+    out[c] = rq(c, dot_row(row.words, 2, groups, row.tail, rest, w + c * n, bias != nullptr ? bias[c] : 0));
+  }
+#else
   for (; c + 4 <= out_depth; c += 4) {
     int32_t acc[4] = {0, 0, 0, 0};
     if (bias != nullptr) {
@@ -1757,6 +1886,7 @@ void fully_connected_row(const WideRow& row, const FcRequant& rq, int32_t out_de
     for (int32_t t = 0; t < rest; ++t) acc[0] = mac(acc[0], row.tail[t], tail[t]);
     out[c] = rq(c, acc[0]);
   }
+#endif
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ namespace kernels {
 namespace fast {
 
 // The layouts each path covers (prepare checks them when the reference loop is
-// not compiled: simd.h, MF_<OP>_REFERENCE).
+// not compiled: simd.h, MF_<OP>_REFERENCE); per-model builds may narrow them
+// (fast_int8.cpp: MF_MODEL_DEPTHWISE_3X3_ONLY, MF_MODEL_QUICK_FROM_PLAN).
 bool conv_2d_covers(const conv_common::OpData& d, const conv_common::Params& p);
 bool depthwise_conv_2d_covers(const conv_common::OpData& d, const conv_common::Params& p);
 bool fully_connected_covers(const fully_connected::OpData& d);

@@ -32,7 +32,8 @@
 // -D MF_MODEL_NO_DEPTH_MULTIPLIER=1 when no depthwise operator has a depth multiplier above 1.
 // With the fast kernels on, the reference int8 loop (or the multiplier path) is then not
 // compiled, and prepare() refuses a node the fast path does not cover (kUnsupportedType)
-// instead of computing nothing. Without the fast kernels these flags change nothing.
+// instead of computing nothing. Without the fast kernels these flags change nothing. Which fast
+// routines a model links (MF_MODEL_CONV_TILES, MF_MODEL_FC_QUADS, ...): fast_int8.cpp.
 #if MF_FAST_KERNELS && defined(MF_MODEL_CONV_FAST_ONLY) && MF_MODEL_CONV_FAST_ONLY
 #define MF_CONV_REFERENCE 0
 #else
