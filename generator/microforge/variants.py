@@ -74,9 +74,11 @@ def build_flags(model: ModelInfo, wide: bool | None = None) -> list[str]:
            for op, m in zip(dws, multipliers, strict=True)):
         flags.append("-D MF_MODEL_DEPTHWISE_FAST_ONLY=1")
     fcs = _int8_ops(model, "FULLY_CONNECTED")
-    if all(model.tensors[op.inputs[1]].shape[-1] <= MAX_FC_DEPTH for op in fcs):
-        flags.append("-D MF_MODEL_FC_FAST_ONLY=1")
-    flags.append(f"-D MF_MODEL_FC_QUADS={_fc_quads(model, root, fcs)}")
+    wide_rows = [op for op in fcs if model.tensors[op.inputs[1]].shape[-1] <= MAX_FC_DEPTH]  # deeper: no quads
+    flags.append("-D MF_MODEL_FC_FAST_ONLY=1")  # fully_connected_covers: every int8 FULLY_CONNECTED
+    if len(wide_rows) == len(fcs):  # no row deeper than the widened row: no loop for such rows
+        flags.append("-D MF_MODEL_FC_DEEP=0")
+    flags.append(f"-D MF_MODEL_FC_QUADS={_fc_quads(model, root, wide_rows)}")
     flags += _routine_flags(model, root, convs, dws, fcs, wide)
     if all(_pool_window(root, op) <= MAX_POOL_WINDOW for op in _int8_ops(model, "AVERAGE_POOL_2D", inputs=1)):
         flags.append("-D MF_MODEL_POOL_FAST_ONLY=1")

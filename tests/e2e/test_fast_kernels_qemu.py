@@ -1,12 +1,12 @@
-"""The fast int8 kernels' assembly loops on qemu-m4 (Cortex-M4F, DSP extension), bit-exact with
-TFLM on small single-op models chosen to reach every loop and operand pattern: FULLY_CONNECTED
-with 1-3 leftover output rows, depth tails (the last quad of rows left to C), no bias and a zero
-input offset (accumulators and inputs starting equal), per-tensor and per-channel weights with and
-without a clamp (the four quad routines), CONV_2D through widened patches (odd pixel counts,
-padding, 1x1) and the fallback to the reference kernel (patches over 576 elements),
-DEPTHWISE_CONV_2D 3x3 a row at a time (borders, strides, channel tails, rows longer than one run,
-more channels than one block), 5x5 filters, a depth multiplier of 8 (also of a one-channel input,
-run as a CONV_2D), pruned channels (no weights, tiny scales, huge biases: the short
+"""The fast int8 kernels' assembly loops on qemu-m4 (Cortex-M4F, DSP extension), bit-exact with TFLM
+on small single-op models chosen to reach every loop and operand pattern: FULLY_CONNECTED with 1-3
+leftover output rows, rows deeper than the widened row holds, depth tails (the last quad of rows
+left to C), no bias and a zero input offset (accumulators and inputs starting equal), per-tensor
+and per-channel weights with and without a clamp (the four quad routines), CONV_2D through widened
+patches (odd pixel counts, padding, 1x1) and the fallback to the reference kernel (patches over 576
+elements), DEPTHWISE_CONV_2D 3x3 a row at a time (borders, strides, channel tails, rows longer than
+one run, more channels than one block), 5x5 filters, a depth multiplier of 8 (also of a one-channel
+input, run as a CONV_2D), pruned channels (no weights, tiny scales, huge biases: the short
 requantization's constant form), AVERAGE_POOL_2D (16-bit window sums) and same-shape ADD / MUL.
 tests/runtime/test_fast_kernels.py runs the same kernels' portable forms under ASan on many more
 shapes."""
@@ -59,6 +59,8 @@ MODELS = {
     "fc_rows_mod4_2": lambda: random_int8_fc(2, depth=64, out=6, batch=2, float_io=False)[0],
     "fc_rows_mod4_3_k1": lambda: random_int8_fc(3, depth=1, out=7, batch=1, float_io=False)[0],
     "fc_deep": lambda: random_int8_fc(4, depth=1000, out=8, batch=1, float_io=False)[0],
+    # deeper than the widened row: the on-the-fly loop (per-channel weights, a row left after the quads)
+    "fc_deeper_than_wide_row": lambda: random_int8_fc(706, depth=1283, out=9, batch=2, float_io=False)[0],
     "fc_per_channel_no_activation": lambda: random_int8_fc(10, depth=96, out=20, batch=1, use_bias=True,
                                                            float_io=False)[0],
     "fc_depth_tail_last_quad": lambda: random_int8_fc(12, depth=130, out=12, batch=2, use_bias=True,

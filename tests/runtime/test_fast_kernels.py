@@ -141,6 +141,20 @@ def test_fast_fully_connected_random(fast_driver, tmp_path, block):
         assert got == tflm(model, inputs), f"seed {seed}"
 
 
+def test_fast_fully_connected_deep_rows(fast_driver, tmp_path):
+    """Rows deeper than the widened row holds (1,024; micro_speech's are 4,000) take the
+    on-the-fly loop: four rows a pass and single rows after, depth tails, with and without bias,
+    zero and non-zero input offsets, per-tensor and per-channel weights (the random draws)."""
+    # seeds 706-710 draw per-channel weights, 700-702 per-tensor; activations 0-3
+    cases = [(700, 1025, 7), (706, 4000, 4), (701, 1027, 9), (707, 2050, 1), (702, 1031, 6), (708, 1100, 13),
+             (710, 1026, 5)]
+    for seed, (draw, depth, out) in enumerate(cases):
+        model, inputs = random_int8_fc(draw, depth=depth, out=out, float_io=False,
+                                       use_bias=seed % 2 == 0, **({"in_zp": 0} if seed == 2 else {}))
+        got = ours(fast_driver, write(tmp_path, f"d{seed}.tflite", model), inputs[:4])
+        assert got == tflm(model, inputs[:4]), f"seed {seed}"
+
+
 @pytest.mark.parametrize("name", sorted(ZOO))
 def test_fast_zoo_model(fast_driver, name):
     test_zoo_model(fast_driver, name)
@@ -174,7 +188,8 @@ def test_fast_binary_ops(fast_driver, tmp_path, code):
 
 
 FAST_ONLY = ("MF_FAST_KERNELS=1", "MF_MODEL_CONV_FAST_ONLY=1", "MF_MODEL_DEPTHWISE_FAST_ONLY=1",
-             "MF_MODEL_FC_FAST_ONLY=1", "MF_MODEL_NO_DEPTH_MULTIPLIER=1", "MF_MODEL_POOL_FAST_ONLY=1")
+             "MF_MODEL_FC_FAST_ONLY=1", "MF_MODEL_NO_DEPTH_MULTIPLIER=1", "MF_MODEL_POOL_FAST_ONLY=1",
+             "MF_MODEL_FC_DEEP=0")
 
 
 @pytest.fixture(scope="module")

@@ -1891,9 +1891,50 @@ void fully_connected_row(const WideRow& row, const FcRequant& rq, int32_t out_de
 
 }  // namespace
 
+// MF_MODEL_FC_DEEP=0 (microforge.variants: no int8 FULLY_CONNECTED row deeper than WideRow holds)
+// leaves out the loop for such rows; the fast path then refuses them.
+#ifndef MF_MODEL_FC_DEEP
+#define MF_MODEL_FC_DEEP 1
+#endif
+
 bool fully_connected_covers(const fully_connected::OpData& d) {
-  return d.accum_depth <= WideRow::kMaxDepth;
+  return MF_MODEL_FC_DEEP || d.accum_depth <= WideRow::kMaxDepth;
 }
+
+#if MF_MODEL_FC_DEEP
+
+// Filter rows [c, c + R) of a row deeper than WideRow holds (micro_speech's 4,000): each input
+// word is widened once, with the offset, for all R rows; the results go to y[c..c + R).
+template <int R>
+void deep_rows(const Requant& rq, int32_t c, int32_t n, const int8_t* x, uint32_t offset2, const int8_t* w,
+               const int32_t* bias, int8_t* y) {
+  int32_t acc[R];
+  for (int i = 0; i < R; ++i) acc[i] = bias != nullptr ? bias[c + i] : 0;
+  const int8_t* rows = w + c * n;
+  int32_t k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const uint32_t v = load4(x + k);
+    const uint32_t even = sxtab16(offset2, v), odd = sxtab16_ror8(offset2, v);
+    for (int i = 0; i < R; ++i) {
+      const uint32_t f = load4(rows + i * n + k);
+      acc[i] = smlad(odd, sxtb16_ror8(f), smlad(even, sxtb16(f), acc[i]));
+    }
+  }
+  const int32_t offset = static_cast<int16_t>(offset2 & 0xFFFFu);
+  for (; k < n; ++k) {
+    for (int i = 0; i < R; ++i) acc[i] = mac(acc[i], x[k] + offset, rows[i * n + k]);
+  }
+  for (int i = 0; i < R; ++i) y[c + i] = rq(c + i, acc[i]);
+}
+
+MF_NOINLINE void fully_connected_deep(const Requant& rq, int32_t out_depth, int32_t n, const int8_t* x,
+                                      int32_t input_offset, const int8_t* w, const int32_t* bias, int8_t* y) {
+  const uint32_t offset2 = simd::pack16(input_offset, input_offset);
+  int32_t c = 0;
+  for (; c + 4 <= out_depth; c += 4) deep_rows<4>(rq, c, n, x, offset2, w, bias, y);
+  for (; c < out_depth; ++c) deep_rows<1>(rq, c, n, x, offset2, w, bias, y);
+}
+#endif  // MF_MODEL_FC_DEEP
 
 bool fully_connected(const fully_connected::OpData& d, const int8_t* x, const int8_t* w,
                      const int32_t* bias, int8_t* y) {
@@ -1903,6 +1944,14 @@ bool fully_connected(const fully_connected::OpData& d, const int8_t* x, const in
                                              d.act_min, d.act_max}
                                    : Requant{&d.multiplier, &d.shift, 0, d.output_offset, d.act_min,
                                              d.act_max};
+#if MF_MODEL_FC_DEEP
+  if (n > WideRow::kMaxDepth) {
+    for (int32_t b = 0; b < d.batches; ++b) {
+      fully_connected_deep(rq, d.out_depth, n, x + b * n, d.input_offset, w, bias, y + b * d.out_depth);
+    }
+    return true;
+  }
+#endif
   const FcRequant requant(rq, d.out_depth, n, bias);
   WideRow row;
   for (int32_t b = 0; b < d.batches; ++b) {
