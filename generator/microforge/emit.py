@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
+
+import numpy as np
 
 from . import __version__
 from .boards import Board
@@ -13,7 +16,7 @@ from .ops import check_supported, kernel_for
 from .plan import MemoryPlan
 from .prepared import PlannedOp, Pointers, planned_op
 from .records import constant_records
-from .requant import channel_quants, quick_blocks
+from .requant import ChannelQuant, channel_quants, quick_blocks
 
 _MLPERF_PROFILES = {"kws_ref_model": "kws01", "vww_96": "vww01", "pretrainedResnet": "ic01", "ad01": "ad01"}
 
@@ -51,27 +54,39 @@ def model_data_h(model: ModelInfo) -> str:
     )
 
 
-def _pointers(model: ModelInfo, wide: bool) -> list[Pointers]:
-    """Per operator, the names of the plan arrays its op data points at (_channel_quant_cpp's)."""
+@dataclass(frozen=True)
+class _OpArrays:
+    """One operator's per-channel arrays in model_plan.cpp and the names its op data points at."""
+
+    cq: ChannelQuant | None
+    quick: list[int] | None
+    wide: np.ndarray | None
+    names: Pointers
+
+
+def _op_arrays(model: ModelInfo, wide: bool) -> list[_OpArrays]:
+    """Per operator: its requantization, short forms and (with wide) widened filter, computed once
+    for both kChannelQuant and the planned op data."""
     quants = channel_quants(model)
     filters = wide_filters(model, quants) if wide else [None] * len(quants)
     out = []
     for op, cq, filt in zip(model.operators, quants, filters, strict=True):
         if cq is None:
-            out.append(Pointers())
+            out.append(_OpArrays(None, None, None, Pointers()))
             continue
         i = op.index
-        quick = quick_blocks(model, op, cq) is not None
-        out.append(Pointers(f"kMultipliers{i}", f"kShifts{i}", f"kQuick{i}" if quick else None,
-                            f"kWide{i}" if filt is not None else None))
+        quick = quick_blocks(model, op, cq)
+        names = Pointers(f"kMultipliers{i}", f"kShifts{i}", f"kQuick{i}" if quick is not None else None,
+                         f"kWide{i}" if filt is not None else None)
+        out.append(_OpArrays(cq, quick, filt, names))
     return out
 
 
-def planned_ops(model: ModelInfo, wide: bool = False) -> list[PlannedOp | None]:
+def planned_ops(model: ModelInfo, wide: bool = False,
+                arrays: list[_OpArrays] | None = None) -> list[PlannedOp | None]:
     """Per operator, its params and op data when the plan carries them (microforge.prepared)."""
-    quants = channel_quants(model)
-    return [planned_op(model, op, cq, ptrs)
-            for op, cq, ptrs in zip(model.operators, quants, _pointers(model, wide), strict=True)]
+    arrays = _op_arrays(model, wide) if arrays is None else arrays
+    return [planned_op(model, op, a.cq, a.names) for op, a in zip(model.operators, arrays, strict=True)]
 
 
 def _kernel_bytes_expr(model: ModelInfo) -> str:
@@ -153,9 +168,10 @@ def model_plan_cpp(model: ModelInfo, plan: MemoryPlan, wide: bool = False) -> st
         if i in plan.aliases:
             note += f", shares tensor {plan.aliases[i]}'s bytes"
         rows.append(f"    {off},  // {i}: {note}")
-    quant, quant_args = _channel_quant_cpp(model, wide)
+    arrays = _op_arrays(model, wide)
+    quant, quant_args = _channel_quant_cpp(model, arrays)
     records, record_args = _records_cpp(model)
-    prepared, prepared_args = _planned_cpp(model, wide)
+    prepared, prepared_args = _planned_cpp(model, planned_ops(model, wide, arrays))
     args = ["kOffsets, kTensors, kActivationBytes"]
     if quant or records or prepared:
         args.append(quant_args if quant else "nullptr, kOperators")
@@ -184,42 +200,37 @@ def _int_rows(values: tuple[int, ...], per_row: int = 8) -> str:
                      for i in range(0, len(values), per_row))
 
 
-def _channel_quant_cpp(model: ModelInfo, wide: bool) -> tuple[str, str]:
-    """The per-channel requantization arrays and, with wide, the widened filters (flash), and
-    kPlan's initializer."""
-    quants = channel_quants(model)
-    if not any(quants):
+def _channel_quant_cpp(model: ModelInfo, arrays: list[_OpArrays]) -> tuple[str, str]:
+    """The per-channel requantization arrays and the widened filters (flash), and kPlan's
+    initializer."""
+    if not any(a.cq for a in arrays):
         return "", "nullptr, 0"
-    filters = wide_filters(model, quants) if wide else [None] * len(quants)
-    arrays, entries = [], []
-    for op, cq, filt in zip(model.operators, quants, filters, strict=True):
-        if cq is None:
+    text_arrays, entries = [], []
+    for op, a in zip(model.operators, arrays, strict=True):
+        if a.cq is None:
             entries.append(f"    {{nullptr, nullptr, 0, nullptr, nullptr}},  // {op.index}: {op.op}")
             continue
-        i = op.index
-        arrays.append(f"const int32_t kMultipliers{i}[] = {{\n{_int_rows(cq.multipliers)}\n}};\n"
-                      f"const int32_t kShifts{i}[] = {{\n{_int_rows(cq.shifts, 16)}\n}};\n")
-        quick = quick_blocks(model, op, cq)
-        if quick is not None:
-            arrays.append(f"const int32_t kQuick{i}[] = {{\n{_int_rows(quick, 8)}\n}};\n")
-        if filt is not None:
-            hexes = tuple(f"0x{v:08x}u" for v in filt.tolist())
-            arrays.append(f"const uint32_t kWide{i}[] = {{\n{_int_rows(hexes, 8)}\n}};\n")
-        entries.append(f"    {{kMultipliers{i}, kShifts{i}, {len(cq.multipliers)}, "
-                       f"{f'kQuick{i}' if quick is not None else 'nullptr'}, "
-                       f"{f'kWide{i}' if filt is not None else 'nullptr'}}},  // {i}: {op.op}")
+        n = a.names
+        text_arrays.append(f"const int32_t {n.multipliers}[] = {{\n{_int_rows(a.cq.multipliers)}\n}};\n"
+                           f"const int32_t {n.shifts}[] = {{\n{_int_rows(a.cq.shifts, 16)}\n}};\n")
+        if a.quick is not None:
+            text_arrays.append(f"const int32_t {n.quick}[] = {{\n{_int_rows(a.quick, 8)}\n}};\n")
+        if a.wide is not None:
+            hexes = tuple(f"0x{v:08x}u" for v in a.wide.tolist())
+            text_arrays.append(f"const uint32_t {n.wide}[] = {{\n{_int_rows(hexes, 8)}\n}};\n")
+        entries.append(f"    {{{n.multipliers}, {n.shifts}, {len(a.cq.multipliers)}, "
+                       f"{n.quick or 'nullptr'}, {n.wide or 'nullptr'}}},  // {op.index}: {op.op}")
     text = ("// Per-channel requantization of the operators with per-channel int8 weights, computed\n"
             "// by the generator exactly as the kernels' prepare would: kept in flash, not the arena.\n"
             "// kQuick: the fast kernels' short form of it with the biases (kernels/requant.h);\n"
             "// kWide: CONV_2D filters widened for the fast kernels (microforge/filters.py).\n"
-            + "\n".join(arrays) + "\nconst mf::ChannelQuant kChannelQuant[kOperators] = {\n"
+            + "\n".join(text_arrays) + "\nconst mf::ChannelQuant kChannelQuant[kOperators] = {\n"
             + "\n".join(entries) + "\n};\n\n")
     return text, "kChannelQuant, kOperators"
 
 
-def _planned_cpp(model: ModelInfo, wide: bool) -> tuple[str, str]:
+def _planned_cpp(model: ModelInfo, planned: list[PlannedOp | None]) -> tuple[str, str]:
     """Each planned operator's params and op data (flash) and kPlan's initializer, or nothing."""
-    planned = planned_ops(model, wide)
     if not any(planned):
         return "", ""
     structs, entries = [], []

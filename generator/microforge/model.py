@@ -6,11 +6,14 @@ import math
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import tflite
 from tflite.utils import BUILTIN_OPCODE2NAME
 
 from .errors import ModelError
+
+_Options = TypeVar("_Options")
 
 # tflite::TensorType -> (name, bytes per element)
 DTYPES: dict[int, tuple[str, int]] = {
@@ -117,6 +120,17 @@ def dtype_size(name: str) -> int:
         if dname == name:
             return size
     return 0
+
+
+def builtin_options(root: tflite.Model, op: OperatorInfo, cls: type[_Options]) -> _Options | None:
+    """The operator's builtin options table read as ``cls`` (e.g. tflite.Conv2DOptions), or None
+    when the operator has none (its fields then take the schema's defaults)."""
+    table = root.Subgraphs(0).Operators(op.index).BuiltinOptions()
+    if table is None:
+        return None
+    opts = cls()
+    opts.Init(table.Bytes, table.Pos)
+    return opts
 
 
 def read_model(path: str | Path) -> ModelInfo:

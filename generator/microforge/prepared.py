@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import tflite
 
-from .model import ModelInfo, OperatorInfo, TensorInfo
+from .model import ModelInfo, OperatorInfo, TensorInfo, builtin_options
 from .requant import ChannelQuant, quantize_multiplier
 
 FLT_MAX = float(np.finfo(np.float32).max)
@@ -68,12 +68,7 @@ def _ptr(name: str | None) -> str:
 # -- the kernels' shared rules --------------------------------------------------------------------
 
 def _options(model: ModelInfo, op: OperatorInfo, cls: type) -> object | None:
-    table = tflite.Model.GetRootAsModel(model.data, 0).Subgraphs(0).Operators(op.index).BuiltinOptions()
-    if table is None:
-        return None
-    opts = cls()
-    opts.Init(table.Bytes, table.Pos)
-    return opts
+    return builtin_options(tflite.Model.GetRootAsModel(model.data, 0), op, cls)
 
 
 def _round_to_int32(v: float) -> int:
@@ -189,9 +184,7 @@ def _int8_requant(x: TensorInfo, w: TensorInfo, bias: TensorInfo | None, y: Tens
         bs = _one_scale(bias) or 0.0
         if abs(product - bs) > 1e-6 * min(product, bs):
             return None
-        q = quantize_multiplier(product / out_scale)
-    else:
-        q = quantize_multiplier(in_scale * ws / out_scale)
+    q = quantize_multiplier(product / out_scale)  # (in * w) / out, the kernels' order
     if q is None:
         return None
     return _Int8Requant(-zin, zout, lo, hi, q[0], q[1], False)

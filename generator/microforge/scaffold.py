@@ -31,6 +31,8 @@ from .variants import build_flags
 
 _SLUG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 _COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pio", "*.o")
+
+
 @contextmanager
 def _hook_scratch() -> Iterator[None]:
     """cookiecutter copies each hook to a temporary file it never removes (NamedTemporaryFile with

@@ -14,7 +14,7 @@ import numpy as np
 import tflite
 
 from .boards import all_boards
-from .model import ModelInfo, OperatorInfo
+from .model import ModelInfo, OperatorInfo, builtin_options
 from .requant import channel_quant, channel_quants, constant_array, make_quick, quantize_multiplier, quick_blocks
 
 # The kernels whose float32 loops MF_MODEL_NO_FLOAT leaves out (runtime kernels/simd.h).
@@ -28,12 +28,8 @@ MAX_POOL_WINDOW = 256  # fast_pool.cpp: 16-bit window sums
 
 def conv_dilation(root: tflite.Model, op: OperatorInfo) -> tuple[int, int]:
     """(height, width) dilation of a CONV_2D or DEPTHWISE_CONV_2D operator."""
-    table = root.Subgraphs(0).Operators(op.index).BuiltinOptions()
-    if table is None:
-        return 1, 1
-    opts = tflite.Conv2DOptions() if op.op == "CONV_2D" else tflite.DepthwiseConv2DOptions()
-    opts.Init(table.Bytes, table.Pos)
-    return opts.DilationHFactor() or 1, opts.DilationWFactor() or 1
+    opts = builtin_options(root, op, tflite.Conv2DOptions if op.op == "CONV_2D" else tflite.DepthwiseConv2DOptions)
+    return (opts.DilationHFactor() or 1, opts.DilationWFactor() or 1) if opts is not None else (1, 1)
 
 
 def _int8_ops(model: ModelInfo, name: str, inputs: int = 2) -> list[OperatorInfo]:
@@ -44,12 +40,8 @@ def _int8_ops(model: ModelInfo, name: str, inputs: int = 2) -> list[OperatorInfo
 
 def _pool_window(root: tflite.Model, op: OperatorInfo) -> int:
     """Elements in a pool operator's window (filter height x width)."""
-    table = root.Subgraphs(0).Operators(op.index).BuiltinOptions()
-    if table is None:
-        return 0
-    opts = tflite.Pool2DOptions()
-    opts.Init(table.Bytes, table.Pos)
-    return opts.FilterHeight() * opts.FilterWidth()
+    opts = builtin_options(root, op, tflite.Pool2DOptions)
+    return opts.FilterHeight() * opts.FilterWidth() if opts is not None else 0
 
 
 def _depthwise_block(taps: int) -> int:
@@ -115,12 +107,8 @@ def _full_range(root: tflite.Model, op: OperatorInfo, scales: tuple[float, ...],
                 zero_points: tuple[int, ...]) -> bool | None:
     """Whether the fused activation leaves the int8 output its whole range (runtime
     activation_range_int8), None where rounding makes it unsure or the output is not int8."""
-    table = root.Subgraphs(0).Operators(op.index).BuiltinOptions()
-    act = 0
-    if table is not None:
-        opts = _ACTIVATION_OPTIONS[op.op]()
-        opts.Init(table.Bytes, table.Pos)
-        act = opts.FusedActivationFunction()
+    opts = builtin_options(root, op, _ACTIVATION_OPTIONS[op.op])
+    act = opts.FusedActivationFunction() if opts is not None else 0
     if act == 0:
         return True
     if len(scales) != 1 or not scales[0] > 0:

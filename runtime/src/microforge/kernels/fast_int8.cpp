@@ -81,7 +81,10 @@ using simd::sxtab16_ror8;
 using simd::sxtb16;
 using simd::sxtb16_ror8;
 
-Requant conv_requant(const conv_common::OpData& d) {
+// The requantization of a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED op data: per channel,
+// or the one per-tensor multiplier (which per-tensor op data keeps in `multiplier` only).
+template <typename OpData>
+Requant op_requant(const OpData& d) {
   if (!d.per_channel) return {&d.multiplier, &d.shift, 0, d.output_offset, d.act_min, d.act_max};
   return {d.channel_mult, d.channel_shift, ~0, d.output_offset, d.act_min, d.act_max};
 }
@@ -869,7 +872,7 @@ bool conv_2d_covers(const conv_common::OpData& d, const conv_common::Params& p) 
 bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const int8_t* x,
              const int8_t* w, const int32_t* bias, int8_t* y) {
   if (!conv_2d_covers(d, p)) return false;
-  const Requant rq = conv_requant(d);
+  const Requant rq = op_requant(d);
   PatchPair patches;
   int8_t staging[PatchPair::kMaxPatch];
   RequantTable table;
@@ -1529,7 +1532,7 @@ MF_NOINLINE void depthwise_blocks(const conv_common::OpData& d, const conv_commo
 bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& p,
                        const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y) {
   if (!depthwise_conv_2d_covers(d, p)) return false;
-  const Requant rq = conv_requant(d);
+  const Requant rq = op_requant(d);
 #if MF_FAST_DEPTH_MULTIPLIER
   if (p.depth_multiplier != 1 && single_channel_input(d, p)) {
     depthwise_single_channel(d, p, x, w, bias, rq, y);
@@ -1920,7 +1923,7 @@ void deep_rows(const Requant& rq, int32_t c, int32_t n, const int8_t* x, uint32_
       acc[i] = smlad(odd, sxtb16_ror8(f), smlad(even, sxtb16(f), acc[i]));
     }
   }
-  const int32_t offset = static_cast<int16_t>(offset2 & 0xFFFFu);
+  const int32_t offset = static_cast<int16_t>(offset2 & 0xFFFFu);  // the packed offset, once
   for (; k < n; ++k) {
     for (int i = 0; i < R; ++i) acc[i] = mac(acc[i], x[k] + offset, rows[i * n + k]);
   }
@@ -1929,7 +1932,7 @@ void deep_rows(const Requant& rq, int32_t c, int32_t n, const int8_t* x, uint32_
 
 MF_NOINLINE void fully_connected_deep(const Requant& rq, int32_t out_depth, int32_t n, const int8_t* x,
                                       int32_t input_offset, const int8_t* w, const int32_t* bias, int8_t* y) {
-  const uint32_t offset2 = simd::pack16(input_offset, input_offset);
+  const uint32_t offset2 = simd::pack16(input_offset, input_offset);  // both halves
   int32_t c = 0;
   for (; c + 4 <= out_depth; c += 4) deep_rows<4>(rq, c, n, x, offset2, w, bias, y);
   for (; c < out_depth; ++c) deep_rows<1>(rq, c, n, x, offset2, w, bias, y);
@@ -1940,10 +1943,7 @@ bool fully_connected(const fully_connected::OpData& d, const int8_t* x, const in
                      const int32_t* bias, int8_t* y) {
   const int32_t n = d.accum_depth;
   if (!fully_connected_covers(d)) return false;
-  const Requant rq = d.per_channel ? Requant{d.channel_mult, d.channel_shift, ~0, d.output_offset,
-                                             d.act_min, d.act_max}
-                                   : Requant{&d.multiplier, &d.shift, 0, d.output_offset, d.act_min,
-                                             d.act_max};
+  const Requant rq = op_requant(d);
 #if MF_MODEL_FC_DEEP
   if (n > WideRow::kMaxDepth) {
     for (int32_t b = 0; b < d.batches; ++b) {
