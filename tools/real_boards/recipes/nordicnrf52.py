@@ -1,0 +1,57 @@
+"""platformio/platform-nordicnrf52: nano33ble (mbed core, GCC 7.2.1 pinned), bbcmicrobit_v2
+(sandeepmistry/arduino-nRF5), xiaoblesense (not in the released platform)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import BoardSpec, Package, PlatformSpec, RepoRef, link_tree, mbed_core, stub, toolchain
+
+PLATFORM = PlatformSpec(
+    "nordicnrf52", RepoRef("platformio/platform-nordicnrf52", "v10.11.0", "latest release (= master)"))
+
+NRF5 = RepoRef("sandeepmistry/arduino-nRF5", "0.8.0",
+               "platform.json: framework-arduinonordicnrf5 ~1.800.0 (PlatformIO's spelling of 0.8.0)")
+
+
+def _fill_nrf5(dest: Path, trees: dict[str, Path]) -> None:
+    link_tree(trees[NRF5.repo], dest)
+
+
+SRECCAT = Package("tool-sreccat", "1.164.0", "~1.164.0", "stub", stub,
+                  "empty stub: required by platform.json; only used to merge a SoftDevice hex, never for these builds")
+
+
+def _nano33ble(board_id: str) -> BoardSpec:
+    return BoardSpec(
+        board_id, PLATFORM, [PLATFORM.source, mbed_core.CORE, mbed_core.API],
+        [mbed_core.PACKAGE,
+         toolchain("toolchain-gccarmnoneeabi", "1.70201.0", "~1.70201.0 (platform.py: nano33ble, nicla_sense_me)"),
+         SRECCAT],
+        framework_dirs=mbed_core.FRAMEWORK_DIRS,
+        main_stack=mbed_core.main_stack("ARDUINO_NANO33BLE"),
+    )
+
+
+BOARDS = {
+    "nano33ble": _nano33ble("nano33ble"),
+    "nano33ble_rev2": _nano33ble("nano33ble_rev2"),
+    "microbit_v2": BoardSpec(
+        "microbit_v2", PLATFORM, [PLATFORM.source, NRF5],
+        [Package("framework-arduinonordicnrf5", "1.800.0", "~1.800.0", "framework", _fill_nrf5,
+                 "sandeepmistry/arduino-nRF5 tag 0.8.0"),
+         toolchain("toolchain-gccarmnoneeabi", "1.70201.0", ">=1.60301.0,<1.80000.0 (platform.json)"),
+         SRECCAT],
+        framework_dirs=("FrameworkArduino", "FrameworkArduinoVariant"),
+        main_stack=None,
+    ),
+    "xiao_nrf52840_sense": BoardSpec(
+        "xiao_nrf52840_sense", PLATFORM, [PLATFORM.source], [],
+        not_checked=(
+            "board id xiaoblesense is not in platform-nordicnrf52 v10.11.0 (nor on any branch of the mirror): it "
+            "exists only in the unmerged pull request #151 (refs/pull/151/head, commit 3f76698), which points its "
+            "builder at maxgerhardt/builder-framework-arduino-nrf5 and Seeed's mbed-based core; neither is mirrored. "
+            "`pio run` is still attempted to record PlatformIO's own error"
+        ),
+    ),
+}
