@@ -285,6 +285,13 @@ def _records_cpp(model: ModelInfo) -> tuple[str, str]:
     return text, "kConstantTensors, kRecordIndex, kConstantRecords"
 
 
+# The runtime's language flags live in its library.json and in build_src_flags: PlatformIO applies
+# build_flags and build_unflags to the framework's own sources too, and an Arduino core's headers
+# may not compile under our standard (ArduinoCore-mbed's abs() macro against C++17's <chrono>).
+SRC_FLAGS = "-std=gnu++17 -fno-exceptions -fno-rtti -Wall"
+ARDUINO_PORT_LIB = "microforge-port-arduino"
+
+
 def platformio_ini(boards: list[Board], model_flags: list[str] | None = None) -> str:
     """model_flags: the kernel variants the model needs (microforge.variants.build_flags)."""
     local = [b.id for b in boards if b.local_platform]
@@ -294,14 +301,14 @@ def platformio_ini(boards: list[Board], model_flags: list[str] | None = None) ->
         "",
         "[platformio]",
         f"default_envs = {', '.join(local or [boards[0].id])}",
-        "; seeded for offline builds by `microforge setup`; PLATFORMIO_CORE_DIR overrides it",
-        "core_dir = ~/.microforge/platformio",
         "",
         "[env]",
+        "; build_flags reach the framework too: only -D MF_* macros go there. The C++ standard and",
+        "; warnings are the runtime's (lib/microforge-runtime/library.json) and src/'s (build_src_flags).",
         *(["; -D MF_MODEL_*: kernel variants this model never needs are left out (runtime kernels/simd.h)"]
           if model_flags else []),
-        " ".join(["build_flags = -std=gnu++17 -Wall", *(model_flags or [])]),
-        "build_unflags = -std=gnu++11 -std=gnu++14",
+        " ".join(["build_flags =", *(model_flags or [])]).rstrip(),
+        f"build_src_flags = {SRC_FLAGS}",
         "lib_ldf_mode = chain+",
         "",
     ]
@@ -314,6 +321,8 @@ def platformio_ini(boards: list[Board], model_flags: list[str] | None = None) ->
         # the host env checks the plan's prepared op data against the kernels' prepare
         verify = " -D MF_VERIFY_PLAN=1" if b.kind == "host" else ""
         lines.append(f"build_flags = ${{env.build_flags}} -D MF_PORT_{b.port}=1{verify}")
+        if b.port == "ARDUINO":
+            lines.append(f"lib_deps = {ARDUINO_PORT_LIB}")
         lines.append(f"custom_microforge_board = {b.id}")
         lines.append(f"custom_microforge_kind = {b.kind}")
         if b.qemu:

@@ -30,7 +30,9 @@ from .resources import platform_dir, runtime_dir, template_dir
 from .variants import build_flags
 
 _SLUG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
-_COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pio", "*.o")
+_IGNORED = ("__pycache__", "*.pyc", ".pio", "*.o")
+_COPY_IGNORE = shutil.ignore_patterns(*_IGNORED)
+ARDUINO_PORT_DIR = "port-arduino"  # runtime/port-arduino: a library of its own (see its library.json)
 
 
 @contextmanager
@@ -115,8 +117,11 @@ def complete_project(project: Path, model_path: str, boards: str | list[str]) ->
     wide = use_wide_filters(model, board_list, channel_quants(model))
     (gen / "model_plan.cpp").write_text(emit.model_plan_cpp(model, plan, wide))
     (project / "platformio.ini").write_text(emit.platformio_ini(board_list, build_flags(model, wide)))
-    shutil.copytree(runtime_dir(), project / "lib" / "microforge-runtime", ignore=_COPY_IGNORE,
-                    dirs_exist_ok=True)
+    shutil.copytree(runtime_dir(), project / "lib" / "microforge-runtime",
+                    ignore=shutil.ignore_patterns(*_IGNORED, ARDUINO_PORT_DIR), dirs_exist_ok=True)
+    if any(b.port == "ARDUINO" for b in board_list):
+        shutil.copytree(runtime_dir() / ARDUINO_PORT_DIR, project / "lib" / emit.ARDUINO_PORT_LIB,
+                        ignore=_COPY_IGNORE, dirs_exist_ok=True)
     if any(b.local_platform for b in board_list):
         shutil.copytree(platform_dir(), project / "platform" / "microforge", ignore=_COPY_IGNORE,
                         dirs_exist_ok=True)

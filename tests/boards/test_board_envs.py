@@ -87,8 +87,11 @@ def test_arduino_port_compiles_for_the_board(board: Board, board_project, tmp_pa
     stub.mkdir()
     (stub / "Arduino.h").write_text(ARDUINO_STUB)
     runtime = project / "lib/microforge-runtime/src"
-    port = runtime / "port/arduino/port.cpp"
-    flags = [*machine, *COMMON_FLAGS, "-DMF_PORT_ARDUINO=1", f"-I{stub}", f"-I{runtime}"]
+    port = project / "lib/microforge-port-arduino/src/microforge_port_arduino.cpp"
+    # the port library builds with the core's own standard: the oldest of the catalogue's cores is C++11
+    # (nRF5, Adafruit nRF52), so it must be C++11
+    common = [("-std=gnu++11" if f == "-std=gnu++17" else f) for f in COMMON_FLAGS]
+    flags = [*machine, *common, "-DMF_PORT_ARDUINO=1", f"-I{stub}", f"-I{runtime}"]
     obj = tmp_path / "port.o"
     if not is_arm(board):
         # Xtensa: the CCOUNT branch, checked for syntax by the host compiler (it cannot assemble it)

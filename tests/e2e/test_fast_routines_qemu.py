@@ -28,11 +28,11 @@ def _project(tmp_path: Path, name: str, flags: dict[str, str | None]) -> Path:
     model.write_bytes(MODELS[name]())
     project = generate(model, ["qemu-m4"], tmp_path / "p")
     ini = project / "platformio.ini"
-    text, head = ini.read_text(), "build_flags = -std=gnu++17 -Wall"
+    text = ini.read_text()
     for flag, value in flags.items():
         text = re.sub(rf" -D {flag}=\d+", "", text)
-        if value is not None:
-            text = text.replace(head, f"{head} -D {flag}={value}")
+        if value is not None:  # the first build_flags is [env]'s
+            text = re.sub(r"^build_flags =", f"build_flags = -D {flag}={value}", text, count=1, flags=re.M)
     ini.write_text(text)
     return project
 

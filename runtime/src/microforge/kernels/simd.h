@@ -18,7 +18,6 @@
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #define MF_HAVE_DSP 1
-#include <arm_acle.h>
 #else
 #define MF_HAVE_DSP 0
 #endif
@@ -87,8 +86,16 @@ inline uint32_t pack16(int32_t lo, int32_t hi) {
 
 #if MF_HAVE_DSP
 
+// Each is one instruction in inline assembly rather than an <arm_acle.h> intrinsic: GCC 7.2.1,
+// which PlatformIO still pins for some Arduino cores (ArduinoCore-mbed on nordicnrf52), has no
+// SIMD32 intrinsics in its arm_acle.h. Not volatile: the compiler may still merge or drop them.
+
 // Bytes 0 and 2 of x, sign-extended, as halves.
-inline uint32_t sxtb16(uint32_t x) { return static_cast<uint32_t>(__sxtb16(static_cast<int32_t>(x))); }
+inline uint32_t sxtb16(uint32_t x) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(x));
+  return r;
+}
 
 // Bytes 1 and 3 of x, sign-extended, as halves (x rotated right by 8 first).
 inline uint32_t sxtb16_ror8(uint32_t x) {
@@ -99,7 +106,9 @@ inline uint32_t sxtb16_ror8(uint32_t x) {
 
 // a + sxtb16(x), per half (wrapping).
 inline uint32_t sxtab16(uint32_t a, uint32_t x) {
-  return static_cast<uint32_t>(__sxtab16(static_cast<int32_t>(a), static_cast<int32_t>(x)));
+  uint32_t r;
+  __asm__("sxtab16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(x));
+  return r;
 }
 
 // a + sxtb16_ror8(x), per half (wrapping).
@@ -111,17 +120,23 @@ inline uint32_t sxtab16_ror8(uint32_t a, uint32_t x) {
 
 // acc + a.lo * b.lo + a.hi * b.hi
 inline int32_t smlad(uint32_t a, uint32_t b, int32_t acc) {
-  return __smlad(static_cast<int32_t>(a), static_cast<int32_t>(b), acc);
+  int32_t r;
+  __asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
 }
 
 // acc + a.lo * b.lo
 inline int32_t smlabb(uint32_t a, uint32_t b, int32_t acc) {
-  return __smlabb(static_cast<int32_t>(a), static_cast<int32_t>(b), acc);
+  int32_t r;
+  __asm__("smlabb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
 }
 
 // acc + a.hi * b.hi
 inline int32_t smlatt(uint32_t a, uint32_t b, int32_t acc) {
-  return __smlatt(static_cast<int32_t>(a), static_cast<int32_t>(b), acc);
+  int32_t r;
+  __asm__("smlatt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
 }
 
 #else  // portable forms with the same results

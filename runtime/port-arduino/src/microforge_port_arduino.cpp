@@ -8,6 +8,9 @@
 // - Cycle counter: DWT CYCCNT on ARMv7-M (Cortex-M3/M4/M7), probed at init; CCOUNT on Xtensa;
 //   none on ARMv6-M (Cortex-M0+, RP2040), which has no DWT cycle counter.
 // The Arduino core owns main(): setup()/loop() below call the application hooks.
+// This is the only microforge file that includes Arduino.h, so it is a library of its own
+// (library.json here) built with the core's own C++ standard and flags: ArduinoCore-mbed's
+// Arduino.h, for one, defines abs() as a macro that breaks <chrono> under C++17. Keep it C++11.
 #if MF_PORT_ARDUINO
 
 #include <Arduino.h>
