@@ -272,31 +272,57 @@ def summarise_flags(compiles: list[Compile]) -> dict[str, object]:
 # sizes
 
 
-def elf_size(elf: Path, size_tool: str = "arm-none-eabi-size") -> dict[str, int] | None:
-    r = subprocess.run([size_tool, "-B", str(elf)], capture_output=True, text=True)
+def _section_kinds(elf: Path) -> dict[str, str]:
+    """Allocated ELF section -> text (read-only, stays in flash) | data (has contents and is copied to
+    RAM: writable, or its load address differs from its run address, as RP2040's executable .data)
+    | bss (no contents)."""
+    r = subprocess.run(["arm-none-eabi-objdump", "-h", str(elf)], capture_output=True, text=True)
+    kinds: dict[str, str] = {}
+    lines = r.stdout.splitlines()
+    for head, flags in zip(lines, lines[1:], strict=False):
+        m = re.match(r"\s*\d+\s+(\S+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s", head)
+        if not m or "ALLOC" not in flags:
+            continue
+        name, _size, vma, lma = m.groups()
+        if "LOAD" not in flags:
+            kinds[name] = "bss"
+        elif vma != lma or "READONLY" not in flags:
+            kinds[name] = "data"
+        else:
+            kinds[name] = "text"
+    return kinds
+
+
+def elf_size(elf: Path) -> dict[str, object] | None:
+    """text/data/bss by where each allocated section lives (see _section_kinds), and the raw
+    ``arm-none-eabi-size -B`` line (which counts a read-only .data copied to RAM as text)."""
+    r = subprocess.run(["arm-none-eabi-size", "-A", "-d", str(elf)], capture_output=True, text=True)
     if r.returncode != 0:
         return None
-    text, data, bss = (int(x) for x in r.stdout.splitlines()[1].split()[:3])
-    return {"text": text, "data": data, "bss": bss, "flash": text + data, "ram": data + bss}
-
-
-def _section_kinds(elf: Path) -> dict[str, str]:
-    """ELF section -> text (read-only, allocated) | data (writable, with contents) | bss."""
-    r = subprocess.run(["arm-none-eabi-readelf", "-S", "-W", str(elf)], capture_output=True, text=True)
-    kinds: dict[str, str] = {}
+    kinds = _section_kinds(elf)
+    sums = {"text": 0, "data": 0, "bss": 0}
     for line in r.stdout.splitlines():
-        m = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+(\S+)\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S*)", line)
-        if not m or "A" not in m.group(3):
-            continue
-        name, kind, flags = m.groups()
-        kinds[name] = "bss" if kind == "NOBITS" else "data" if "W" in flags else "text"
-    return kinds
+        parts = line.split()
+        if len(parts) == 3 and parts[0] in kinds and parts[1].isdigit():
+            sums[kinds[parts[0]]] += int(parts[1])
+    berkeley = subprocess.run(["arm-none-eabi-size", "-B", str(elf)], capture_output=True, text=True).stdout
+    return {**sums, "flash": sums["text"] + sums["data"], "ram": sums["data"] + sums["bss"],
+            "size_B": " ".join(berkeley.splitlines()[1].split()[:3]) if berkeley else ""}
+
+
+def ram_symbols(elf: Path, count: int = 8) -> list[str]:
+    """The largest RAM (data/bss) symbols: where the framework's RAM goes (e.g. mbed's _main_stack)."""
+    r = subprocess.run(["arm-none-eabi-nm", "-S", "--size-sort", "-C", str(elf)], capture_output=True, text=True)
+    syms = [ln.split(None, 3) for ln in r.stdout.splitlines()]
+    big = [s for s in syms if len(s) == 4 and s[2] in "bBdD"]
+    return [f"{s[3]} {int(s[1], 16)} B ({s[2]})" for s in big[-count:][::-1]]
 
 
 def map_split(map_file: Path, elf: Path, build_dir: Path, ours: set[str], project: Path) -> dict[str, dict[str, int]]:
     """text/data/bss per origin (ours, framework, toolchain, linker script) from a GNU ld map."""
     kinds = _section_kinds(elf)
     totals: dict[str, dict[str, int]] = {}
+    by_section: dict[str, dict[str, int]] = {}
     section_sum: dict[str, int] = {}
     current = None
     pending: str | None = None
@@ -332,6 +358,8 @@ def map_split(map_file: Path, elf: Path, build_dir: Path, ours: set[str], projec
         owner = _origin(origin, build_dir, ours, project)
         bucket = totals.setdefault(owner, {"text": 0, "data": 0, "bss": 0})
         bucket[kinds[current]] += size
+        per_section = by_section.setdefault(owner, {})
+        per_section[current] = per_section.get(current, 0) + size
         section_sum[current] = section_sum.get(current, 0) + size
     # what no input file accounts for (linker-script blocks such as heap/stack reservations, fill)
     sizes = subprocess.run(["arm-none-eabi-size", "-A", str(elf)], capture_output=True, text=True).stdout
@@ -344,7 +372,27 @@ def map_split(map_file: Path, elf: Path, build_dir: Path, ours: set[str], projec
     for bucket in totals.values():
         bucket["flash"] = bucket["text"] + bucket["data"]
         bucket["ram"] = bucket["data"] + bucket["bss"]
+    for owner, sections in by_section.items():  # output sections of 64 B or more, by size
+        big = {k: v for k, v in sorted(sections.items(), key=lambda kv: -kv[1]) if v >= 64}
+        totals[owner]["by_output_section"] = big  # type: ignore[assignment]
     return totals
+
+
+LAYOUT_SYMBOLS = ("_main_stack", "_estack", "_ebss", "_sbss", "_sdata", "_edata", "__StackTop", "__StackLimit",
+                  "__stack", "_sstack", "__end__", "end", "__HeapLimit", "_heap_start", "_heap_end",
+                  "_itcm_block_count",
+                  "_flashimagelen", "_Min_Stack_Size", "_Min_Heap_Size")
+
+
+def layout_symbols(elf: Path) -> dict[str, str]:
+    """Linker-script symbols that say where the stack and heap are (hex address or size)."""
+    r = subprocess.run(["arm-none-eabi-nm", "-S", str(elf)], capture_output=True, text=True)
+    found: dict[str, str] = {}
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if parts and parts[-1] in LAYOUT_SYMBOLS:
+            found[parts[-1]] = "0x" + parts[0] + (f" size {int(parts[1], 16)}" if len(parts) == 4 else "")
+    return found
 
 
 def _origin(origin: str, build_dir: Path, ours: set[str], project: Path) -> str:
@@ -412,6 +460,8 @@ def analyse(project: Path, env_name: str, text: str, spec: BoardSpec, started: f
                           if "ld: " in ln or "undefined reference" in ln or "cannot find" in ln][:8]
     if linked and log.link is not None:
         link["size"] = elf_size(elf)
+        link["largest_ram_symbols"] = ram_symbols(elf)
+        link["layout_symbols"] = layout_symbols(elf)
         map_file = logs / f"{tag}.map"
         relink = [*log.link, f"-Wl,-Map={map_file}"]
         relink[relink.index("-o") + 1] = str(logs / f"{tag}.elf")

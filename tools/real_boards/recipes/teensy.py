@@ -17,6 +17,18 @@ def _fill(dest: Path, trees: dict[str, Path]) -> None:
     mirrored (an empty libraries/: the KWS project uses none)."""
     link_tree(trees[CORES.repo], dest / "cores")
     (dest / "libraries").mkdir(parents=True, exist_ok=True)
+    math = dest / "cores" / "teensy4" / f"lib{MATH_LIB}.a"
+    if not math.exists():
+        math.write_bytes(b"!<arch>\n")  # an empty archive: see MATH_NOTE
+
+
+MATH_LIB = "arm_cortexM7lfsp_math"
+MATH_NOTE = (
+    f"the builder links -l{MATH_LIB} (CMSIS-DSP, prebuilt; shipped in Teensyduino's installer and PlatformIO's "
+    "framework-arduinoteensy, not in the PaulStoffregen/cores repository): an EMPTY archive of that name stands in. "
+    "A static library only contributes members that resolve undefined symbols, so a successful link proves "
+    "nothing needed it and the image is the one the real library would give"
+)
 
 
 def _stack(trees: dict[str, Path]) -> dict[str, object]:
@@ -37,5 +49,6 @@ BOARDS = {
          uploader_stub("tool-teensy", "1.162.0", "<2 (platform.py makes it required for teensy4 boards)")],
         framework_dirs=("FrameworkArduino",),
         main_stack=_stack,
+        notes=[MATH_NOTE],
     ),
 }
