@@ -86,6 +86,10 @@ def _cmd_setup(args: argparse.Namespace) -> int:
     missing = pio_env.check_tools()
     pio_env.seed_core_dir(core)
     print(f"PlatformIO core dir seeded for offline use: {core}")
+    usual = pio_env.usual_core_dir()
+    if usual.resolve() != core.resolve():
+        pio_env.seed_core_dir(usual, quiet=False)
+        print(f"tool-scons present in your usual core dir (plain `pio run` of host/QEMU envs): {usual}")
     if missing:
         packages = sorted({t.debian_package for t in missing})
         raise MicroforgeError(
@@ -161,8 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.set_defaults(func=_cmd_verify)
 
     setup = sub.add_parser("setup", help="seed PlatformIO for offline builds and check the toolchains")
-    setup.add_argument("--core-dir", help="PlatformIO core dir (default: $MICROFORGE_PIO_CORE or "
-                                          "~/.microforge/platformio)")
+    setup.add_argument("--core-dir", help="microforge's own core dir for host and QEMU builds (default: "
+                                          "$MICROFORGE_PIO_CORE or ~/.microforge/platformio); your usual "
+                                          "core dir only gets tool-scons if it has none")
     setup.set_defaults(func=_cmd_setup)
     return p
 

@@ -73,6 +73,17 @@ def default_core_dir() -> Path:
     return Path.home() / ".microforge" / "platformio"
 
 
+def usual_core_dir() -> Path:
+    """The core dir a plain ``pio`` uses: ``$PLATFORMIO_CORE_DIR``, else ``~/.platformio``.
+
+    Real boards build there, with the toolchains and frameworks the user already has; microforge
+    never moves it. ``microforge setup`` only adds ``tool-scons`` to it when it has none, so that
+    ``pio run`` of a host or QEMU env works offline (online, PlatformIO installs the same package).
+    """
+    env = os.environ.get("PLATFORMIO_CORE_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".platformio"
+
+
 def installed_platformio_version() -> str:
     """Version of the platformio distribution in the running Python (pinned 6.2.0)."""
     try:
@@ -152,16 +163,20 @@ def _seed_appstate(core_dir: Path) -> None:
     _write_json(path, state)
 
 
-def seed_core_dir(core_dir: Path) -> None:
-    """Make ``core_dir`` usable offline: ``packages/tool-scons`` and a quiet ``appstate.json``.
+def seed_core_dir(core_dir: Path, quiet: bool = True) -> None:
+    """Make ``core_dir`` usable offline: ``packages/tool-scons`` and (``quiet``) an ``appstate.json``
+    with telemetry and upgrade checks off.
 
     Idempotent: an existing complete tool-scons seed is left alone; appstate.json is
-    rewritten only in the keys above.
+    rewritten only in the keys above. ``quiet=False`` (the user's usual core dir) leaves the
+    user's settings alone and adds tool-scons only where no version of it is installed.
     """
     core_dir = Path(core_dir)
     packages = core_dir / "packages"
     packages.mkdir(parents=True, exist_ok=True)
     pkg_dir = packages / "tool-scons"
+    if not quiet and (pkg_dir / "package.json").is_file():
+        return  # the user's own tool-scons, whatever its version
     if not _scons_is_seeded(pkg_dir):
         staging = Path(tempfile.mkdtemp(prefix=".tool-scons-", dir=packages))
         try:
@@ -196,7 +211,8 @@ def seed_core_dir(core_dir: Path) -> None:
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
-    _seed_appstate(core_dir)
+    if quiet:
+        _seed_appstate(core_dir)
 
 
 def pio_environ(core_dir: Path) -> dict[str, str]:

@@ -27,7 +27,7 @@ from pytest_embedded.dut import Dut
 
 from ..errors import ToolError
 from ..protocol import DeviceClient
-from .project import EnvSpec
+from .project import EnvSpec, read_envs
 from .transport import ProcessTransport, SerialTransport, Sink
 
 BUILD_TIMEOUT = 900.0
@@ -35,22 +35,32 @@ UPLOAD_TIMEOUT = 300.0
 
 
 @contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock between processes (xdist workers) on ``path``."""
+def file_lock(path: Path, waiting: str = "") -> Iterator[None]:
+    """An exclusive lock between processes (xdist workers) on ``path``; says ``waiting`` (on stderr)
+    when another process holds it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting:
+                print(waiting, file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def pio_env() -> dict[str, str]:
-    """Environment for ``pio``: the private, seeded core dir when microforge.pio_env exists."""
+def pio_env(local: bool = True) -> dict[str, str]:
+    """Environment for ``pio``. Host and QEMU envs (``local``) build in microforge's private core dir,
+    seeded for offline use; real boards in the user's own environment: their usual core dir, with
+    the platforms and toolchains they installed, is never moved."""
     try:
         from .. import pio_env
     except ImportError:
+        return dict(os.environ)
+    if not local:
         return dict(os.environ)
     core = pio_env.default_core_dir()
     with file_lock(core.parent / f".{core.name}.seed.lock"):
@@ -68,13 +78,18 @@ def _pio() -> list[str]:
     return [exe]
 
 
-def run_pio(project: Path, args: list[str], log: Path, timeout: float) -> None:
+def is_local_env(project: Path, env: str) -> bool:
+    """True for a host or QEMU env (microforge's own platform), False for a real board."""
+    return any(spec.name == env and spec.kind in ("host", "emulator") for spec in read_envs(project))
+
+
+def run_pio(project: Path, args: list[str], log: Path, timeout: float, local: bool = True) -> None:
     """Runs ``pio <args>`` in ``project``; output goes to ``log``; raises ToolError with its tail."""
     cmd = [*_pio(), *args, "-d", str(project)]
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
         try:
-            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=pio_env(),
+            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=pio_env(local),
                                   timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
             raise ToolError(f"'{' '.join(cmd)}' took more than {timeout:g} s (log: {log})") from None
@@ -91,9 +106,12 @@ def build(project: Path, env: str) -> Path:
     ``microforge`` (``symlink://``), so two projects building at once race on that link.
     """
     log = project / ".pio" / f"mf-build-{env}.log"
-    core = Path(pio_env().get("PLATFORMIO_CORE_DIR", Path.home() / ".platformio"))
-    with file_lock(core / ".microforge-build.lock"):
-        run_pio(project, ["run", "-e", env], log, BUILD_TIMEOUT)
+    local = is_local_env(project, env)
+    core = Path(pio_env(local).get("PLATFORMIO_CORE_DIR", Path.home() / ".platformio"))
+    lock = core / ".microforge-build.lock"
+    with file_lock(lock, f"waiting for another microforge build using the PlatformIO core dir {core} "
+                         f"to finish (lock: {lock})"):
+        run_pio(project, ["run", "-e", env], log, BUILD_TIMEOUT, local)
     return project / ".pio" / "build" / env
 
 
@@ -173,7 +191,7 @@ def upload(project: Path, env: str, port: str, wait: float = 30.0) -> None:
     log = project / ".pio" / f"mf-upload-{env}.log"
     with file_lock(project / ".pio" / f"mf-port-{Path(port).name}.lock"):
         run_pio(project, ["run", "-e", env, "-t", "upload", "--upload-port", port], log,
-                UPLOAD_TIMEOUT)
+                UPLOAD_TIMEOUT, local=False)
     deadline = time.monotonic() + wait
     delay = 0.05
     while not Path(port).exists() or not os.access(port, os.R_OK | os.W_OK):
