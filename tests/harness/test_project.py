@@ -88,7 +88,7 @@ def test_plugin_parametrizes_and_skips_with_reasons(tmp_path: Path) -> None:
     out = r.stdout
     assert "test_env[host] PASSED" in out, out
     assert "test_env[qemu-m4]" in out and "test_env[nano33ble] SKIPPED" in out, out
-    assert "pass --port=<serial port>" in out and "no custom_microforge_kind" in out, out
+    assert "pass --port=nano33ble=<serial port>" in out and "no custom_microforge_kind" in out, out
 
 
 def test_plugin_skips_cleanly_outside_a_project(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 whose UART QEMU puts on a pseudo-terminal: bit-exact runs, line noise, a device that never answers.
 
 ``mf_serial`` comes from the microforge plugin and runs on emulator envs only; a real board
-(``--port=...`` or detected by its USB VID:PID) goes through this path in every test anyway.
+(``--port=ENV=PORT``, ``--mf-port ENV=PORT``, or found by its USB VID:PID) goes through this path
+in every test anyway.
 """
 
 from __future__ import annotations

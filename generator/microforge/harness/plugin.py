@@ -6,7 +6,9 @@ pytest-embedded (which cannot take new services): it reuses its message queue, l
 
 Fixtures:
   mf_project    the project dir (``--mf-project``, else the pytest rootdir)
-  mf_env        one runnable env of the project's platformio.ini (parametrized, id = env name)
+  mf_env        one runnable env of the project's platformio.ini (parametrized, id = env name,
+                marked with the env name: ``-m nano33ble`` selects exactly that env)
+  mf_port       the serial port of a real-board env (None for host and emulator envs)
   mf_dut        the started firmware as a pytest-embedded ``Dut`` (``.client``, ``.transport``)
   mf_device     its ``DeviceClient``; the firmware is built, booted, and ended with ``mf-exit%``
   mf_reference  the TFLM reference interpreter for the project's model
@@ -15,6 +17,17 @@ Fixtures:
                 path (pytest-embedded's stock serial service, ``SerialTransport``), not yet
                 synced; stopped afterwards
   mf_count, mf_seed   ``--mf-count`` / ``--mf-seed``
+
+Selecting envs: every test of an env carries a marker named after it, so ``-m nano33ble`` selects
+that env and not ``nano33ble_rev2`` (``-k`` matches substrings of test names: ``-k nano33ble``
+selects both; ``-k "[nano33ble]"`` matches the id with its brackets).
+
+Ports of real boards (see ``ports.py``): ``--port=PORT`` or ``--port=ENV=PORT`` (pytest-embedded's
+option: one value, always in the ``--port=...`` form), and ``--mf-port ENV=PORT``, once per board.
+A bare port serves the one selected real-board env; an env without a port is found by its USB
+VID:PID (``custom_microforge_usb``). Boards sharing a VID:PID are never guessed: a port two
+selected envs would auto-detect, or two ports matching one env, fail that env's tests (before
+anything is built or flashed) with the envs, the ports, and the ``ENV=PORT`` to pass.
 """
 
 from __future__ import annotations
@@ -29,10 +42,14 @@ from ..errors import ToolError
 from ..protocol import DeviceClient, ProtocolError
 from ..reference import Reference
 from .dut import MfDut, QemuSerial, build, file_lock, start
-from .project import EnvSpec, detect_port, model_path, read_envs
+from .ports import PortChoice, PortError, PortOption, parse_port_option, resolve_ports, usb_ports
+from .project import EnvSpec, model_path, read_envs
 
 BOOT_TIMEOUT = 30.0
 _BUILT: dict[tuple[Path, str], Path | str] = {}  # per worker: build dir, or the build error
+_PORT_OPTION = pytest.StashKey[PortOption]()
+_PORTS = pytest.StashKey[dict[str, PortChoice]]()  # real-board env -> its port, none, or an error
+_MARKED = pytest.StashKey[set[str]]()  # envs whose tests carry a marker of their name
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,7 +59,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="number of seeded random inputs per env (default 100)")
     group.addoption("--mf-seed", type=int, default=1234, help="seed of the random inputs")
     group.addoption("--mf-baud", type=int, default=115200, help="baud rate for real boards")
-    # --port comes from pytest-embedded (always pass it in full: --port=/dev/ttyACM0).
+    group.addoption("--mf-port", action="append", default=[], metavar="ENV=PORT",
+                    help="serial port of one real-board env, e.g. --mf-port nano33ble=/dev/ttyACM0; "
+                         "once per board")
+    # --port comes from pytest-embedded (always pass it in full: --port=/dev/ttyACM0); we also read
+    # --port=ENV=PORT (see the module docstring).
 
 
 def _project(config: pytest.Config) -> Path:
@@ -50,15 +71,89 @@ def _project(config: pytest.Config) -> Path:
     return Path(opt).resolve() if opt else Path(config.rootpath).resolve()
 
 
-def _port(config: pytest.Config, env: EnvSpec | None = None) -> str | None:
-    """``--port``, else (for a real board) the port whose USB VID:PID matches the env's."""
+def _port_value(config: pytest.Config) -> str | None:
     try:
-        port = config.getoption("port")
+        value = config.getoption("port")
     except ValueError:  # pytest-embedded not loaded
-        port = None
-    if port is None and env is not None and env.kind == "hardware" and env.usb:
-        port = detect_port(env.usb)
-    return port
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _repeated_port_flags(args: list[str]) -> int:
+    return sum(1 for a in args if a == "--port" or a.startswith("--port="))
+
+
+@pytest.hookimpl(trylast=True)  # after the other plugins registered their markers
+def pytest_configure(config: pytest.Config) -> None:
+    envs = read_envs(_project(config))
+    if not envs:
+        return  # not a generated project: --port stays pytest-embedded's alone
+    known = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+    marked = set()
+    for env in envs:
+        if env.name in known:
+            continue  # an env named like another plugin's marker (skip, timeout...): -k only
+        config.addinivalue_line("markers", f"{env.name}: tests of the env '{env.name}' (microforge): "
+                                           f"-m {env.name} selects exactly this env")
+        marked.add(env.name)
+    config.stash[_MARKED] = marked
+    if _repeated_port_flags(list(config.invocation_params.args)) > 1:
+        raise pytest.UsageError(
+            "--port is given more than once, and pytest keeps only the last one: give each board "
+            "its port with --mf-port ENV=PORT, e.g. --mf-port nano33ble=/dev/ttyACM0 "
+            "--mf-port nano33ble_rev2=/dev/ttyACM1")
+    value = _port_value(config)
+    items = len(value.split("|")) if value else 0
+    if items > 1 and str(config.getoption("count", 1)) != str(items):
+        raise pytest.UsageError(
+            f"--port={value} has {items} '|'-separated items: pytest-embedded reads that as its "
+            f"multi-DUT form, which needs --count={items}. To give each board its port, use "
+            "--mf-port ENV=PORT once per board, e.g. --mf-port nano33ble=/dev/ttyACM0 "
+            "--mf-port nano33ble_rev2=/dev/ttyACM1")
+    try:
+        config.stash[_PORT_OPTION] = parse_port_option(value, envs, config.getoption("mf_port") or [])
+    except PortError as exc:
+        raise pytest.UsageError(f"{exc}{f' ({exc.hint})' if exc.hint else ''}") from None
+
+
+def _item_env(item: pytest.Item) -> EnvSpec | None:
+    callspec = getattr(item, "callspec", None)
+    env = callspec.params.get("mf_env") if callspec is not None else None
+    return env if isinstance(env, EnvSpec) else None
+
+
+@pytest.hookimpl(trylast=True)  # after -k / -m deselected: ports go to the envs actually tested
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    selected: dict[str, EnvSpec] = {}
+    for item in items:
+        env = _item_env(item)
+        if env is not None and env.kind == "hardware":
+            selected.setdefault(env.name, env)
+    if not selected:
+        return
+    choices = resolve_ports(list(selected.values()), config.stash.get(_PORT_OPTION, PortOption()),
+                            usb_ports())
+    config.stash[_PORTS] = choices
+    for item in items:
+        env = _item_env(item)
+        if env is not None and env.name in choices:
+            choice = choices[env.name]
+            if choice.port is None and not choice.error:
+                reason = env.skip_reason(None, port_option=f"--port={env.name}=<serial port>")
+                item.add_marker(pytest.mark.skip(reason=reason or ""))
+
+
+def _env_port(config: pytest.Config, env: EnvSpec) -> str | None:
+    """The port chosen for a real-board env at collection; fails its test on an ambiguous port."""
+    if env.kind != "hardware":
+        return None
+    choices = config.stash.get(_PORTS, {})
+    if env.name not in choices:  # not collected through this plugin's hook: decide for it alone
+        choices = resolve_ports([env], config.stash.get(_PORT_OPTION, PortOption()), usb_ports())
+    choice = choices[env.name]
+    if choice.error:
+        pytest.fail(choice.error, pytrace=False)
+    return choice.port
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -71,10 +166,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("mf_env", [pytest.param(None, marks=pytest.mark.skip(reason=reason))],
                              ids=["no-env"], indirect=True)
         return
+    marked = metafunc.config.stash.get(_MARKED, set())
     params = []
     for env in envs:
         marks = [pytest.mark.xdist_group(name=f"mf-{env.name}")]
-        reason = env.skip_reason(_port(metafunc.config, env))
+        if env.name in marked:
+            marks.append(getattr(pytest.mark, env.name))
+        # real boards: skipped at collection's end when no port is found (pytest_collection_modifyitems)
+        reason = None if env.kind == "hardware" else env.skip_reason(None)
         if reason:
             marks.append(pytest.mark.skip(reason=reason))
         params.append(pytest.param(env, marks=marks, id=env.name))
@@ -105,7 +204,15 @@ def mf_env(request: pytest.FixtureRequest) -> EnvSpec:
     if not hasattr(request, "param"):
         pytest.fail("mf_env is parametrized by the microforge plugin; do not request it indirectly "
                     "from a fixture", pytrace=False)
+    if isinstance(request.param, EnvSpec):
+        _env_port(request.config, request.param)  # an ambiguous port fails the test here, before a build
     return request.param
+
+
+@pytest.fixture
+def mf_port(request: pytest.FixtureRequest, mf_env: EnvSpec) -> str | None:
+    """The serial port of a real-board env (``--port`` or its USB VID:PID); None for the others."""
+    return _env_port(request.config, mf_env)
 
 
 @pytest.fixture(scope="session")
@@ -133,7 +240,7 @@ def mf_dut(request: pytest.FixtureRequest, mf_project: Path, mf_env: EnvSpec) ->
     msg_queue = request.getfixturevalue("msg_queue")
     pexpect_proc = request.getfixturevalue("pexpect_proc")
     logfile = request.getfixturevalue("_pexpect_logfile")
-    port = _port(request.config, mf_env)
+    port = _env_port(request.config, mf_env)
     if mf_env.kind == "hardware" and port:
         # xdist: one worker per board at a time (released when the test's fixtures end)
         lock = file_lock(mf_project / ".pio" / f"mf-device-{Path(port).name}.lock")

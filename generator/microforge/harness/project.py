@@ -8,6 +8,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from .ports import detect_port, parse_usb_ids
+
+__all__ = ["KINDS", "EnvSpec", "detect_port", "model_path", "read_envs"]
+
 KINDS = ("host", "emulator", "hardware")
 
 
@@ -19,13 +23,21 @@ class EnvSpec:
     kind: str  # host | emulator | hardware | "" (not a microforge env)
     qemu_machine: str = ""
     qemu_cpu: str = ""
-    usb: str = ""  # "VID:PID" of a real board (custom_microforge_usb), "" if unknown
+    usb: str = ""  # custom_microforge_usb: a real board's "VID:PID" (several: space or comma separated)
 
     def __str__(self) -> str:
         return self.name
 
-    def skip_reason(self, port: str | None) -> str | None:
-        """None when the env can run here, else why not (shown as the skip reason)."""
+    @property
+    def usb_ids(self) -> tuple[str, ...]:
+        """The board's USB ids, normalized (``("2341:805A",)``); empty if unknown."""
+        return parse_usb_ids(self.usb)
+
+    def skip_reason(self, port: str | None, port_option: str = "--port=<serial port>") -> str | None:
+        """None when the env can run here, else why not (shown as the skip reason).
+
+        ``port_option``: how the caller takes a board's port (the pytest plugin: ``--port=ENV=PORT``).
+        """
         if self.kind == "host":
             return None
         if self.kind == "emulator":
@@ -41,8 +53,12 @@ class EnvSpec:
                         "libstdc++-arm-none-eabi-newlib)")
             return None
         if self.kind == "hardware":
-            return None if port else (f"env '{self.name}' is a real board: pass --port=<serial port> "
-                                      "or plug it in (found by its USB VID:PID)")
+            if port:
+                return None
+            if not self.usb_ids:
+                return f"env '{self.name}' is a real board without custom_microforge_usb: pass {port_option}"
+            return (f"env '{self.name}' is a real board and no serial port has its USB VID:PID "
+                    f"({' '.join(self.usb_ids)}): plug it in, or pass {port_option}")
         return f"env '{self.name}' has no custom_microforge_kind (host, emulator or hardware)"
 
 
@@ -77,17 +93,6 @@ def read_envs(project: Path) -> list[EnvSpec]:
             usb=opts.get("custom_microforge_usb", "").strip(),
         ))
     return envs
-
-
-def detect_port(usb: str) -> str | None:
-    """The first serial port whose USB VID:PID is ``usb`` (hex, e.g. ``2341:805A``), else None."""
-    try:
-        vid, pid = (int(x, 16) for x in usb.split(":"))
-        from serial.tools import list_ports
-    except (ValueError, ImportError):
-        return None
-    found = sorted(p.device for p in list_ports.comports() if (p.vid, p.pid) == (vid, pid))
-    return found[0] if found else None
 
 
 def model_path(project: Path) -> Path:
