@@ -15,6 +15,10 @@ CYCLE_COUNTERS = ("cycles", "instructions", "none")
 # "fast-dsp": the fast int8 kernels for cores with the DSP extension (runtime/src/microforge/kernels/
 # simd.h turns them on for these CPUs); "reference": the reference kernels only.
 KERNEL_SETS = ("reference", "fast-dsp")
+PLACES = ("flash", "ram")
+# What a real-framework build of the board's env showed (tools/real_boards, docs/boards.md):
+# linked, compiled (every source, no link possible offline), or not checked.
+CHECKS = ("linked", "compiled", "not checked", "ours")
 DSP_CPUS = frozenset({"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"})
 _USB_ID = re.compile(r"^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$")
 _REQUIRED = ("id", "name", "kind", "platformio", "port", "cpu", "cflags", "flash_bytes", "ram_bytes",
@@ -39,6 +43,15 @@ class Board:
     qemu: dict[str, str] | None
     kernels: str
     usb_ids: tuple[str, ...] = ()  # every VID:PID the board shows (sketch, bootloader, variants)
+    # Where the linked image puts code and read-only data: "flash", or "ram" when the framework's
+    # linker script copies them there (Teensy 4.x: .text to ITCM, .rodata to DTCM, both RAM1).
+    code_in: str = "flash"
+    rodata_in: str = "flash"
+    # The main thread's stack when the framework fixes it (ArduinoCore-mbed: 32 KB from the RTOS,
+    # inside the framework's own RAM use); None: the stack is ours, counted in the RAM budget.
+    main_stack_bytes: int | None = None
+    check: str = "not checked"  # one of CHECKS ("ours": host and emulator boards, microforge's own platform)
+    check_detail: str = ""      # platform, framework and toolchain versions, or why not checked
 
     @property
     def local_platform(self) -> bool:
@@ -70,6 +83,11 @@ def _load(path: Path) -> Board:
         flash_bytes=raw["flash_bytes"], ram_bytes=raw["ram_bytes"], budget_source=raw["budget_source"],
         cycle_counter=raw["cycle_counter"], usb=usb_ids[0] if usb_ids else None, qemu=raw["qemu"],
         kernels=raw["kernels"], usb_ids=usb_ids,
+        code_in=raw.get("memory", {}).get("code", "flash"), rodata_in=raw.get("memory", {}).get("rodata", "flash"),
+        main_stack_bytes=raw.get("main_stack_bytes"),
+        check=raw.get("framework_check", {}).get("status", "ours" if raw["platformio"]["platform"] == "microforge"
+                                                 else "not checked"),
+        check_detail=raw.get("framework_check", {}).get("detail", ""),
     )
 
 
@@ -94,6 +112,15 @@ def _check_fields(raw: dict) -> tuple[str, ...]:
     want = "fast-dsp" if raw["cpu"] in DSP_CPUS else "reference"
     if raw["kernels"] != want:
         raise BoardError(f"board {bid}: kernels must be {want!r} for a {raw['cpu']} (what the runtime builds for it)")
+    memory = raw.get("memory", {})
+    if not isinstance(memory, dict) or set(memory) - {"code", "rodata"} or set(memory.values()) - set(PLACES):
+        raise BoardError(f"board {bid}: memory must map code and/or rodata to one of {', '.join(PLACES)}")
+    stack = raw.get("main_stack_bytes")
+    if stack is not None and (not isinstance(stack, int) or isinstance(stack, bool) or stack <= 0):
+        raise BoardError(f"board {bid}: main_stack_bytes must be a positive integer or null")
+    check = raw.get("framework_check", {})
+    if check and (check.get("status") not in CHECKS or not str(check.get("detail", "")).strip()):
+        raise BoardError(f"board {bid}: framework_check needs a status ({', '.join(CHECKS)}) and a detail")
     usb = raw["usb"]
     ids = [] if usb is None else [usb] if isinstance(usb, str) else usb
     if not isinstance(ids, list) or not all(isinstance(u, str) and _USB_ID.match(u) for u in ids):

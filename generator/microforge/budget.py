@@ -57,19 +57,24 @@ class Budget:
     static_ram_bytes: int   # .data + .bss besides the arena
     stack_bytes: int        # estimate: deepest frames + margin
     flash_bytes: int
-    ram_bytes: int
+    ram_bytes: int          # arena + static RAM, our stack unless the framework fixes it, and
+                            # code / read-only data on boards whose linker script copies them to RAM
     flash_budget: int | None
     ram_budget: int | None
+    stack_budget: int | None = None  # the framework's fixed main stack (ArduinoCore-mbed: 32 KB)
+    in_ram: str = ""                 # what else the board keeps in RAM ("code and model" on Teensy 4.x)
 
     @property
     def fits(self) -> bool:
         return ((self.flash_budget is None or self.flash_bytes <= self.flash_budget)
-                and (self.ram_budget is None or self.ram_bytes <= self.ram_budget))
+                and (self.ram_budget is None or self.ram_bytes <= self.ram_budget)
+                and (self.stack_budget is None or self.stack_bytes <= self.stack_budget))
 
     def margins(self) -> dict[str, int | None]:
         return {
             "flash": None if self.flash_budget is None else self.flash_budget - self.flash_bytes,
             "ram": None if self.ram_budget is None else self.ram_budget - self.ram_bytes,
+            "stack": None if self.stack_budget is None else self.stack_budget - self.stack_bytes,
         }
 
     def as_dict(self) -> dict[str, object]:
@@ -86,9 +91,19 @@ def _compiler(board: Board) -> str | None:
 
 def _totals(board: Board, model_bytes: int, code: int, arena: int, static: int, stack: int,
             measured: bool, how: str) -> Budget:
+    """code: everything but the model that the image keeps in flash (instructions, plan tables)."""
+    ram = arena + static + (stack if board.main_stack_bytes is None else 0)
+    copied = []
+    if board.rodata_in == "ram":
+        ram += model_bytes
+        copied.append("model")
+    if board.code_in == "ram" or board.rodata_in == "ram":
+        ram += code  # instructions and the plan's read-only tables, not told apart: counted whole
+        copied.append("code and plan tables")
     return Budget(board.id, measured, how, model_bytes, code, arena, static, stack,
-                  flash_bytes=model_bytes + code, ram_bytes=arena + static + stack,
-                  flash_budget=board.flash_bytes, ram_budget=board.ram_bytes)
+                  flash_bytes=model_bytes + code, ram_bytes=ram,
+                  flash_budget=board.flash_bytes, ram_budget=board.ram_bytes,
+                  stack_budget=board.main_stack_bytes, in_ram=", ".join(copied))
 
 
 def estimate(model: ModelInfo, board: Board, wide: bool = False) -> Budget:
@@ -197,19 +212,25 @@ def format_budget(b: Budget) -> str:
         return f"  {name:<6} {value:>10,} B of {budget:,} B ({pct:.1f} %), margin {budget - value:,} B"
 
     kind = "measured" if b.measured else "ESTIMATE"
-    return "\n".join([
+    lines = [
         f"board {b.board}: {'fits' if b.fits else 'DOES NOT FIT'} ({kind}: {b.how})",
         f"  model {b.model_bytes:,} B, code {b.code_bytes:,} B, arena {b.arena_bytes:,} B, "
         f"static RAM {b.static_ram_bytes:,} B, stack ~{b.stack_bytes:,} B",
         line("flash", b.flash_bytes, b.flash_budget),
         line("RAM", b.ram_bytes, b.ram_budget),
-    ])
+    ]
+    if b.stack_budget is not None:
+        lines.append(line("stack", b.stack_bytes, b.stack_budget) + " (the framework's main thread stack)")
+    if b.in_ram:
+        lines.append(f"  RAM includes the {b.in_ram}: this board's linker script places them in RAM")
+    return "\n".join(lines)
 
 
 def _clearly_fits(b: Budget) -> bool:
     """An estimate under half of every budget cannot turn into a misfit when measured."""
     return ((b.flash_budget is None or 2 * b.flash_bytes <= b.flash_budget)
-            and (b.ram_budget is None or 2 * b.ram_bytes <= b.ram_budget))
+            and (b.ram_budget is None or 2 * b.ram_bytes <= b.ram_budget)
+            and (b.stack_budget is None or 2 * b.stack_bytes <= b.stack_budget))
 
 
 def check_fit(model: ModelInfo, boards: list[Board]) -> list[Budget]:

@@ -62,7 +62,9 @@ def _cmd_boards(args: argparse.Namespace) -> int:
                                  "ram_bytes": b.ram_bytes, "budget_source": b.budget_source,
                                  "platformio": b.platformio, "cpu": b.cpu, "fpu": b.fpu,
                                  "cycle_counter": b.cycle_counter, "usb": list(b.usb_ids),
-                                 "kernels": b.kernels}
+                                 "kernels": b.kernels, "memory": {"code": b.code_in, "rodata": b.rodata_in},
+                                 "main_stack_bytes": b.main_stack_bytes,
+                                 "framework_check": {"status": b.check, "detail": b.check_detail}}
                           for b in boards.values()}, indent=2))
         return 0
 
@@ -70,12 +72,16 @@ def _cmd_boards(args: argparse.Namespace) -> int:
         return "-" if n is None else f"{n / 1024:,.0f} KB" if n % 1024 else f"{n // 1024:,} KB"
 
     width = max(len(b.id) for b in boards.values())
-    print(f"{'id':<{width}}  {'kind':<8}  {'cpu':<13}  {'flash free':>10}  {'RAM free':>10}  {'counter':<12}  name")
+    print(f"{'id':<{width}}  {'kind':<8}  {'cpu':<13}  {'flash free':>10}  {'RAM free':>10}  {'counter':<12}  "
+          f"{'real framework':<14}  name")
     for b in boards.values():
         print(f"{b.id:<{width}}  {b.kind:<8}  {b.cpu:<13}  {kb(b.flash_bytes):>10}  {kb(b.ram_bytes):>10}  "
-              f"{b.cycle_counter:<12}  {b.name}")
+              f"{b.cycle_counter:<12}  {b.check:<14}  {b.name}")
     print("flash/RAM free: what the framework and bootloader leave to the firmware "
           "(`microforge boards --json` gives the bytes and the source of each figure)")
+    print("real framework: built against the board's real PlatformIO platform and Arduino core here "
+          "(linked, or compiled where the link needs a library the offline copy lacks); \"not checked\": never "
+          "built against it (docs/boards.md)")
     return 0
 
 

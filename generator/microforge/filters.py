@@ -86,5 +86,9 @@ def use_wide_filters(model: ModelInfo, boards: list[Board], quants: list[Channel
     extra = wide_bytes(model, quants)
     if extra == 0:
         return False
-    return all(b.flash_bytes is None or len(model.data) + extra + CODE_ALLOWANCE <= b.flash_bytes
-               for b in boards)
+    return all(_room(b) is None or len(model.data) + extra + CODE_ALLOWANCE <= _room(b) for b in boards)
+
+
+def _room(board: Board) -> int | None:
+    """Where the filters would live: flash, or RAM on boards that copy read-only data there."""
+    return board.ram_bytes if board.rodata_in == "ram" else board.flash_bytes
