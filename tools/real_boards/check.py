@@ -384,6 +384,24 @@ LAYOUT_SYMBOLS = ("_main_stack", "_estack", "_ebss", "_sbss", "_sdata", "_edata"
                   "_flashimagelen", "_Min_Stack_Size", "_Min_Heap_Size")
 
 
+def stack_from_layout(symbols: dict[str, str]) -> dict[str, object] | None:
+    """The main stack the image gives, from its linker symbols (None when they do not say)."""
+
+    def addr(name: str) -> int:
+        return int(symbols[name].split()[0], 16)
+
+    if "_main_stack" in symbols and "size" in symbols["_main_stack"]:
+        return {"bytes": int(symbols["_main_stack"].split()[-1]), "how": "size of the RTOS main thread's _main_stack"}
+    if "__StackTop" in symbols and "__StackLimit" in symbols:
+        return {"bytes": addr("__StackTop") - addr("__StackLimit"),
+                "how": "__StackTop - __StackLimit (the stack block the linker script reserves; the heap may grow into "
+                       "what lies between __end__ and __StackLimit)"}
+    if "_estack" in symbols and "_ebss" in symbols:
+        return {"bytes": addr("_estack") - addr("_ebss"),
+                "how": "_estack - _ebss (no fixed stack: the stack, and any heap, share everything above .bss)"}
+    return None
+
+
 def layout_symbols(elf: Path) -> dict[str, str]:
     """Linker-script symbols that say where the stack and heap are (hex address or size)."""
     r = subprocess.run(["arm-none-eabi-nm", "-S", str(elf)], capture_output=True, text=True)
@@ -462,6 +480,7 @@ def analyse(project: Path, env_name: str, text: str, spec: BoardSpec, started: f
         link["size"] = elf_size(elf)
         link["largest_ram_symbols"] = ram_symbols(elf)
         link["layout_symbols"] = layout_symbols(elf)
+        link["stack_from_elf"] = stack_from_layout(link["layout_symbols"])  # type: ignore[arg-type]
         map_file = logs / f"{tag}.map"
         relink = [*log.link, f"-Wl,-Map={map_file}"]
         relink[relink.index("-o") + 1] = str(logs / f"{tag}.elf")
@@ -518,9 +537,10 @@ def check_board(board_id: str, args: argparse.Namespace, core: Path, project: Pa
     link = report["link"]
     assert isinstance(link, dict)
     if not link.get("linked"):
+        libdirs = [a[2:].rstrip("/") for a in shlex.split(str(link.get("command", ""))) if a.startswith("-L")]
         absent = [f"{t.repo}: {m}" for t in trees.values() for m in t.missing
                   for lib in re.findall(r"cannot find -l(\S+?):", "\n".join(link.get("errors", [])))
-                  if m.endswith(f"/lib{lib}.a")]
+                  if m.endswith(f"/lib{lib}.a") and any(d.endswith(str(Path(m).parent)) for d in libdirs)]
         if absent:
             link["not_checked"] = ("the link needs prebuilt libraries absent from the mirror (large blobs left out): "
                                    + "; ".join(absent) + ". Every object was still compiled (SCons -k)")

@@ -19,7 +19,13 @@ def _fill_stm32duino(dest: Path, trees: dict[str, Path]) -> None:
 
 
 def _fill_cmsis(dest: Path, trees: dict[str, Path]) -> None:
+    """CMSIS 6 (CMSIS/Core/...) with CMSIS-DSP's Include and PrivateInclude at CMSIS/DSP/: the stm32duino build
+    script puts <framework-cmsis>/CMSIS/DSP/Include and .../PrivateInclude on the include path, which CMSIS 6
+    no longer holds (an assumption about PlatformIO's package layout, recorded in the log)."""
     link_tree(trees[CMSIS.repo], dest)
+    for sub in ("Include", "PrivateInclude"):
+        if (trees[CMSIS_DSP.repo] / sub).is_dir():
+            link_tree(trees[CMSIS_DSP.repo] / sub, dest / "CMSIS" / "DSP" / sub)
 
 
 def _fill_dsp(dest: Path, trees: dict[str, Path]) -> None:
@@ -51,7 +57,8 @@ BOARDS = {
         "nucleo_l4r5zi", PLATFORM, [PLATFORM.source, STM32DUINO, CMSIS, CMSIS_DSP],
         [Package("framework-arduinoststm32", "4.21200.0", "~4.21200.0", "framework", _fill_stm32duino,
                  "stm32duino/Arduino_Core_STM32 tag 2.12.0"),
-         Package("framework-cmsis", "2.60300.0", "~2.60300.0", "framework", _fill_cmsis, "ARM-software/CMSIS_6"),
+         Package("framework-cmsis", "2.60300.0", "~2.60300.0", "framework", _fill_cmsis,
+                 "ARM-software/CMSIS_6 v6.3.0, plus CMSIS-DSP v1.16.2 Include/PrivateInclude at CMSIS/DSP/"),
          Package("framework-cmsis-dsp", "1.16.2", "~1.16.2", "framework", _fill_dsp, "ARM-software/CMSIS-DSP"),
          toolchain("toolchain-gccarmnoneeabi", "1.120301.0", "~1.120301.0 (platform.py, stm32duino)")],
         framework_dirs=("FrameworkArduino", "FrameworkArduinoVariant", "SrcWrapper", "FrameworkCMSISDSP"),
