@@ -198,8 +198,10 @@ def test_ports_per_env(tmp_path: Path) -> None:
                    "--mf-port=nano33ble_rev2=/dev/ttyACM0")
     assert r.returncode == 0 and seen == {"host": "None", "nano33ble": "/dev/ttyACM1",
                                           "nano33ble_rev2": "/dev/ttyACM0"}, r.stdout
+    assert "microforge: env nano33ble on /dev/ttyACM1 (--port)" in r.stdout, r.stdout
     r, seen = _run(project, "-k", "test_env", "--port=nano33ble=/dev/ttyACM1")  # the other one is left
     assert r.returncode == 0 and seen["nano33ble_rev2"] == "/dev/ttyACM0", r.stdout
+    assert "microforge: env nano33ble_rev2 on /dev/ttyACM0 (USB 2341:805A)" in r.stdout, r.stdout
     r, seen = _run(project, "-m", "nano33ble_rev2", "--port=/dev/ttyACM1")  # bare: the one board selected
     assert r.returncode == 0 and seen == {"nano33ble_rev2": "/dev/ttyACM1"}, r.stdout
 

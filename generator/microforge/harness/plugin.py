@@ -143,6 +143,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=reason or ""))
 
 
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    """One line per selected real board: the port it will be flashed through, and how it was found."""
+    lines = []
+    for name, choice in config.stash.get(_PORTS, {}).items():
+        if choice.port:
+            lines.append(f"microforge: env {name} on {choice.port} ({choice.how})")
+        elif choice.error:
+            lines.append(f"microforge: env {name}: no port, ambiguous (see its test errors)")
+    return lines
+
+
 def _env_port(config: pytest.Config, env: EnvSpec) -> str | None:
     """The port chosen for a real-board env at collection; fails its test on an ambiguous port."""
     if env.kind != "hardware":
