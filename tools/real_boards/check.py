@@ -591,6 +591,9 @@ def summary_row(r: dict[str, object]) -> str:
     base = r.get("baseline", {}) or {}
     bsize = (base.get("link", {}) or {}).get("size") if isinstance(base, dict) else None
     stack = r.get("main_stack") or {}
+    if not (isinstance(stack, dict) and stack.get("bytes")):
+        elf_stack = link.get("stack_from_elf") or (base.get("link", {}) or {}).get("stack_from_elf") or {}
+        stack = {"bytes": f"{elf_stack['bytes']} (from the image)"} if elf_stack else {}
     status = ("linked" if link.get("linked") else "not linked") if not r.get("not_checked") else "not checked"
     return (f"| {r['board']} | {r.get('platform', {}).get('name', '')} {r.get('platform', {}).get('version', '')} "
             f"| {fw} | {repos} | {ours.get('compiled', 0)}/{ours.get('compiled', 0) + ours.get('failed', 0)} "
@@ -609,7 +612,24 @@ def write_summary(out: Path, reports: list[dict[str, object]]) -> None:
              "| flags (C++ -std, float ABI; last wins) | KWS text/data/bss | empty sketch flash / RAM | main stack |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     lines += [summary_row(r) for r in reports]
-    notes = [f"- {r['board']}: not checked: {r['not_checked']}" for r in reports if r.get("not_checked")]
+    notes = []
+    for r in reports:
+        link = r.get("link", {})
+        assert isinstance(link, dict)
+        if r.get("not_checked"):
+            notes.append(f"- {r['board']}: not checked: {r['not_checked']}. PlatformIO said: "
+                         f"{' / '.join(r.get('pio_run', {}).get('tail', [])[-1:])}")  # type: ignore[union-attr]
+        elif not link.get("linked"):
+            notes.append(f"- {r['board']}: not linked: {link.get('not_checked') or link.get('errors')}")
+        for group in ("ours", "framework"):
+            g = r.get(group, {})
+            if isinstance(g, dict) and g.get("failed"):
+                first = next(iter(g.get("first_errors", {}).values()), [])
+                notes.append(f"- {r['board']}: {g['failed']} of {group} failed: {g['failed_sources'][:5]}; "
+                             "first error: "
+                             + " | ".join(first[:2]))
+        for note in r.get("notes", []) or []:  # type: ignore[union-attr]
+            notes.append(f"- {r['board']}: {note}")
     if notes:
         lines += ["", *notes]
     (out / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
