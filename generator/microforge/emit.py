@@ -329,6 +329,6 @@ def platformio_ini(boards: list[Board], model_flags: list[str] | None = None) ->
             lines.append(f"custom_microforge_qemu_machine = {b.qemu['machine']}")
             lines.append(f"custom_microforge_qemu_cpu = {b.qemu.get('cpu', '')}")
         if b.usb:
-            lines.append(f"custom_microforge_usb = {b.usb}")
+            lines.append(f"custom_microforge_usb = {' '.join(b.usb_ids)}")
         lines.append("")
     return "\n".join(lines)

@@ -47,7 +47,7 @@ def test_pio_project_config_accepts_the_env(board: Board, board_project) -> None
     assert f"-D MF_PORT_{board.port}=1" in option_text(env["build_flags"])
     assert env["custom_microforge_kind"] == board.kind
     if board.usb:
-        assert env["custom_microforge_usb"] == board.usb
+        assert env["custom_microforge_usb"].split() == list(board.usb_ids)
     if board.qemu:
         assert env["custom_microforge_qemu_machine"] == board.qemu["machine"]
 
