@@ -498,6 +498,13 @@ def analyse(project: Path, env_name: str, text: str, spec: BoardSpec, started: f
             link["our_objects_before_gc"] = {"text": t, "data": d, "bss": b,
                                              "note": "sum of our object files, before --gc-sections (upper bound)"}
     result["link"] = link
+    error_lines = [ln.strip() for ln in text.splitlines() if ERROR_RE.match(ln)]
+    kinds: dict[str, int] = {}
+    for ln in error_lines:
+        kind = ERROR_RE.sub("", ln)
+        kinds[kind] = kinds.get(kind, 0) + 1
+    result["errors"] = {"count": len(error_lines), "first": error_lines[:6],
+                        "most_common": [f"{n} x {k}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:6]]}
     return result
 
 
@@ -620,7 +627,11 @@ def write_summary(out: Path, reports: list[dict[str, object]]) -> None:
             notes.append(f"- {r['board']}: not checked: {r['not_checked']}. PlatformIO said: "
                          f"{' / '.join(r.get('pio_run', {}).get('tail', [])[-1:])}")  # type: ignore[union-attr]
         elif not link.get("linked"):
-            notes.append(f"- {r['board']}: not linked: {link.get('not_checked') or link.get('errors')}")
+            why = link.get("not_checked") or link.get("errors") or "link not attempted (objects failed to compile)"
+            notes.append(f"- {r['board']}: not linked: {why}")
+        errors = r.get("errors", {})
+        if isinstance(errors, dict) and errors.get("count"):
+            notes.append(f"- {r['board']}: {errors['count']} error lines; first: {' | '.join(errors['first'][:2])}")
         for group in ("ours", "framework"):
             g = r.get(group, {})
             if isinstance(g, dict) and g.get("failed"):
