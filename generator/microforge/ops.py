@@ -3,10 +3,12 @@ model uses only those."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .errors import UnsupportedOpsError
 from .model import ModelInfo, OperatorInfo, TensorInfo
+from .resources import runtime_dir
 
 
 @dataclass(frozen=True)
@@ -15,40 +17,20 @@ class Kernel:
     namespace: str   # C++ namespace under mf::kernels
     header: str      # include path inside the runtime
     versions: tuple[int, int]
+    builtin_code: int
 
 
-# Keep in step with runtime/src/microforge/kernels/.
-KERNELS: dict[str, Kernel] = {
-    k.op: k
-    for k in (
-        Kernel("FULLY_CONNECTED", "fully_connected", "microforge/kernels/fully_connected.h", (1, 9)),
-        Kernel("QUANTIZE", "quantize", "microforge/kernels/quantize.h", (1, 2)),
-        Kernel("DEQUANTIZE", "dequantize", "microforge/kernels/dequantize.h", (1, 2)),
-        Kernel("CONV_2D", "conv_2d", "microforge/kernels/conv_2d.h", (1, 8)),
-        Kernel("DEPTHWISE_CONV_2D", "depthwise_conv_2d", "microforge/kernels/depthwise_conv_2d.h", (1, 7)),
-        Kernel("AVERAGE_POOL_2D", "average_pool_2d", "microforge/kernels/average_pool_2d.h", (1, 3)),
-        Kernel("MAX_POOL_2D", "max_pool_2d", "microforge/kernels/max_pool_2d.h", (1, 3)),
-        Kernel("ADD", "add", "microforge/kernels/arithmetic.h", (1, 5)),
-        Kernel("SUB", "sub", "microforge/kernels/arithmetic.h", (1, 5)),
-        Kernel("MUL", "mul", "microforge/kernels/arithmetic.h", (1, 7)),
-        Kernel("SOFTMAX", "softmax", "microforge/kernels/softmax.h", (1, 3)),
-        Kernel("RESHAPE", "reshape", "microforge/kernels/reshape.h", (1, 3)),
-        Kernel("SQUEEZE", "squeeze", "microforge/kernels/reshape.h", (1, 2)),
-        Kernel("EXPAND_DIMS", "expand_dims", "microforge/kernels/reshape.h", (1, 2)),
-        Kernel("MEAN", "mean", "microforge/kernels/mean.h", (1, 3)),
-        Kernel("PAD", "pad", "microforge/kernels/pad.h", (1, 4)),
-        Kernel("PADV2", "padv2", "microforge/kernels/pad.h", (1, 4)),
-        Kernel("CONCATENATION", "concatenation", "microforge/kernels/concatenation.h", (1, 4)),
-        Kernel("RELU", "relu", "microforge/kernels/activations.h", (1, 3)),
-        Kernel("RELU6", "relu6", "microforge/kernels/activations.h", (1, 3)),
-        Kernel("LEAKY_RELU", "leaky_relu", "microforge/kernels/activations.h", (1, 2)),
-        Kernel("TRANSPOSE", "transpose", "microforge/kernels/transpose.h", (1, 6)),
-        Kernel("STRIDED_SLICE", "strided_slice", "microforge/kernels/strided_slice.h", (1, 8)),
-        Kernel("LOGISTIC", "logistic", "microforge/kernels/logistic.h", (1, 3)),
-        Kernel("TANH", "tanh", "microforge/kernels/logistic.h", (1, 3)),
-        Kernel("HARD_SWISH", "hard_swish", "microforge/kernels/hard_swish.h", (1, 1)),
-    )
-}
+REGISTRY = "microforge/kernels/registry.h"  # inside the runtime's src/: the one list of kernels
+_ROW = re.compile(r"^\s*X\((\w+),\s*(\w+),\s*(\w+),\s*(\d+),\s*(\d+),\s*(\d+)\)", re.M)
+
+
+def read_registry(text: str) -> dict[str, Kernel]:
+    """The MF_KERNELS rows of registry.h."""
+    return {m[1]: Kernel(m[1], m[2], f"microforge/kernels/{m[3]}.h", (int(m[5]), int(m[6])), int(m[4]))
+            for m in _ROW.finditer(text)}
+
+
+KERNELS: dict[str, Kernel] = read_registry((runtime_dir() / "src" / REGISTRY).read_text(encoding="utf-8"))
 
 # The tensor types each kernel's prepare() accepts (anything else fails init with
 # kUnsupportedType), one row per combination: the operator's inputs, "->", its outputs.

@@ -1,8 +1,7 @@
 // libFuzzer target: load-and-prepare (Interpreter::init) on arbitrary bytes.
 //
 // Built by tests/fuzz/run_fuzz.sh (clang, -fsanitize=fuzzer,address,undefined)
-// with every kernel in runtime/src/microforge/kernels/*.cpp registered: the
-// script generates fuzz_regs.inc, one MF_REG(<op>) line per kernel.
+// with every kernel of the registry (microforge/kernels/registry.h) registered.
 // Also built without libFuzzer (-DMF_FUZZ_REPLAY) as a replay tool that runs
 // each file named on the command line and prints "<file> <status>".
 #include <stddef.h>
@@ -10,21 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
-
-namespace mf {
-namespace kernels {
-#define MF_REG(op) namespace op { extern const Registration kRegistration; }
-#include "fuzz_regs.inc"
-#undef MF_REG
-}  // namespace kernels
-}  // namespace mf
 
 namespace {
 
 const mf::Registration* const kRegs[] = {
-#define MF_REG(op) &mf::kernels::op::kRegistration,
-#include "fuzz_regs.inc"
+#define MF_REG(op, ns, header, code, lo, hi) &mf::kernels::ns::kRegistration,
+    MF_KERNELS(MF_REG)
 #undef MF_REG
 };
 

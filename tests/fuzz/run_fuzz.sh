@@ -4,8 +4,8 @@
 #   bash tests/fuzz/run_fuzz.sh [SECONDS] [extra libFuzzer flags...]
 #
 # Needs clang++ with libFuzzer (Debian: clang, libclang-rt-14-dev or newer).
-# Every kernel in runtime/src/microforge/kernels/*.cpp is compiled in and every
-# kRegistration in them is registered (gen_regs.py writes fuzz_regs.inc).
+# Every runtime source is compiled in and every kernel of the registry
+# (runtime/src/microforge/kernels/registry.h) is registered.
 # Seeds: tests/fuzz/corpus (the regression models), the bundled examples and
 # the model zoo (../shared/models/**/*.tflite, when present, up to 128 KB).
 # The working corpus lives in $MF_FUZZ_DIR (default .microforge/fuzz); any
@@ -19,18 +19,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 OUT=${MF_FUZZ_DIR:-$ROOT/.microforge/fuzz}
 CXX=${CXX:-clang++}
-KERNELS=$ROOT/runtime/src/microforge/kernels
 mkdir -p "$OUT/work" "$OUT/seeds" "$OUT/artifacts"
-
-# Registration list: one MF_REG(<namespace>) per kRegistration in the kernels.
-python3 "$HERE/gen_regs.py" "$KERNELS"/*.cpp > "$OUT/fuzz_regs.inc.tmp"
-mv "$OUT/fuzz_regs.inc.tmp" "$OUT/fuzz_regs.inc"
-echo "kernels: $(tr '\n' ' ' < "$OUT/fuzz_regs.inc")"
 
 nice -n 10 "$CXX" -std=c++17 -fno-exceptions -fno-rtti -g -O1 \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -I"$ROOT/runtime/src" -I"$OUT" \
-  "$HERE/fuzz_load.cpp" "$ROOT"/runtime/src/microforge/*.cpp "$KERNELS"/*.cpp \
+  -I"$ROOT/runtime/src" \
+  "$HERE/fuzz_load.cpp" $(find "$ROOT/runtime/src/microforge" -name '*.cpp' | sort) \
   -o "$OUT/fuzz_load"
 
 # Seeds (copied so libFuzzer never writes into the sources).

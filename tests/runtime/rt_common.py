@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from microforge.ops import KERNELS
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -27,7 +28,7 @@ M4_FLAGS = [
 
 def runtime_sources() -> list[Path]:
     mf = RUNTIME_SRC / "microforge"
-    return sorted(mf.glob("*.cpp")) + sorted((mf / "kernels").glob("*.cpp"))
+    return sorted(mf.rglob("*.cpp"))  # kernels/ and its sub-folders too
 
 
 def shared_model(rel: str) -> Path:
@@ -41,6 +42,8 @@ def build_driver(compiler: str, out_dir: Path, defines: tuple[str, ...] = ()) ->
     """The ASan/UBSan driver; defines such as MF_FAST_KERNELS=1 select other kernel paths."""
     if shutil.which(compiler) is None:
         pytest.skip(f"{compiler} not installed")
+    headers = dict.fromkeys(k.header for k in KERNELS.values())  # the registry's, in its order
+    (out_dir / "mf_kernel_headers.inc").write_text("".join(f'#include "{h}"\n' for h in headers))
     suffix = "".join(f"_{d.replace('=', '')}" for d in defines)
     exe = out_dir / f"run_model_{compiler.replace('+', 'x')}{suffix}"
     cmd = [
@@ -52,6 +55,7 @@ def build_driver(compiler: str, out_dir: Path, defines: tuple[str, ...] = ()) ->
         "-fsanitize=address,undefined",
         "-fno-sanitize-recover=all",
         f"-I{RUNTIME_SRC}",
+        f"-I{out_dir}",
         str(HERE / "run_model.cpp"),
         *map(str, runtime_sources()),
         "-o",

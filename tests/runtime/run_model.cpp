@@ -19,24 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "microforge/kernels/activations.h"
-#include "microforge/kernels/arithmetic.h"
-#include "microforge/kernels/average_pool_2d.h"
-#include "microforge/kernels/concatenation.h"
-#include "microforge/kernels/conv_2d.h"
-#include "microforge/kernels/depthwise_conv_2d.h"
-#include "microforge/kernels/dequantize.h"
-#include "microforge/kernels/fully_connected.h"
-#include "microforge/kernels/hard_swish.h"
-#include "microforge/kernels/logistic.h"
-#include "microforge/kernels/max_pool_2d.h"
-#include "microforge/kernels/mean.h"
-#include "microforge/kernels/pad.h"
-#include "microforge/kernels/quantize.h"
-#include "microforge/kernels/reshape.h"
-#include "microforge/kernels/softmax.h"
-#include "microforge/kernels/strided_slice.h"
-#include "microforge/kernels/transpose.h"
+// Every kernel header, one #include per header of the registry: written by rt_common.build_driver.
+#include "mf_kernel_headers.inc"
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace {
@@ -59,32 +44,10 @@ uint8_t* aligned_copy(const uint8_t* src, size_t n) {
 }
 
 size_t state_bytes(int32_t code, int32_t ch) {
-  if (code == k::fully_connected::kBuiltinCode) return k::fully_connected::state_bytes(ch);
-  if (code == k::quantize::kBuiltinCode) return k::quantize::state_bytes(ch);
-  if (code == k::dequantize::kBuiltinCode) return k::dequantize::state_bytes(ch);
-  if (code == k::conv_2d::kBuiltinCode) return k::conv_2d::state_bytes(ch);
-  if (code == k::depthwise_conv_2d::kBuiltinCode) return k::depthwise_conv_2d::state_bytes(ch);
-  if (code == k::average_pool_2d::kBuiltinCode) return k::average_pool_2d::state_bytes(ch);
-  if (code == k::max_pool_2d::kBuiltinCode) return k::max_pool_2d::state_bytes(ch);
-  if (code == k::add::kBuiltinCode) return k::add::state_bytes(ch);
-  if (code == k::sub::kBuiltinCode) return k::sub::state_bytes(ch);
-  if (code == k::mul::kBuiltinCode) return k::mul::state_bytes(ch);
-  if (code == k::softmax::kBuiltinCode) return k::softmax::state_bytes(ch);
-  if (code == k::reshape::kBuiltinCode) return k::reshape::state_bytes(ch);
-  if (code == k::squeeze::kBuiltinCode) return k::squeeze::state_bytes(ch);
-  if (code == k::expand_dims::kBuiltinCode) return k::expand_dims::state_bytes(ch);
-  if (code == k::mean::kBuiltinCode) return k::mean::state_bytes(ch);
-  if (code == k::pad::kBuiltinCode) return k::pad::state_bytes(ch);
-  if (code == k::padv2::kBuiltinCode) return k::padv2::state_bytes(ch);
-  if (code == k::concatenation::kBuiltinCode) return k::concatenation::state_bytes(ch);
-  if (code == k::relu::kBuiltinCode) return k::relu::state_bytes(ch);
-  if (code == k::relu6::kBuiltinCode) return k::relu6::state_bytes(ch);
-  if (code == k::leaky_relu::kBuiltinCode) return k::leaky_relu::state_bytes(ch);
-  if (code == k::transpose::kBuiltinCode) return k::transpose::state_bytes(ch);
-  if (code == k::strided_slice::kBuiltinCode) return k::strided_slice::state_bytes(ch);
-  if (code == k::logistic::kBuiltinCode) return k::logistic::state_bytes(ch);
-  if (code == k::tanh::kBuiltinCode) return k::tanh::state_bytes(ch);
-  if (code == k::hard_swish::kBuiltinCode) return k::hard_swish::state_bytes(ch);
+#define MF_STATE_BYTES(op, ns, header, builtin, lo, hi) \
+  if (code == k::ns::kBuiltinCode) return k::ns::state_bytes(ch);
+  MF_KERNELS(MF_STATE_BYTES)
+#undef MF_STATE_BYTES
   return 0;
 }
 
@@ -191,30 +154,29 @@ int main(int argc, char** argv) {
     }
     else return 2;
   }
-  std::vector<const mf::Registration*> regs;
-  if (opnames.find("fc") != std::string::npos) regs.push_back(&k::fully_connected::kRegistration);
-  if (opnames.find("dequantize") != std::string::npos) regs.push_back(&k::dequantize::kRegistration);
-  if (opnames.find("conv2d") != std::string::npos) regs.push_back(&k::conv_2d::kRegistration);
-  if (opnames.find("depthwise") != std::string::npos) regs.push_back(&k::depthwise_conv_2d::kRegistration);
-  if (opnames.find("avgpool") != std::string::npos) regs.push_back(&k::average_pool_2d::kRegistration);
-  if (opnames.find("maxpool") != std::string::npos) regs.push_back(&k::max_pool_2d::kRegistration);
-  // Element-wise / shape kernels: always present unless --ops has "noew".
-  if (opnames.find("noew") == std::string::npos) {
-    for (const mf::Registration* r : {&k::add::kRegistration, &k::sub::kRegistration, &k::mul::kRegistration,
-                                      &k::softmax::kRegistration, &k::reshape::kRegistration,
-                                      &k::squeeze::kRegistration, &k::expand_dims::kRegistration,
-                                      &k::mean::kRegistration, &k::pad::kRegistration, &k::padv2::kRegistration,
-                                      &k::concatenation::kRegistration, &k::relu::kRegistration,
-                                      &k::relu6::kRegistration, &k::leaky_relu::kRegistration,
-                                      &k::transpose::kRegistration, &k::strided_slice::kRegistration,
-                                      &k::logistic::kRegistration, &k::tanh::kRegistration,
-                                      &k::hard_swish::kRegistration}) {
-      regs.push_back(r);
+  // Every kernel of the registry; those named in the table below only when --ops names them, the
+  // rest (element-wise and shape kernels) unless --ops has "noew".
+  struct Selectable {
+    const char* ns;
+    const char* flag;
+  };
+  static const Selectable kSelectable[] = {{"fully_connected", "fc"}, {"dequantize", "dequantize"},
+                                           {"conv_2d", "conv2d"},     {"depthwise_conv_2d", "depthwise"},
+                                           {"average_pool_2d", "avgpool"}, {"max_pool_2d", "maxpool"}};
+  auto wanted = [&](const char* ns) {
+    if (strcmp(ns, "quantize") == 0) {
+      return opnames.find(",quantize") != std::string::npos || opnames.rfind("quantize", 0) == 0;
     }
-  }
-  if (opnames.find(",quantize") != std::string::npos || opnames.rfind("quantize", 0) == 0) {
-    regs.push_back(&k::quantize::kRegistration);
-  }
+    for (const Selectable& s : kSelectable) {
+      if (strcmp(ns, s.ns) == 0) return opnames.find(s.flag) != std::string::npos;
+    }
+    return opnames.find("noew") == std::string::npos;
+  };
+  std::vector<const mf::Registration*> regs;
+#define MF_ADD_KERNEL(op, ns, header, code, lo, hi) \
+  if (wanted(#ns)) regs.push_back(&k::ns::kRegistration);
+  MF_KERNELS(MF_ADD_KERNEL)
+#undef MF_ADD_KERNEL
   const mf::OpResolver ops{regs.data(), regs.size()};
   if (seed >= 0) return corrupt(bytes, ops, static_cast<unsigned>(seed));
 

@@ -137,22 +137,16 @@ Status prepare_leaky(Node& node) { return prepare(Kind::kLeaky, node); }
 // TFLM ignores op versions; int8 is v2 of each (v3 = int16). Types are checked in prepare.
 namespace act = activations;
 namespace relu {
-const Registration kRegistration = {kBuiltinCode,      1,
-                                    3,                 sizeof(act::Params),
-                                    act::parse_none,   act::data_bytes,
-                                    act::prepare_relu, act::eval<act::Kind::kRelu>};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(act::Params),
+                                    act::parse_none, act::data_bytes, act::prepare_relu, act::eval<act::Kind::kRelu>};
 }  // namespace relu
 namespace relu6 {
-const Registration kRegistration = {kBuiltinCode,       1,
-                                    3,                  sizeof(act::Params),
-                                    act::parse_none,    act::data_bytes,
-                                    act::prepare_relu6, act::eval<act::Kind::kRelu6>};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(act::Params),
+                                    act::parse_none, act::data_bytes, act::prepare_relu6, act::eval<act::Kind::kRelu6>};
 }  // namespace relu6
 namespace leaky_relu {
-const Registration kRegistration = {kBuiltinCode,       1,
-                                    2,                  sizeof(act::Params),
-                                    act::parse_leaky,   act::data_bytes,
-                                    act::prepare_leaky, act::eval<act::Kind::kLeaky>};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(act::Params),
+                                    act::parse_leaky, act::data_bytes, act::prepare_leaky, act::eval<act::Kind::kLeaky>};
 }  // namespace leaky_relu
 
 }  // namespace kernels

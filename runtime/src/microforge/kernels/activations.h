@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
@@ -41,21 +42,15 @@ constexpr size_t state_bytes(int32_t channels) {
 }  // namespace activations
 
 namespace relu {
-constexpr int32_t kBuiltinCode = 19;  // tflite::BuiltinOperator_RELU
 using activations::state_bytes;
-extern const Registration kRegistration;
 }  // namespace relu
 
 namespace relu6 {
-constexpr int32_t kBuiltinCode = 21;  // tflite::BuiltinOperator_RELU6
 using activations::state_bytes;
-extern const Registration kRegistration;
 }  // namespace relu6
 
 namespace leaky_relu {
-constexpr int32_t kBuiltinCode = 98;  // tflite::BuiltinOperator_LEAKY_RELU
 using activations::state_bytes;
-extern const Registration kRegistration;
 }  // namespace leaky_relu
 
 }  // namespace kernels

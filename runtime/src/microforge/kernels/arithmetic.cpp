@@ -284,22 +284,16 @@ Status prepare_mul(Node& node) { return prepare(Kind::kMul, node); }
 // bring int16, int64 or 5-6D broadcasting; types and shapes are checked in prepare.
 namespace ar = arithmetic;
 namespace add {
-const Registration kRegistration = {kBuiltinCode,   1,
-                                    5,              sizeof(ar::Params),
-                                    ar::parse,      ar::data_bytes,
-                                    ar::prepare_add, ar::eval<ar::Kind::kAdd>};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(ar::Params),
+                                    ar::parse, ar::data_bytes, ar::prepare_add, ar::eval<ar::Kind::kAdd>};
 }  // namespace add
 namespace sub {
-const Registration kRegistration = {kBuiltinCode,   1,
-                                    5,              sizeof(ar::Params),
-                                    ar::parse,      ar::data_bytes,
-                                    ar::prepare_sub, ar::eval<ar::Kind::kSub>};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(ar::Params),
+                                    ar::parse, ar::data_bytes, ar::prepare_sub, ar::eval<ar::Kind::kSub>};
 }  // namespace sub
 namespace mul {
-const Registration kRegistration = {kBuiltinCode,   1,
-                                    7,              sizeof(ar::Params),
-                                    ar::parse,      ar::data_bytes,
-                                    ar::prepare_mul, ar::eval<ar::Kind::kMul>};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(ar::Params),
+                                    ar::parse, ar::data_bytes, ar::prepare_mul, ar::eval<ar::Kind::kMul>};
 }  // namespace mul
 
 }  // namespace kernels

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
@@ -51,21 +52,15 @@ constexpr size_t state_bytes(int32_t channels) {
 }  // namespace arithmetic
 
 namespace add {
-constexpr int32_t kBuiltinCode = 0;  // tflite::BuiltinOperator_ADD
 using arithmetic::state_bytes;
-extern const Registration kRegistration;
 }  // namespace add
 
 namespace sub {
-constexpr int32_t kBuiltinCode = 41;  // tflite::BuiltinOperator_SUB
 using arithmetic::state_bytes;
-extern const Registration kRegistration;
 }  // namespace sub
 
 namespace mul {
-constexpr int32_t kBuiltinCode = 18;  // tflite::BuiltinOperator_MUL
 using arithmetic::state_bytes;
-extern const Registration kRegistration;
 }  // namespace mul
 
 }  // namespace kernels

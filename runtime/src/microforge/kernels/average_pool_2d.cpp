@@ -70,18 +70,13 @@ Status eval(const Node& node) {
 // TFLM ignores op versions. TFLite marks float AVERAGE_POOL_2D v1, int8 v2 and
 // int16 v3; we accept 1-3 as the generator's table does (ops.py) and reject
 // int16 in prepare.
-const Registration kRegistration = {kBuiltinCode,
-                                    1,
-                                    3,
-                                    sizeof(Params),
-                                    pool_common::parse,
-                                    pool_common::data_bytes,
-                                    pool_common::prepare,
-                                    eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(Params),
+                                    pool_common::parse, pool_common::data_bytes, pool_common::prepare, eval};
 
 // For nodes whose params and op data the generator's plan carries (MemoryPlan::planned_ops):
 // eval only, so a firmware that names it links none of the parsing and prepare code.
-const Registration kPlanned = {kBuiltinCode, 1, 3, sizeof(Params), nullptr, nullptr, nullptr, eval};
+const Registration kPlanned = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(Params),
+                               nullptr, nullptr, nullptr, eval};
 
 }  // namespace average_pool_2d
 }  // namespace kernels

@@ -7,18 +7,17 @@
 #include <stdint.h>
 
 #include "microforge/kernels/pool_common.h"
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
 namespace kernels {
 namespace average_pool_2d {
 
-constexpr int32_t kBuiltinCode = 1;  // tflite::BuiltinOperator_AVERAGE_POOL_2D
 
 // Pools have no weights: the state does not depend on channels.
 constexpr size_t state_bytes(int32_t channels) { return pool_common::state_bytes(channels); }
 
-extern const Registration kRegistration;
 extern const Registration kPlanned;  // eval only: the plan carries params and op data
 
 }  // namespace average_pool_2d

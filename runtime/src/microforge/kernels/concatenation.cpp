@@ -77,8 +77,8 @@ Status eval(const Node& node) {
 }  // namespace
 
 // TFLM ignores op versions; int8 CONCATENATION is v2 (v3 = int16, v4 = uint32).
-const Registration kRegistration = {kBuiltinCode, 1,          4,       sizeof(Params),
-                                    parse,        data_bytes, prepare, eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(Params),
+                                    parse, data_bytes, prepare, eval};
 
 }  // namespace concatenation
 }  // namespace kernels

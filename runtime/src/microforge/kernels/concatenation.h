@@ -7,13 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
 namespace kernels {
 namespace concatenation {
 
-constexpr int32_t kBuiltinCode = 2;  // tflite::BuiltinOperator_CONCATENATION
 
 struct Params {
   int32_t axis;
@@ -30,7 +30,6 @@ constexpr size_t state_bytes(int32_t channels) {
   return align_state(sizeof(Params)) + align_state(op_data_bytes(channels));
 }
 
-extern const Registration kRegistration;
 
 }  // namespace concatenation
 }  // namespace kernels

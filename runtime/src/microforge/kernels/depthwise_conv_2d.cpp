@@ -152,18 +152,13 @@ Status eval(const Node& node) {
 // dilation v2, int8 v3 (per-channel) and newer features v4-v7 (hybrid, int16,
 // int4); we accept 1-7 as the generator's table does (ops.py) and reject in
 // prepare the types we do not implement.
-const Registration kRegistration = {kBuiltinCode,
-                                    1,
-                                    7,
-                                    sizeof(Params),
-                                    parse,
-                                    conv_common::data_bytes,
-                                    prepare,
-                                    eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(Params),
+                                    parse, conv_common::data_bytes, prepare, eval};
 
 // For nodes whose params and op data the generator's plan carries (MemoryPlan::planned_ops):
 // eval only, so a firmware that names it links none of the parsing and prepare code.
-const Registration kPlanned = {kBuiltinCode, 1, 7, sizeof(Params), nullptr, nullptr, nullptr, eval};
+const Registration kPlanned = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(Params),
+                               nullptr, nullptr, nullptr, eval};
 
 }  // namespace depthwise_conv_2d
 }  // namespace kernels

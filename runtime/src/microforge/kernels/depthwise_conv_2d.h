@@ -9,18 +9,17 @@
 #include <stdint.h>
 
 #include "microforge/kernels/conv_common.h"
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
 namespace kernels {
 namespace depthwise_conv_2d {
 
-constexpr int32_t kBuiltinCode = 4;  // tflite::BuiltinOperator_DEPTHWISE_CONV_2D
 
 // channels: per-channel quantization parameters of the filter (0 if per-tensor).
 constexpr size_t state_bytes(int32_t channels) { return conv_common::state_bytes(channels); }
 
-extern const Registration kRegistration;
 extern const Registration kPlanned;  // eval only: the plan carries params and op data
 
 }  // namespace depthwise_conv_2d

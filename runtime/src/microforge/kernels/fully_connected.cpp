@@ -177,12 +177,13 @@ Status eval(const Node& node) {
 // TFLM ignores op versions. The converter marks the int8 / float FCs we run as
 // v1, v4 (int8), v5 (keep_num_dims) or v6 (no bias); 1-9 as in the generator's
 // table (ops.py). Types a version may bring are checked in prepare.
-const Registration kRegistration = {kBuiltinCode, 1,          9,       sizeof(Params),
-                                    parse,        data_bytes, prepare, eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(Params),
+                                    parse, data_bytes, prepare, eval};
 
 // For nodes whose params and op data the generator's plan carries (MemoryPlan::planned_ops):
 // eval only, so a firmware that names it links none of the parsing and prepare code.
-const Registration kPlanned = {kBuiltinCode, 1, 9, sizeof(Params), nullptr, nullptr, nullptr, eval};
+const Registration kPlanned = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(Params),
+                               nullptr, nullptr, nullptr, eval};
 
 }  // namespace fully_connected
 }  // namespace kernels

@@ -6,13 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
 namespace kernels {
 namespace fully_connected {
 
-constexpr int32_t kBuiltinCode = 9;  // tflite::BuiltinOperator_FULLY_CONNECTED
 
 struct Params {
   uint8_t activation;  // tflite::ActivationFunctionType
@@ -50,7 +50,6 @@ constexpr size_t state_bytes(int32_t out_channels) {
   return align_state(sizeof(Params)) + align_state(op_data_bytes(out_channels));
 }
 
-extern const Registration kRegistration;
 extern const Registration kPlanned;  // eval only: the plan carries params and op data
 
 }  // namespace fully_connected

@@ -135,7 +135,8 @@ Status eval(const Node& node) {
 }  // namespace
 
 // TFLM ignores op versions; HARD_SWISH has only v1. Types are checked in prepare.
-const Registration kRegistration = {kBuiltinCode, 1, 1, 0, parse, data_bytes, prepare, eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, 0,
+                                    parse, data_bytes, prepare, eval};
 
 }  // namespace hard_swish
 }  // namespace kernels

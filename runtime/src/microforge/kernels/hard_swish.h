@@ -5,13 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
 namespace kernels {
 namespace hard_swish {
 
-constexpr int32_t kBuiltinCode = 117;  // tflite::BuiltinOperator_HARD_SWISH
 
 struct OpData {
   int32_t size;
@@ -29,7 +29,6 @@ constexpr size_t state_bytes(int32_t channels) {
   return align_state(0) + align_state(op_data_bytes(channels));  // no params
 }
 
-extern const Registration kRegistration;
 
 }  // namespace hard_swish
 }  // namespace kernels

@@ -140,12 +140,12 @@ Status prepare_tanh(Node& node) { return prepare(Kind::kTanh, node); }
 // TFLM ignores op versions; int8 is v2 of each (v3 = int16). Types are checked in prepare.
 namespace sc = sigmoid_common;
 namespace logistic {
-const Registration kRegistration = {kBuiltinCode, 1, 3, 0, sc::parse, sc::data_bytes,
-                                    sc::prepare_logistic, sc::eval<sc::Kind::kLogistic>};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, 0,
+                                    sc::parse, sc::data_bytes, sc::prepare_logistic, sc::eval<sc::Kind::kLogistic>};
 }  // namespace logistic
 namespace tanh {
-const Registration kRegistration = {kBuiltinCode, 1, 3, 0, sc::parse, sc::data_bytes,
-                                    sc::prepare_tanh, sc::eval<sc::Kind::kTanh>};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, 0,
+                                    sc::parse, sc::data_bytes, sc::prepare_tanh, sc::eval<sc::Kind::kTanh>};
 }  // namespace tanh
 
 }  // namespace kernels

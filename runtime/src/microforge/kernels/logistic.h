@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
@@ -30,15 +31,11 @@ constexpr size_t state_bytes(int32_t channels) {
 }  // namespace sigmoid_common
 
 namespace logistic {
-constexpr int32_t kBuiltinCode = 14;  // tflite::BuiltinOperator_LOGISTIC
 using sigmoid_common::state_bytes;
-extern const Registration kRegistration;
 }  // namespace logistic
 
 namespace tanh {
-constexpr int32_t kBuiltinCode = 28;  // tflite::BuiltinOperator_TANH
 using sigmoid_common::state_bytes;
-extern const Registration kRegistration;
 }  // namespace tanh
 
 }  // namespace kernels

@@ -174,8 +174,8 @@ Status eval(const Node& node) {
 }  // namespace
 
 // TFLM ignores op versions; int8 MEAN is v2 (v3 = uint8 / int16). Types are checked in prepare.
-const Registration kRegistration = {kBuiltinCode, 1,          3,       sizeof(Params),
-                                    parse,        data_bytes, prepare, eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(Params),
+                                    parse, data_bytes, prepare, eval};
 
 }  // namespace mean
 }  // namespace kernels

@@ -10,13 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
 namespace kernels {
 namespace mean {
 
-constexpr int32_t kBuiltinCode = 40;  // tflite::BuiltinOperator_MEAN
 
 struct Params {
   bool keep_dims;
@@ -43,7 +43,6 @@ constexpr size_t state_bytes(int32_t channels) {
   return align_state(sizeof(Params)) + align_state(op_data_bytes(channels));
 }
 
-extern const Registration kRegistration;
 
 }  // namespace mean
 }  // namespace kernels

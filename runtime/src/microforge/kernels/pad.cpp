@@ -106,13 +106,14 @@ Status eval(const Node& node) {
 }  // namespace
 
 // TFLM ignores op versions; int8 PAD is v2 (v3 = 5D, v4 = int16). Types are checked in prepare.
-const Registration kRegistration = {kBuiltinCode, 1, 4, 0, parse, data_bytes, prepare, eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, 0,
+                                    parse, data_bytes, prepare, eval};
 
 }  // namespace pad
 
 namespace padv2 {
-const Registration kRegistration = {kBuiltinCode,   1,        4,           0,
-                                    pad::parse,     pad::data_bytes, pad::prepare, pad::eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, 0,
+                                    pad::parse, pad::data_bytes, pad::prepare, pad::eval};
 }  // namespace padv2
 
 }  // namespace kernels

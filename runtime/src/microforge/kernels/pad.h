@@ -7,13 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
 namespace kernels {
 namespace pad {
 
-constexpr int32_t kBuiltinCode = 34;  // tflite::BuiltinOperator_PAD
 
 struct OpData {
   int32_t out_dims[kMaxRank];
@@ -30,14 +30,11 @@ constexpr size_t state_bytes(int32_t channels) {
   return align_state(0) + align_state(op_data_bytes(channels));  // no params
 }
 
-extern const Registration kRegistration;
 
 }  // namespace pad
 
 namespace padv2 {
-constexpr int32_t kBuiltinCode = 60;  // tflite::BuiltinOperator_PADV2
 using pad::state_bytes;
-extern const Registration kRegistration;
 }  // namespace padv2
 
 }  // namespace kernels

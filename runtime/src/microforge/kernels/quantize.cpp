@@ -76,7 +76,8 @@ Status eval(const Node& node) {
 
 // TFLM ignores op versions; int8 QUANTIZE is v1 (v2 = int16 output), as in the
 // generator's table (ops.py). Types are checked in prepare.
-const Registration kRegistration = {kBuiltinCode, 1, 2, 0, parse, data_bytes, prepare, eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, 0,
+                                    parse, data_bytes, prepare, eval};
 
 }  // namespace quantize
 }  // namespace kernels

@@ -4,13 +4,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
 namespace kernels {
 namespace quantize {
 
-constexpr int32_t kBuiltinCode = 114;  // tflite::BuiltinOperator_QUANTIZE
 
 struct OpData {
   int32_t size;
@@ -27,7 +27,6 @@ constexpr size_t state_bytes(int32_t out_channels) {
   return align_state(0) + align_state(op_data_bytes(out_channels));  // no params
 }
 
-extern const Registration kRegistration;
 
 }  // namespace quantize
 }  // namespace kernels

@@ -62,19 +62,22 @@ Status eval(const Node& node) {
 namespace rc = reshape_common;
 // kPlanned: eval only, for nodes whose op data the generator's plan carries.
 namespace reshape {
-const Registration kRegistration = {kBuiltinCode, 1, 3, 0, rc::parse, rc::data_bytes,
-                                    rc::prepare_reshape, rc::eval};
-const Registration kPlanned = {kBuiltinCode, 1, 3, 0, nullptr, nullptr, nullptr, rc::eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, 0,
+                                    rc::parse, rc::data_bytes, rc::prepare_reshape, rc::eval};
+const Registration kPlanned = {kBuiltinCode, kMinVersion, kMaxVersion, 0,
+                               nullptr, nullptr, nullptr, rc::eval};
 }  // namespace reshape
 namespace squeeze {
-const Registration kRegistration = {kBuiltinCode, 1, 2, 0, rc::parse, rc::data_bytes,
-                                    rc::prepare_squeeze, rc::eval};
-const Registration kPlanned = {kBuiltinCode, 1, 2, 0, nullptr, nullptr, nullptr, rc::eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, 0,
+                                    rc::parse, rc::data_bytes, rc::prepare_squeeze, rc::eval};
+const Registration kPlanned = {kBuiltinCode, kMinVersion, kMaxVersion, 0,
+                               nullptr, nullptr, nullptr, rc::eval};
 }  // namespace squeeze
 namespace expand_dims {
-const Registration kRegistration = {kBuiltinCode, 1, 2, 0, rc::parse, rc::data_bytes,
-                                    rc::prepare_expand_dims, rc::eval};
-const Registration kPlanned = {kBuiltinCode, 1, 2, 0, nullptr, nullptr, nullptr, rc::eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, 0,
+                                    rc::parse, rc::data_bytes, rc::prepare_expand_dims, rc::eval};
+const Registration kPlanned = {kBuiltinCode, kMinVersion, kMaxVersion, 0,
+                               nullptr, nullptr, nullptr, rc::eval};
 }  // namespace expand_dims
 
 }  // namespace kernels

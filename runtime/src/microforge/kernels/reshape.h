@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
@@ -25,23 +26,17 @@ constexpr size_t state_bytes(int32_t channels) {
 }  // namespace reshape_common
 
 namespace reshape {
-constexpr int32_t kBuiltinCode = 22;  // tflite::BuiltinOperator_RESHAPE
 using reshape_common::state_bytes;
-extern const Registration kRegistration;
 extern const Registration kPlanned;  // eval only: the plan carries the op data
 }  // namespace reshape
 
 namespace squeeze {
-constexpr int32_t kBuiltinCode = 43;  // tflite::BuiltinOperator_SQUEEZE
 using reshape_common::state_bytes;
-extern const Registration kRegistration;
 extern const Registration kPlanned;  // eval only: the plan carries the op data
 }  // namespace squeeze
 
 namespace expand_dims {
-constexpr int32_t kBuiltinCode = 70;  // tflite::BuiltinOperator_EXPAND_DIMS
 using reshape_common::state_bytes;
-extern const Registration kRegistration;
 extern const Registration kPlanned;  // eval only: the plan carries the op data
 }  // namespace expand_dims
 

@@ -157,12 +157,13 @@ Status eval(const Node& node) {
 }  // namespace
 
 // TFLM ignores op versions; int8 SOFTMAX is v2 (v3 = int16). Types are checked in prepare.
-const Registration kRegistration = {kBuiltinCode, 1,          3,       sizeof(Params),
-                                    parse,        data_bytes, prepare, eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(Params),
+                                    parse, data_bytes, prepare, eval};
 
 // For nodes whose params and op data the generator's plan carries (MemoryPlan::planned_ops):
 // eval only, so a firmware that names it links none of the parsing and prepare code.
-const Registration kPlanned = {kBuiltinCode, 1, 3, sizeof(Params), nullptr, nullptr, nullptr, eval};
+const Registration kPlanned = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(Params),
+                               nullptr, nullptr, nullptr, eval};
 
 }  // namespace softmax
 }  // namespace kernels

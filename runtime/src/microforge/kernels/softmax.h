@@ -8,13 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
 namespace kernels {
 namespace softmax {
 
-constexpr int32_t kBuiltinCode = 25;  // tflite::BuiltinOperator_SOFTMAX
 
 struct Params {
   float beta;
@@ -35,7 +35,6 @@ constexpr size_t state_bytes(int32_t channels) {
   return align_state(sizeof(Params)) + align_state(op_data_bytes(channels));
 }
 
-extern const Registration kRegistration;
 extern const Registration kPlanned;  // eval only: the plan carries params and op data
 
 }  // namespace softmax

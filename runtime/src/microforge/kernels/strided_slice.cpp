@@ -132,8 +132,8 @@ Status eval(const Node& node) {
 }  // namespace
 
 // TFLM ignores op versions; int8 STRIDED_SLICE is v2 (later: 5D, int16, bool, offset).
-const Registration kRegistration = {kBuiltinCode, 1,          8,       sizeof(Params),
-                                    parse,        data_bytes, prepare, eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, sizeof(Params),
+                                    parse, data_bytes, prepare, eval};
 
 }  // namespace strided_slice
 }  // namespace kernels

@@ -9,13 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
 namespace kernels {
 namespace strided_slice {
 
-constexpr int32_t kBuiltinCode = 45;  // tflite::BuiltinOperator_STRIDED_SLICE
 constexpr int kMaxDims = 5;
 
 struct Params {
@@ -40,7 +40,6 @@ constexpr size_t state_bytes(int32_t channels) {
   return align_state(sizeof(Params)) + align_state(op_data_bytes(channels));
 }
 
-extern const Registration kRegistration;
 
 }  // namespace strided_slice
 }  // namespace kernels

@@ -79,7 +79,8 @@ Status eval(const Node& node) {
 }  // namespace
 
 // TFLM ignores op versions; int8 TRANSPOSE is v2 (later: 5-6D, int16, bool).
-const Registration kRegistration = {kBuiltinCode, 1, 6, 0, parse, data_bytes, prepare, eval};
+const Registration kRegistration = {kBuiltinCode, kMinVersion, kMaxVersion, 0,
+                                    parse, data_bytes, prepare, eval};
 
 }  // namespace transpose
 }  // namespace kernels

@@ -5,13 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "microforge/kernels/registry.h"
 #include "microforge/runtime.h"
 
 namespace mf {
 namespace kernels {
 namespace transpose {
 
-constexpr int32_t kBuiltinCode = 39;  // tflite::BuiltinOperator_TRANSPOSE
 
 struct OpData {
   int32_t out_dims[kMaxRank];
@@ -26,7 +26,6 @@ constexpr size_t state_bytes(int32_t channels) {
   return align_state(0) + align_state(op_data_bytes(channels));  // no params
 }
 
-extern const Registration kRegistration;
 
 }  // namespace transpose
 }  // namespace kernels
