@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import emit
+from . import emit, stackbound
 from .boards import Board
 from .filters import use_wide_filters, wide_bytes
 from .model import ModelInfo
@@ -141,7 +141,7 @@ def _probe(work: Path, cxx: Path, model: ModelInfo, board: Board, wide: bool) ->
     sources = sorted((runtime / "microforge").rglob("*.cpp")) + sorted(src.rglob("*.cpp"))
     arm = board.cpu.startswith("cortex-")
     flags = [*board.cflags, "-std=gnu++17", "-Os", "-fno-exceptions", "-fno-rtti", "-ffunction-sections",
-             "-fdata-sections", "-fstack-usage", f"-I{runtime}", f"-I{src}",
+             "-fdata-sections", "-fstack-usage", "-fcallgraph-info=su", f"-I{runtime}", f"-I{src}",
              *(f.replace("-D ", "-D") for f in build_flags(model, wide))]  # as the project's platformio.ini
     objs = []
     for i, source in enumerate(sources):
@@ -157,8 +157,10 @@ def _probe(work: Path, cxx: Path, model: ModelInfo, board: Board, wide: bool) ->
     sections = _sections(cxx, arm, elf)
     text = sections.get(".text", 0) + sections.get(".rodata", 0) + sections.get(".ARM.exidx", 0)
     ram = sections.get(".data", 0) + sections.get(".bss", 0)
+    # the call-graph bound (stackbound), else, without one, the old guess: deepest frames + margin
+    bound = stackbound.firmware_bound(work, cxx, flags, src, objs, elf, "arm-none-eabi-" if arm else "")
     frames = sorted((_frame(su) for su in work.glob("*.su")), reverse=True)
-    stack = sum(frames[:4]) + STACK_MARGIN
+    stack = bound.bytes if bound.bytes is not None else sum(frames[:4]) + STACK_MARGIN
     return _totals(board, len(model.data), max(text - len(model.data), 0), arena, max(ram - arena, 0), stack,
                    True, f"probe build with {cxx.name} {' '.join(board.cflags)}".strip())
 

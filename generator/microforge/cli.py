@@ -119,10 +119,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             print(f"\r  [{bar:<30}] {done}/{total}", end="" if done < total else "\n",
                   file=sys.stderr, flush=True)
 
-    print(f"building and starting env '{args.env}' of {args.project} ...", flush=True)
+    doing = "starting the firmware already built/flashed for" if args.no_flash else "building and starting"
+    print(f"{doing} env '{args.env}' of {args.project} ...", flush=True)
     report = verify(Path(args.project), args.env, count=args.count, seed=args.seed,
                     inputs=Path(args.inputs) if args.inputs else None, port=args.port,
-                    progress=progress)
+                    progress=progress, flash=not args.no_flash)
     print(format_report(report))
     if args.json:
         Path(args.json).write_text(json.dumps(as_dict(report), indent=2))
@@ -165,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--inputs", help="an .npz of inputs instead of random ones: keys in{k}_{i} "
                                       "(sample k, input i; the goldens' convention) or plain arrays")
     ver.add_argument("--port", help="serial port of a real board (a path or a pyserial URL)")
+    ver.add_argument("--no-flash", action="store_true",
+                     help="test the firmware already on the board (host/emulator: the existing build): no "
+                          "build, no upload; its build hash must still be this project's")
     ver.add_argument("--json", help="write the full report (raw outputs included) here")
     ver.add_argument("--save-outputs", help="write inputs, device and TFLM outputs to this .npz")
     ver.add_argument("--junit", help="write a JUnit XML report (one testcase per input) here")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import time
+import zlib
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -50,6 +51,23 @@ class DeviceReset(ProtocolError):
     """The boot banner appeared inside a reply: the device restarted; its state is lost."""
 
 
+class LinkError(ProtocolError):
+    """Bytes changed on the serial link: a CRC-32 of an input or of the outputs did not match."""
+
+
+class DeviceFault(ProtocolError):
+    """The firmware reported a CPU fault or a stack overflow (``m-mf-fault-...``) and halted."""
+
+    def __init__(self, message: str, hint: str = "", kind: str = "", pc: int | None = None,
+                 lr: int | None = None) -> None:
+        super().__init__(message, hint)
+        self.kind, self.pc, self.lr = kind, pc, lr
+
+
+class BuildMismatch(ProtocolError):
+    """The firmware on the device was built from another model or project (``m-mf-build-``)."""
+
+
 BOOT_MARKERS = ("m-timestamp-mode-performance", "m-init-done")
 
 
@@ -76,6 +94,9 @@ class DeviceInfo:
     inputs: list[TensorDesc] = field(default_factory=list)
     outputs: list[TensorDesc] = field(default_factory=list)
     counter: str = "none"
+    build: str = ""  # the build hash (microforge.buildhash); "" from a firmware that has none
+    stack_used: int | None = None  # painted-stack high-water mark, bytes (None: the port cannot tell)
+    stack_size: int | None = None  # the main stack's size, bytes
 
     @property
     def input_bytes(self) -> int:
@@ -106,7 +127,13 @@ class Profile(NamedTuple):
     model: str
 
 
+_STACK = re.compile(r"^m-mf-stack-used-(\d+)-of-(\d+)$")
 _TENSOR = re.compile(r"^m-mf-(input|output)-(\d+)-([a-z0-9]+)-([0-9x]*)-(\d+)$")
+# m-mf-fault-<kind>[-pc-<hex>-lr-<hex>]: printed by the port's fault handler before it halts
+_FAULT = re.compile(r"^m-mf-fault-([a-z-]+?)(?:-pc-([0-9a-f]{8})-lr-([0-9a-f]{8}))?$")
+FAULT_NAMES = {"hard": "HardFault", "memmanage": "MemManage fault", "bus": "BusFault",
+               "usage": "UsageFault", "stack": "stack overflow (MSPLIM: the stack reached its limit)",
+               "stack-guard": "stack overflow (the guard words below the stack were overwritten)"}
 
 
 def _bracketed(line: str, prefix: str) -> str:
@@ -125,13 +152,18 @@ class DeviceClient:
     """Speaks the protocol over one transport. Not thread-safe: one command at a time."""
 
     def __init__(self, transport: LineTransport, chunk_size: int = DEFAULT_CHUNK,
-                 history: int = 12) -> None:
+                 history: int = 12, expected_build: str | None = None) -> None:
+        """expected_build: the build hash of the project under test; ``check_build()`` (and, when
+        set, ``wait_boot()`` / ``sync()``) refuse a firmware that reports another."""
         if not 1 <= chunk_size <= MAX_CHUNK:
             raise ValueError(f"chunk_size must be 1..{MAX_CHUNK} bytes, got {chunk_size}")
         self.transport = transport
         self.chunk_size = chunk_size
         self.recent: deque[str] = deque(maxlen=history)
         self.boot_lines: list[str] = []
+        self.expected_build = expected_build
+        self.input_index = -1  # the input being run: loads counted from 0 unless the caller sets it
+        self._loaded_crc: int | None = None  # CRC-32 of the last complete load()
 
     # -- plumbing -------------------------------------------------------------------------
     def _context(self, what: str) -> str:
@@ -169,6 +201,8 @@ class DeviceClient:
             self.recent.append(line)
             if not line.startswith(("m-", "e-")):
                 continue
+            if line.startswith("m-mf-fault-"):
+                raise self._fault(line, what)
             if not booting and line in BOOT_MARKERS:
                 raise DeviceReset(self._context(f"the device restarted during {what}"),
                                   hint="a reset or brown-out mid-run: check power and the reset line")
@@ -176,11 +210,40 @@ class DeviceClient:
                 return lines
             lines.append(line)
 
+    def _fault(self, line: str, what: str) -> DeviceFault:
+        m = _FAULT.match(line)
+        kind = m[1] if m else line.removeprefix("m-mf-fault-")
+        pc = int(m[2], 16) if m and m[2] else None
+        lr = int(m[3], 16) if m and m[3] else None
+        where = f" at pc 0x{pc:08x} (lr 0x{lr:08x})" if pc is not None and lr is not None else ""
+        hint = ("the stack is too small for this model: see the fit report's stack bound"
+                if kind.startswith("stack") else
+                "look the pc up in the firmware (arm-none-eabi-addr2line -e .pio/build/<env>/firmware.elf <pc>)")
+        return DeviceFault(self._context(f"the firmware faulted: {FAULT_NAMES.get(kind, kind)}{where} "
+                                         f"during {what}, and halted"), hint, kind, pc, lr)
+
     def wait_boot(self, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
-        """Reads the boot banner up to ``m-ready``; raises if init failed."""
+        """Reads the boot banner up to ``m-ready``; raises if init failed (or, with
+        ``expected_build``, if the firmware was built from another project)."""
         self.boot_lines = self._read_reply("boot", timeout, booting=True)
         self._raise_errors("boot", self.boot_lines)
+        if self.expected_build:
+            self.check_build()
         return self.boot_lines
+
+    def check_build(self, info: DeviceInfo | None = None) -> DeviceInfo:
+        """Refuses (``BuildMismatch``) a firmware whose build hash is not ``expected_build``."""
+        info = self.info() if info is None else info
+        if self.expected_build and info.build != self.expected_build:
+            got = f"build hash {info.build}" if info.build else "no build hash (an older firmware)"
+            raise BuildMismatch(
+                f"the firmware on {self.transport.name} was built from another model or project: it "
+                f"reports {got}, this project's is {self.expected_build}; its results would not "
+                "be this model's",
+                "rebuild and flash this project onto this board (`microforge verify` without "
+                "--no-flash, or `pio run -e <env> -t upload`); with several boards of one kind, "
+                "name each env's port; if src/model/ was edited by hand, regenerate the project")
+        return info
 
     def sync(self, timeout: float = DEFAULT_TIMEOUT, attempts: int = 3) -> None:
         """For links that may have missed the boot banner (serial): ``name%`` until it answers.
@@ -197,12 +260,14 @@ class DeviceClient:
                     if any(ln.startswith("e-init-failed") for ln in lines):
                         self._raise_errors("boot", lines)
                     if any(ln.startswith("m-name-dut-") for ln in lines):
+                        if self.expected_build:
+                            self.check_build()
                         return
                     if any(ln.startswith("e-") for ln in lines):
                         break  # a spoiled command: send it again
                     self.boot_lines = lines
             except (DeviceTimeout, ProtocolError) as exc:
-                if attempt == attempts - 1 or isinstance(exc, (DeviceGone, DeviceError)):
+                if attempt == attempts - 1 or isinstance(exc, (DeviceGone, DeviceError, DeviceFault)):
                     raise
         raise ProtocolError(self._context(f"no clean reply to 'name%' after {attempts} attempts"))
 
@@ -220,7 +285,7 @@ class DeviceClient:
         self.transport.send(cmd + "%")
         lines = self._read_reply(f"command '{cmd}%'", timeout)
         if check:
-            self._raise_errors(f"command '{cmd}%'", lines)
+            self._raise_errors("command 'mf-run%'", lines)
         return lines
 
     # -- EEMBC base -----------------------------------------------------------------------
@@ -236,8 +301,13 @@ class DeviceClient:
         (line,) = self._expect_count("timestamp", 1)
         return _int_after(line, "m-lap-us-")
 
-    def load(self, data: bytes, timeout: float = DEFAULT_TIMEOUT) -> None:
-        """``db load N`` then ``db <hex>`` chunks; checks ``m-load-done`` on the last one."""
+    def load(self, data: bytes, timeout: float = DEFAULT_TIMEOUT, index: int | None = None) -> None:
+        """``db load N`` then ``db <hex>`` chunks; checks ``m-load-done`` on the last one.
+
+        ``run()`` then sends the data's CRC-32 along (``mf-run <crc>%``). ``index`` names the
+        input in link errors (default: loads counted from 0)."""
+        self.input_index = self.input_index + 1 if index is None else index
+        self._loaded_crc = None
         (line,) = self._expect_count(f"db load {len(data)}", 1, timeout)
         if line != f"m-[Expecting {len(data)} bytes]":
             raise ProtocolError(self._context(f"unexpected reply to 'db load {len(data)}%': {line!r}"))
@@ -248,6 +318,7 @@ class DeviceClient:
             if reply != (["m-load-done"] if last else []):
                 raise ProtocolError(
                     self._context(f"unexpected reply to db chunk at byte {start}: {reply!r}"))
+        self._loaded_crc = zlib.crc32(data)
 
     def buffer(self) -> bytes:
         (line,) = self._expect_count("db print", 1)
@@ -268,7 +339,8 @@ class DeviceClient:
     # -- microforge extensions ------------------------------------------------------------
     def info(self) -> DeviceInfo:
         lines = self.command("mf-info")
-        version, arena, counter = "", -1, "none"
+        version, arena, counter, build = "", -1, "none", ""
+        stack: tuple[int, int] | None = None
         tensors: dict[str, list[TensorDesc]] = {"input": [], "output": []}
         for ln in lines:
             if m := _TENSOR.match(ln):
@@ -280,13 +352,38 @@ class DeviceClient:
                 arena = _int_after(ln, "m-mf-arena-")
             elif ln.startswith("m-mf-counter-"):
                 counter = ln.removeprefix("m-mf-counter-")
+            elif ln.startswith("m-mf-build-"):
+                build = ln.removeprefix("m-mf-build-")
+            elif m := _STACK.match(ln):
+                stack = (int(m[1]), int(m[2]))
         if not version or arena < 0:
             raise ProtocolError(self._context(f"malformed reply to 'mf-info%': {lines}"))
-        return DeviceInfo(version, arena, tensors["input"], tensors["output"], counter)
+        return DeviceInfo(version, arena, tensors["input"], tensors["output"], counter, build,
+                          *(stack or (None, None)))
 
     def run(self, timeout: float = INFER_TIMEOUT) -> RunResult:
-        """One inference on the loaded buffer: raw output bytes, microseconds, counter delta."""
-        lines = self.command("mf-run", timeout)
+        """One inference on the loaded buffer: raw output bytes, microseconds, counter delta.
+
+        After ``load()`` the input's CRC-32 goes along and the outputs come back with theirs:
+        a byte changed on the link either way raises ``LinkError``, never a wrong result."""
+        crc = self._loaded_crc
+        cmd = "mf-run" if crc is None else f"mf-run {crc:08x}"
+        lines = self.command(cmd, timeout, check=False)
+        received = [ln for ln in lines if ln.startswith("e-mf-crc-mismatch-")]
+        if received:
+            got = received[0].removeprefix("e-mf-crc-mismatch-")
+            raise LinkError(
+                f"link error: checksum mismatch on input {self.input_index}: the host sent CRC-32 "
+                f"{crc:08x}, the device received data with CRC-32 {got}; check the cable/baud "
+                f"(on {self.transport.name})",
+                "a bad byte on the serial link, not a wrong result: check the cable, the baud rate "
+                "and the USB hub, then run again")
+        self._raise_errors("command 'mf-run%'", lines)
+        out_crc = None
+        if crc is not None:
+            if not lines or not lines[-1].startswith("m-mf-out-crc-"):
+                raise ProtocolError(self._context(f"no 'm-mf-out-crc-' line in the reply to '{cmd}%': {lines}"))
+            out_crc = lines.pop().removeprefix("m-mf-out-crc-")
         if len(lines) < 3:
             raise ProtocolError(self._context(f"malformed reply to 'mf-run%': {lines}"))
         us = _int_after(lines[0], "m-mf-us-")
@@ -300,6 +397,13 @@ class DeviceClient:
                 outputs.append(bytes.fromhex(ln[len(prefix) :]))
             except ValueError:
                 raise ProtocolError(self._context(f"bad hex in {ln[:60]!r}")) from None
+        if out_crc is not None and f"{zlib.crc32(b''.join(outputs)):08x}" != out_crc:
+            raise LinkError(
+                f"link error: checksum mismatch on the outputs of input {self.input_index}: the "
+                f"device sent CRC-32 {out_crc}, the host received outputs with CRC-32 "
+                f"{zlib.crc32(b''.join(outputs)):08x}; check the cable/baud (on {self.transport.name})",
+                "a bad byte on the serial link, not a wrong result: check the cable, the baud rate "
+                "and the USB hub, then run again")
         return RunResult(outputs, us, count)
 
     def exit(self) -> None:

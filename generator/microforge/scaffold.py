@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import emit
+from . import buildhash, emit
 from .boards import Board, get_boards
 from .budget import check_fit, format_budget
 from .errors import FitError, MicroforgeError, ModelError, OutputExistsError, WriteError
@@ -116,6 +116,7 @@ def complete_project(project: Path, model_path: str, boards: str | list[str]) ->
     (gen / "model_ops.cpp").write_text(emit.model_ops_cpp(model))
     wide = use_wide_filters(model, board_list, channel_quants(model))
     (gen / "model_plan.cpp").write_text(emit.model_plan_cpp(model, plan, wide))
+    buildhash.write_header(model.data, gen)  # after the sources it covers
     (project / "platformio.ini").write_text(emit.platformio_ini(board_list, build_flags(model, wide)))
     shutil.copytree(runtime_dir(), project / "lib" / "microforge-runtime",
                     ignore=shutil.ignore_patterns(*_IGNORED, ARDUINO_PORT_DIR), dirs_exist_ok=True)

@@ -22,11 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .buildhash import project_hash
 from .errors import MicroforgeError, ToolError
 from .harness.dut import build, start
 from .harness.project import detect_port, model_path, read_envs
 from .model import read_model
-from .protocol import DeviceClient, DeviceGone, DeviceTimeout, ProtocolError
+from .protocol import DeviceClient, DeviceFault, DeviceGone, DeviceTimeout, LinkError, ProtocolError
 from .reference import LiteRtReference, Reference, TensorSpec, to_bytes
 
 BOOT_TIMEOUT = 30.0
@@ -49,6 +50,7 @@ class InputResult:
     top1: list[int] | None = None         # device argmax per output (classifier outputs only)
     top1_reference: list[int] | None = None
     retries: int = 0
+    link_errors: list[str] = field(default_factory=list)  # checksum mismatches, repeated away
 
     @property
     def mismatched_elements(self) -> int:
@@ -176,15 +178,23 @@ def _litert(model: Path) -> tuple[LiteRtReference | None, str]:
         return None, f"unavailable: {first}"
 
 
-def _run_one(client: DeviceClient, data: bytes) -> tuple[list[bytes], int, int, int]:
-    """load + mf-run, resynchronizing after a device reset or a garbled reply."""
+def _run_one(client: DeviceClient, data: bytes, index: int | None = None,
+             link_errors: list[str] | None = None) -> tuple[list[bytes], int, int, int]:
+    """load + mf-run (both ways CRC-checked), resynchronizing after a device reset or a garbled
+    reply; a checksum mismatch (a bad byte on the link) is repeated too and noted in
+    ``link_errors``, and raised as a ``LinkError`` when it persists: never a wrong result."""
     for attempt in range(RETRIES + 1):
         try:
-            client.load(data)
+            client.load(data, index=index)
             run = client.run()
             return run.outputs, run.us, run.count, attempt
-        except (DeviceGone, DeviceTimeout):
+        except (DeviceGone, DeviceTimeout, DeviceFault):
             raise
+        except LinkError as exc:
+            if link_errors is not None:
+                link_errors.append(str(exc))
+            if attempt == RETRIES:
+                raise
         except ProtocolError:
             if attempt == RETRIES:
                 raise
@@ -194,7 +204,9 @@ def _run_one(client: DeviceClient, data: bytes) -> tuple[list[bytes], int, int, 
 
 def verify(project: Path, env: str, count: int = 100, seed: int = 1234, inputs: Path | None = None,
            port: str | None = None, progress: Callable[[int, int], None] | None = None,
-           litert: bool = True) -> VerifyReport:
+           litert: bool = True, flash: bool = True) -> VerifyReport:
+    """flash=False (``--no-flash``): test what is already there: no build, no upload (host and
+    emulator envs run their existing build); the firmware's build hash is still checked."""
     project = project.resolve()
     specs = {s.name: s for s in read_envs(project)}
     if env not in specs:
@@ -214,11 +226,13 @@ def verify(project: Path, env: str, count: int = 100, seed: int = 1234, inputs: 
     report = VerifyReport(str(project), env, model.name, seed, litert=lite_status,
                           classifier_outputs=classifier_outputs(ref.output_specs()),
                           output_specs=ref.output_specs(), samples=samples)
-    build_dir = build(project, env)
+    expected = project_hash(project, model)
+    build_dir = build(project, env) if flash else _existing_build(project, env, spec.kind)
+    (project / ".pio").mkdir(exist_ok=True)
     log = open(project / ".pio" / f"mf-verify-{env}.log", "wb")  # noqa: SIM115 - closed below
-    transport = start(spec, build_dir, port, 115200, sink=log.write, project=project)
+    transport = start(spec, build_dir, port, 115200, sink=log.write, project=project, flash=flash)
     try:
-        client = DeviceClient(transport)
+        client = DeviceClient(transport, expected_build=expected)
         if spec.kind == "hardware":
             client.sync(BOOT_TIMEOUT)
         else:
@@ -236,14 +250,24 @@ def verify(project: Path, env: str, count: int = 100, seed: int = 1234, inputs: 
     return report
 
 
+def _existing_build(project: Path, env: str, kind: str) -> Path:
+    build_dir = project / ".pio" / "build" / env
+    if kind != "hardware" and not build_dir.is_dir():
+        raise ToolError(f"--no-flash: env '{env}' of {project} was never built ({build_dir} is missing)",
+                        "run `microforge verify` once without --no-flash")
+    return build_dir
+
+
 def _check(k: int, client: DeviceClient, arrays: list[np.ndarray], ref: Reference,
            lite: LiteRtReference | None, report: VerifyReport) -> InputResult:
-    outputs, us, cnt, retries = _run_one(client, to_bytes(arrays))
+    link_errors: list[str] = []
+    outputs, us, cnt, retries = _run_one(client, to_bytes(arrays), k, link_errors)
     want = [np.ascontiguousarray(a) for a in ref.run(arrays)]
     want_bytes = [a.tobytes() for a in want]
     counts, where = _diff(outputs, want)
     result = InputResult(k, outputs == want_bytes, us, cnt, [o.hex() for o in outputs],
-                         [w.hex() for w in want_bytes], counts, where, retries=retries)
+                         [w.hex() for w in want_bytes], counts, where, retries=retries,
+                         link_errors=link_errors)
     got = _as_arrays(outputs, ref.output_specs())
     if lite is not None and got is not None:
         other = lite.run(arrays)

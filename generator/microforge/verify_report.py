@@ -93,6 +93,10 @@ def format_report(r: VerifyReport) -> str:
     retried = sum(1 for x in r.results if x.retries)
     if retried:
         lines.append(f"  link     {retried} input(s) repeated after a device reset or a garbled reply")
+    bad = [x.index for x in r.results if x.link_errors]
+    if bad:
+        lines.append(f"  link     checksum mismatch on input(s) {', '.join(map(str, bad[:10]))} (repeated, "
+                     "then exact): a bad byte on the serial link; check the cable/baud")
     for bad in [x for x in r.results if not x.exact][:5]:
         lines.append(f"  MISMATCH input #{bad.index}: {bad.mismatched_elements} element(s) "
                      f"(per output {bad.mismatched}, first at {bad.mismatch_at[:2]}); "

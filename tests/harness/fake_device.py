@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import zlib
 from collections.abc import Callable
 
 INPUT_BYTES = 4
+BUILD = "0123456789abcdef"  # the build hash the fake firmware reports in mf-info
 
 
 def model(data: bytes) -> bytes:
@@ -20,8 +22,13 @@ def model(data: bytes) -> bytes:
 
 class FakeDevice:
     def __init__(self, noise: bool = False, error_on: str = "", silent_on: str = "",
-                 die_on: str = "") -> None:
+                 die_on: str = "", build: str = BUILD, corrupt_input: int = -1,
+                 corrupt_output: int = -1, fault_on: str = "") -> None:
+        """corrupt_input / corrupt_output: flip one bit of that byte of the next db data received /
+        output sent (once), as a bad serial byte would; fault_on: report a HardFault and halt."""
         self.noise, self.error_on, self.silent_on, self.die_on = noise, error_on, silent_on, die_on
+        self.build, self.corrupt_input, self.corrupt_output = build, corrupt_input, corrupt_output
+        self.fault_on = fault_on
         self.buf = bytearray()
         self.expect = -1
         self.line = ""
@@ -52,6 +59,10 @@ class FakeDevice:
         if self.die_on and cmd.startswith(self.die_on):
             self.dead = True
             return
+        if self.fault_on and cmd.startswith(self.fault_on):
+            self.out.append("m-mf-fault-hard-pc-000012a4-lr-00000f01")
+            self.dead = True
+            return
         if self.error_on and cmd.startswith(self.error_on):
             return self.reply("e-invoke-kernel-error")
         if cmd == "name":
@@ -67,17 +78,31 @@ class FakeDevice:
             return self.reply("m-buffer-" + self.buf.hex())
         if cmd.startswith("db "):
             try:
-                self.buf += bytes.fromhex(cmd[3:])
+                data = bytearray.fromhex(cmd[3:])
             except ValueError:
                 return self.reply("e-bad-hex")
+            at = self.corrupt_input - len(self.buf)
+            if 0 <= at < len(data):
+                data[at] ^= 0x10
+                self.corrupt_input = -1
+            self.buf += data
             return self.reply(*(["m-load-done"] if len(self.buf) == self.expect else []))
         if cmd == "mf-info":
-            return self.reply("m-mf-version-0.1.0", "m-mf-arena-256", "m-mf-input-0-int8-1x4-4",
-                              "m-mf-output-0-int8-1x4-4", "m-mf-counter-none")
-        if cmd == "mf-run":
+            return self.reply("m-mf-version-0.1.0", *([f"m-mf-build-{self.build}"] if self.build else []),
+                              "m-mf-arena-256", "m-mf-input-0-int8-1x4-4", "m-mf-output-0-int8-1x4-4",
+                              "m-mf-counter-none")
+        if cmd == "mf-run" or cmd.startswith("mf-run "):
             if len(self.buf) != INPUT_BYTES:
                 return self.reply("e-not-loaded")
-            return self.reply("m-mf-us-7", "m-mf-count-0", "m-mf-out-0-" + model(self.buf).hex())
+            checked = cmd != "mf-run"
+            if checked and cmd[7:] != f"{zlib.crc32(self.buf):08x}":
+                return self.reply(f"e-mf-crc-mismatch-{zlib.crc32(self.buf):08x}")
+            out = bytearray(model(self.buf))
+            crc = [f"m-mf-out-crc-{zlib.crc32(out):08x}"] if checked else []
+            if 0 <= self.corrupt_output < len(out):
+                out[self.corrupt_output] ^= 0x01
+                self.corrupt_output = -1
+            return self.reply("m-mf-us-7", "m-mf-count-0", "m-mf-out-0-" + out.hex(), *crc)
         if cmd.startswith("infer "):
             n, w = (int(v) for v in cmd.split()[1:3])
             return self.reply(f"m-warmup-start-{w}", "m-warmup-done", f"m-infer-start-{n}",

@@ -114,7 +114,7 @@ def test_dead_process_fails_fast() -> None:
         with pytest.raises(DeviceGone) as err:
             c.run(timeout=30)
         assert time.monotonic() - start < 5, "waited out the timeout instead of seeing the exit"
-        assert "'mf-run%'" in str(err.value) and "fake:process" in str(err.value)
+        assert "'mf-run " in str(err.value) and "fake:process" in str(err.value)
         assert "exit status 3" in str(err.value)
         with pytest.raises(DeviceGone):  # stays gone, no second wait
             c.name()

@@ -13,6 +13,7 @@
 #include <microforge/runtime.h>
 
 #include "model/model.h"
+#include "model/model_build.h"
 #include "model/model_data.h"
 #include "protocol_io.h"
 
@@ -131,6 +132,16 @@ void invoke_error(mf::Status s) {
   out.str("e-invoke-").str(mf::status_name(s)).end();
 }
 
+// After invokes (outside their timing): the guard words below the stack must be intact, else the
+// stack overflowed into the memory below it (the arena, these buffers): report and halt. Written
+// through the port directly: the Writer itself may be what the overflow overwrote.
+void check_stack() {
+  if (mf::port::stack_intact()) return;
+  static const char kFault[] = "m-mf-fault-stack-guard\r\n";
+  mf::port::write(kFault, sizeof(kFault) - 1);
+  mf::port::exit(0x8F);
+}
+
 // "infer N W": W untimed warm-up runs, then N runs between two laps.
 void cmd_infer(const char* args, size_t n) {
   uint32_t runs = 1;
@@ -153,6 +164,7 @@ void cmd_infer(const char* args, size_t n) {
   mf::Status s = mf::Status::kOk;
   for (uint32_t i = 0; i < runs && s == mf::Status::kOk; ++i) s = invoke_once();
   uint64_t t1 = mf::port::time_us();
+  check_stack();
   if (s != mf::Status::kOk) return invoke_error(s);
   out.str("m-lap-us-").u64(t0).end();
   out.str("m-lap-us-").u64(t1).end();
@@ -160,20 +172,61 @@ void cmd_infer(const char* args, size_t n) {
   print_results();
 }
 
-// "mf-run": one timed invoke, then every output's raw bytes.
-void cmd_mf_run() {
+// CRC-32 (IEEE 802.3, zlib's crc32), bitwise: no table in flash; runs outside the timed region.
+uint32_t crc32(uint32_t crc, const uint8_t* data, size_t n) {
+  crc = ~crc;
+  for (size_t i = 0; i < n; ++i) {
+    crc ^= data[i];
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+void hex32(uint32_t v) {
+  const uint8_t bytes[4] = {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
+                            static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+  out.hex(bytes, sizeof bytes);
+}
+
+// "mf-run" or "mf-run <crc>": one timed invoke, then every output's raw bytes. <crc> (8 hex
+// digits) is the CRC-32 of the input the host sent: a db buffer with another CRC (a bad byte
+// on the link) answers e-mf-crc-mismatch-<crc received> without invoking, and the reply ends
+// with m-mf-out-crc-<CRC-32 of all output bytes> so the host checks the way back too.
+void cmd_mf_run(const char* args, size_t n) {
+  uint8_t want[4] = {0, 0, 0, 0};
+  const bool checked = n > 0;
+  if (checked && (n != 8 || !proto::parse_hex(args, n, want))) return error("unknown-command");
   if (!check_ready_to_run()) return;
+  if (checked) {
+    const uint32_t got = crc32(0, db, db_len);
+    if (got != (uint32_t{want[0]} << 24 | uint32_t{want[1]} << 16 | uint32_t{want[2]} << 8 | want[3])) {
+      out.str("e-mf-crc-mismatch-");
+      hex32(got);
+      return out.end();
+    }
+  }
   uint64_t c0 = mf::port::cycle_count();
   uint64_t t0 = mf::port::time_us();
   mf::Status s = invoke_once();
   uint64_t t1 = mf::port::time_us();
   uint64_t c1 = mf::port::cycle_count();
+  check_stack();
   if (s != mf::Status::kOk) return invoke_error(s);
   out.str("m-mf-us-").u64(t1 - t0).end();
   out.str("m-mf-count-").u64(c1 - c0).end();
   for (size_t i = 0; i < interp.num_outputs(); ++i) {
     const mf::Tensor& t = *interp.output(i);
     out.str("m-mf-out-").u64(i).chr('-').hex(static_cast<const uint8_t*>(t.data), t.bytes).end();
+  }
+  if (checked) {
+    uint32_t crc = 0;
+    for (size_t i = 0; i < interp.num_outputs(); ++i) {
+      const mf::Tensor& t = *interp.output(i);
+      crc = crc32(crc, static_cast<const uint8_t*>(t.data), t.bytes);
+    }
+    out.str("m-mf-out-crc-");
+    hex32(crc);
+    out.end();
   }
 }
 
@@ -210,12 +263,41 @@ void cmd_mf_profile() {
 
 void cmd_mf_info() {
   out.str("m-mf-version-").str(model::kGeneratorVersion).end();
+  out.str("m-mf-build-").str(model::kBuildHash).end();
   out.str("m-mf-arena-").u64(model::kArenaSize).end();
   if (init_status != mf::Status::kOk) return init_error();
   for (size_t i = 0; i < interp.num_inputs(); ++i) print_tensor("input", i, *interp.input(i));
   for (size_t i = 0; i < interp.num_outputs(); ++i) print_tensor("output", i, *interp.output(i));
   out.str("m-mf-counter-").str(mf::port::cycle_counter_kind()).end();
+  const mf::port::StackUse stack = mf::port::stack_use();
+  if (stack.size > 0) out.str("m-mf-stack-used-").u64(stack.used).str("-of-").u64(stack.size).end();
 }
+
+#if MF_TEST_FAULT
+// Test builds only (-D MF_TEST_FAULT=1): "mf-fault" provokes a fault so that the tests see the
+// port report it. "mf-fault" or "mf-fault trap": an undefined instruction (UsageFault on
+// ARMv7-M/v8-M mainline); "mf-fault stack": recursion past the bottom of the stack.
+// Recurses, writing each 256-byte frame whole, until a frame lies below `bottom`.
+__attribute__((noinline)) uint32_t burn_stack(uintptr_t bottom) {
+  volatile uint8_t frame[256];
+  for (size_t i = 0; i < sizeof(frame); ++i) frame[i] = 0;
+  if (reinterpret_cast<uintptr_t>(&frame[0]) < bottom) return frame[0];
+  return burn_stack(bottom) + frame[sizeof(frame) - 1];
+}
+
+void cmd_mf_fault(const char* arg, size_t n) {
+  if (proto::equals(arg, n, "stack")) {
+    const mf::port::StackUse stack = mf::port::stack_use();
+    if (stack.bottom == nullptr) return error("unknown-stack");
+    const uint32_t burnt = burn_stack(reinterpret_cast<uintptr_t>(stack.bottom));
+    check_stack();  // reports and halts: the guard words were overwritten
+    out.str("m-mf-burnt-").u64(burnt).end();
+    return;
+  }
+  if (n == 0 || proto::equals(arg, n, "trap")) __builtin_trap();
+  error("unknown-command");
+}
+#endif
 
 void cmd_db_load(const char* arg, size_t n) {
   uint32_t bytes = 0;
@@ -270,10 +352,18 @@ void dispatch(const char* c, size_t n) {
   } else if (equals(c, n, "mf-info")) {
     cmd_mf_info();
   } else if (equals(c, n, "mf-run")) {
-    cmd_mf_run();
+    cmd_mf_run(c, 0);
+  } else if (starts_with(c, n, "mf-run ")) {
+    cmd_mf_run(c + 7, n - 7);
 #ifdef MF_PROFILE_OPS
   } else if (equals(c, n, "mf-profile")) {
     cmd_mf_profile();
+#endif
+#if MF_TEST_FAULT
+  } else if (equals(c, n, "mf-fault")) {
+    cmd_mf_fault(c, 0);
+  } else if (starts_with(c, n, "mf-fault ")) {
+    cmd_mf_fault(c + 9, n - 9);
 #endif
   } else if (equals(c, n, "mf-exit")) {
     mf::port::exit(0);
@@ -288,6 +378,7 @@ void dispatch(const char* c, size_t n) {
 void mf_app_setup() {
   out.line("m-timestamp-mode-performance");
   init_status = interp.init();
+  check_stack();
   if (init_status == mf::Status::kOk) {
     out.line("m-init-done");
   } else {

@@ -25,9 +25,10 @@ from typing import Any
 
 from pytest_embedded.dut import Dut
 
+from ..buildhash import project_hash
 from ..errors import ToolError
 from ..protocol import DeviceClient
-from .project import EnvSpec, read_envs
+from .project import EnvSpec, model_path, read_envs
 from .transport import ProcessTransport, SerialTransport, Sink
 
 BUILD_TIMEOUT = 900.0
@@ -202,17 +203,29 @@ def upload(project: Path, env: str, port: str, wait: float = 30.0) -> None:
     time.sleep(0.5)  # the board re-enumerates before its firmware listens
 
 
+def expected_build(project: Path) -> str | None:
+    """The build hash a firmware built from ``project`` reports (None: not a generated project)."""
+    try:
+        return project_hash(project, model_path(project))
+    except FileNotFoundError:
+        return None
+
+
 class MfDut(Dut):
     """A pytest-embedded Dut whose ``write()`` reaches the firmware and which owns the client.
 
     ``dut.expect(...)`` matches on dut.log as usual. ``write()`` bypasses ``client``: the reply it
-    provokes stays queued for the client, so do not mix both within one exchange.
+    provokes stays queued for the client, so do not mix both within one exchange. The client
+    expects the build hash of the project (``app.app_path``): booting a firmware built from
+    another model or project raises ``BuildMismatch``.
     """
 
     def __init__(self, transport: ProcessTransport | SerialTransport, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.transport = transport
-        self.client = DeviceClient(transport)
+        app_path = getattr(self.app, "app_path", None)
+        self.client = DeviceClient(transport,
+                                   expected_build=expected_build(Path(app_path)) if app_path else None)
 
     def write(self, s: str | bytes) -> None:
         self.transport.send(s.decode("ascii") if isinstance(s, bytes) else s)
@@ -223,8 +236,9 @@ class MfDut(Dut):
 
 
 def start(spec: EnvSpec, build_dir: Path, port: str | None, baud: int, sink: Sink,
-          project: Path) -> ProcessTransport | SerialTransport:
-    """The transport to a freshly started firmware (host process, QEMU, or a flashed board)."""
+          project: Path, flash: bool = True) -> ProcessTransport | SerialTransport:
+    """The transport to a freshly started firmware (host process, QEMU, or a flashed board).
+    ``flash=False``: a real board keeps the firmware it has (``verify --no-flash``)."""
     if spec.kind == "host":
         return ProcessTransport(host_command(build_dir), name=f"host:{spec.name}", sink=sink,
                                 cwd=project)
@@ -232,6 +246,7 @@ def start(spec: EnvSpec, build_dir: Path, port: str | None, baud: int, sink: Sin
         return ProcessTransport(qemu_command(build_dir, spec),
                                 name=f"qemu:{spec.qemu_machine}:{spec.name}", sink=sink, cwd=project)
     if spec.kind == "hardware" and port:
-        upload(project, spec.name, port)
+        if flash:
+            upload(project, spec.name, port)
         return SerialTransport(port, baud, sink=sink)
     raise ToolError(f"env '{spec.name}' (kind '{spec.kind}') cannot be started here")

@@ -34,6 +34,19 @@ const char* cycle_counter_kind();
 // real boards: reset or spin).
 [[noreturn]] void exit(int code);
 
+// The main stack, where the port can tell (QEMU: painted at boot by the platform's startup code;
+// a port without it gets the weak defaults of port_defaults.cpp: size 0, always intact).
+struct StackUse {
+  size_t size;  // bytes reserved for the main stack (0: unknown)
+  size_t used;  // the most of it ever used: the high-water mark of the painting
+  const void* bottom;  // its lowest address (nullptr: unknown)
+};
+// Scans the painting: for mf-info, not for every invoke.
+StackUse stack_use();
+// False once the guard words at the bottom of the stack were overwritten: the stack overflowed
+// into the memory below it (the arena). A few loads: checked after each invoke, outside its timing.
+bool stack_intact();
+
 }  // namespace port
 }  // namespace mf
 

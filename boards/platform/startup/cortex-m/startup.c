@@ -1,8 +1,10 @@
 /* microforge Cortex-M startup for QEMU boards (mps2-an385/an386/an500, mps3-an547 with
  * MF_MPS3_AN547=1).
  *
- * Vector table, Reset_Handler (FPU on, .data copied, .bss zeroed, static constructors run,
- * then main), default fault handler (semihosting exit with status 0x80 | exception number),
+ * Vector table, Reset_Handler (stack limit and painting, fault exceptions enabled, FPU on, .data
+ * copied, .bss zeroed, static constructors run, then main), default fault handler (semihosting
+ * exit with status 0x80 | exception number; the MPS2 port overrides the fault handlers with
+ * ones that report the fault over the UART first),
  * and the few C++ ABI hooks a heap-free, exception-free firmware needs so that nothing from
  * newlib's atexit or libstdc++'s terminate machinery is linked in.
  *
@@ -17,6 +19,7 @@ extern uint32_t __data_end__;
 extern uint32_t __bss_start__;
 extern uint32_t __bss_end__;
 extern uint32_t __StackTop;
+extern uint32_t __StackLimit;
 typedef void (*mf_init_fn)(void);
 extern mf_init_fn __preinit_array_start[];
 extern mf_init_fn __preinit_array_end[];
@@ -113,7 +116,40 @@ __attribute__((section(".isr_vector"), used)) void (*const mf_vector_table[16 + 
 #endif
 };
 
-void Reset_Handler(void) {
+/* The stack's painting and guard (read by the MPS2 port's stack_use() / stack_intact()): every
+ * word from __StackLimit up to just below Reset_Handler's own frame holds MF_STACK_PAINT; the
+ * lowest MF_STACK_GUARD_WORDS words are the guard band, checked after each invoke. */
+#define MF_STACK_PAINT 0x6D665354u /* "mfST" */
+#define MF_STACK_GUARD_WORDS 8u
+
+__attribute__((naked, noreturn)) void Reset_Handler(void) {
+  /* Naked, so nothing is pushed before the stack limit is set: ARMv8-M mainline (Cortex-M55)
+   * checks every push against MSPLIM and raises a UsageFault (STKOF) instead of writing below
+   * __StackLimit into .bss. Then on to C. */
+  __asm__ volatile(
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
+      "ldr r0, =__StackLimit\n\t"
+      "msr msplim, r0\n\t"
+#endif
+      "b mf_reset_c\n\t");
+}
+
+void mf_reset_c(void) __attribute__((noreturn, used));
+void mf_reset_c(void) {
+#if defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__) || \
+    defined(__ARM_ARCH_8_1M_MAIN__)
+  /* MemManage, BusFault and UsageFault get their own handlers (else they escalate to HardFault
+   * and the report could not tell them apart). SHCSR MEMFAULTENA, BUSFAULTENA, USGFAULTENA. */
+  *(volatile uint32_t*)0xE000ED24u |= (1u << 16) | (1u << 17) | (1u << 18);
+#endif
+  {
+    /* Paint the free stack: everything below this frame (the loop calls nothing). */
+    uint32_t* sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    for (uint32_t* p = &__StackLimit; p < sp - 4; ++p) {
+      *(volatile uint32_t*)p = MF_STACK_PAINT;
+    }
+  }
 #if defined(__ARM_FP)
   /* FPU first: with -mfloat-abi=hard the compiler may use VFP registers anywhere. Only built
    * for FPU targets: a Cortex-M3 has no CPACR, and QEMU's mps2-an385 faults on the write. */

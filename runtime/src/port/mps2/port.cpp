@@ -22,9 +22,18 @@
 //     with the SAU off, so these addresses are Secure and reachable as they are.
 // - read_byte(): sleeps in WFI until the UART RX interrupt (or a timer wrap) wakes it, so
 //   an idle firmware costs QEMU no host CPU.
+// - Faults: HardFault, MemManage, BusFault and UsageFault (the platform's startup enables the
+//   last three) print m-mf-fault-<kind>-pc-<hex>-lr-<hex> on the UART, polled, then exit with
+//   0x80 | the exception number. A UsageFault for a stack-limit violation (Cortex-M55: the
+//   startup sets MSPLIM to the bottom of the stack) is kind "stack".
+// - Stack: the startup paints it (MF_STACK_PAINT); stack_use() scans for the high-water mark,
+//   stack_intact() checks the guard words at its bottom.
 #if MF_PORT_MPS2
 
 #include "microforge/port.h"
+
+extern "C" uint32_t __StackLimit;  // the linker script's stack bounds
+extern "C" uint32_t __StackTop;
 
 namespace mf {
 namespace port {
@@ -182,7 +191,51 @@ void put_byte(uint8_t b) {
   uart_data() = b;
 }
 
+// As boards/platform/startup/cortex-m/startup.c paints the stack.
+constexpr uint32_t kStackPaint = 0x6D665354u;
+constexpr size_t kStackGuardWords = 8;
+
 }  // namespace
+
+StackUse stack_use() {
+  const uint32_t* const bottom = &__StackLimit;
+  const uint32_t* const top = &__StackTop;
+  const uint32_t* p = bottom;
+  while (p < top && *p == kStackPaint) ++p;
+  return StackUse{static_cast<size_t>(top - bottom) * 4u, static_cast<size_t>(top - p) * 4u, bottom};
+}
+
+bool stack_intact() {
+  const volatile uint32_t* const bottom = &__StackLimit;
+  for (size_t i = 0; i < kStackGuardWords; ++i) {
+    if (bottom[i] != kStackPaint) return false;
+  }
+  return true;
+}
+
+// The C half of the fault handlers (mf_fault_entry below): frame is the stacked exception frame
+// (r0-r3, r12, lr, pc, xpsr), read for the faulting pc and lr. Runs on its own small stack.
+[[noreturn]] void report_fault(const uint32_t* frame) {
+  uint32_t ipsr = 0;
+  __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
+  const uint32_t exception = ipsr & 0x1FFu;
+  const uint32_t cfsr = reg(0xE000ED28u, 0);  // SCB->CFSR
+  const char* kind = exception == 4 ? "memmanage" : exception == 5 ? "bus" : exception == 6 ? "usage" : "hard";
+  if (cfsr & (1u << 20)) kind = "stack";  // UFSR.STKOF (ARMv8-M): MSPLIM was crossed
+  static const char kDigits[] = "0123456789abcdef";
+  const char* const parts[] = {"m-mf-fault-", kind, "-pc-", nullptr, "-lr-", nullptr, "\r\n"};
+  const uint32_t words[] = {frame[6], frame[5]};
+  int word = 0;
+  for (const char* part : parts) {
+    if (part == nullptr) {
+      for (int shift = 28; shift >= 0; shift -= 4) put_byte(kDigits[(words[word] >> shift) & 0xFu]);
+      ++word;
+      continue;
+    }
+    while (*part) put_byte(static_cast<uint8_t>(*part++));
+  }
+  exit(static_cast<int>(0x80u | (exception & 0x7Fu)));
+}
 
 void init() {
   uart_bauddiv() = kUartPclkHz / 115200u;  // QEMU wants >= 16; the rate itself is not modelled
@@ -259,6 +312,34 @@ extern "C" void TIMER1_IRQHandler() {
   mf::port::g_wraps1 = mf::port::g_wraps1 + 1;
 }
 #endif
+
+// The fault handlers' stack: the faulting one may be exhausted (a stack overflow).
+extern "C" {
+uint32_t mf_fault_stack[32];
+[[noreturn]] void mf_fault_c(const uint32_t* frame) { mf::port::report_fault(frame); }
+}
+
+// Finds the exception frame (MSP or PSP, from EXC_RETURN bit 2), lifts the stack limit (ARMv8-M),
+// moves to mf_fault_stack and reports.
+extern "C" __attribute__((naked)) void mf_fault_entry() {
+  __asm__ volatile(
+      "tst lr, #4\n\t"
+      "ite eq\n\t"
+      "mrseq r0, msp\n\t"
+      "mrsne r0, psp\n\t"
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
+      "movs r2, #0\n\t"
+      "msr msplim, r2\n\t"
+#endif
+      "ldr r2, =mf_fault_stack + 128\n\t"
+      "mov sp, r2\n\t"
+      "b mf_fault_c\n\t");
+}
+// The four fault vectors (weak in the startup code): straight on to mf_fault_entry, lr untouched.
+extern "C" __attribute__((naked)) void HardFault_Handler() { __asm__ volatile("b mf_fault_entry"); }
+extern "C" __attribute__((naked)) void MemManage_Handler() { __asm__ volatile("b mf_fault_entry"); }
+extern "C" __attribute__((naked)) void BusFault_Handler() { __asm__ volatile("b mf_fault_entry"); }
+extern "C" __attribute__((naked)) void UsageFault_Handler() { __asm__ volatile("b mf_fault_entry"); }
 
 int main() {
   mf::port::init();
