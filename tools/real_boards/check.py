@@ -592,7 +592,9 @@ def summary_row(r: dict[str, object]) -> str:
 
     def eff(group: dict, key: str) -> str:
         cxx = group.get("flags", {}).get("c++", {})
-        return "/".join(cxx.get("effective", {}).get(key, [])) or "-"
+        if not cxx:
+            return "-"
+        return "/".join(cxx.get("effective", {}).get(key, [])) or "(compiler default)"
 
     size = link.get("size") or {}
     base = r.get("baseline", {}) or {}

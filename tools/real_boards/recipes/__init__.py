@@ -83,13 +83,19 @@ def stub(dest: Path, _trees: dict[str, Path]) -> None:
     dest.mkdir(parents=True, exist_ok=True)
 
 
+STUB_NOTE = (
+    "empty stub of an upload tool the build never runs: the platform marks it required, and without it `pio run` "
+    "stops at 'Tool Manager: Installing platformio/<name>' with HTTPClientError (checked here for tool-sreccat, "
+    "tool-rp2040tools, tool-teensy and tool-dfuutil-arduino)"
+)
+
+
 def toolchain(name: str, version: str, requirement: str) -> Package:
     return Package(name, version, requirement, "toolchain", debian_arm_toolchain, DEBIAN_GCC_NOTE)
 
 
 def uploader_stub(name: str, version: str, requirement: str) -> Package:
-    return Package(name, version, requirement, "stub", stub,
-                   "empty stub: the platform marks it required, the build never runs it (upload only)")
+    return Package(name, version, requirement, "stub", stub, STUB_NOTE)
 
 
 def define_value(header: Path, macro: str) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import BoardSpec, Package, PlatformSpec, RepoRef, link_tree, mbed_core, stub, toolchain
+from . import STUB_NOTE, BoardSpec, Package, PlatformSpec, RepoRef, link_tree, mbed_core, stub, toolchain
 
 PLATFORM = PlatformSpec(
     "nordicnrf52", RepoRef("platformio/platform-nordicnrf52", "v10.11.0", "latest release (= master)"))
@@ -19,7 +19,7 @@ def _fill_nrf5(dest: Path, trees: dict[str, Path]) -> None:
 
 
 SRECCAT = Package("tool-sreccat", "1.164.0", "~1.164.0", "stub", stub,
-                  "empty stub: required by platform.json; only used to merge a SoftDevice hex, never for these builds")
+                  "only merges a SoftDevice hex, never run for these builds; " + STUB_NOTE)
 
 
 def _nano33ble(board_id: str) -> BoardSpec:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import BoardSpec, Package, PlatformSpec, RepoRef, define_value, link_tree, mbed_core, toolchain
+from . import BoardSpec, Package, PlatformSpec, RepoRef, define_value, link_tree, mbed_core, toolchain, uploader_stub
 
 PLATFORM = PlatformSpec("ststm32", RepoRef("platformio/platform-ststm32", "v19.6.0", "latest release (= master)"))
 STM32DUINO = RepoRef("stm32duino/Arduino_Core_STM32", "2.12.0",
@@ -48,8 +48,7 @@ BOARDS = {
         "portenta_h7_m7", PLATFORM, [PLATFORM.source, mbed_core.CORE, mbed_core.API],
         [mbed_core.PACKAGE,
          toolchain("toolchain-gccarmnoneeabi", "1.70201.0", ">=1.60301.0,<1.80000.0 (platform.json)"),
-         Package("tool-dfuutil-arduino", "1.11.0", "~1.11.0", "stub", lambda d, t: d.mkdir(parents=True,
-                 exist_ok=True), "empty stub: platform.py makes the dfu uploader required (upload_protocol dfu)")],
+         uploader_stub("tool-dfuutil-arduino", "1.11.0", "~1.11.0 (platform.py: required with upload_protocol dfu)")],
         framework_dirs=mbed_core.FRAMEWORK_DIRS,
         main_stack=_portenta_stack,
     ),
