@@ -229,6 +229,14 @@ def _channel_quant_cpp(model: ModelInfo, arrays: list[_OpArrays]) -> tuple[str, 
     return text, "kChannelQuant, kOperators"
 
 
+def _by_name(ctype: str, name: str, fields: tuple[tuple[str, str], ...]) -> str:
+    """A constant struct whose members are set by name (others zero), evaluated by the compiler: a
+    renamed member fails to compile, a reordered one changes nothing (GCC 7 has no designated
+    initializers, so a constexpr lambda)."""
+    sets = "".join(f"  v.{field} = {value};\n" for field, value in fields)
+    return f"constexpr {ctype} {name} = [] {{\n  {ctype} v{{}};\n{sets}  return v;\n}}();\n"
+
+
 def _planned_cpp(model: ModelInfo, planned: list[PlannedOp | None]) -> tuple[str, str]:
     """Each planned operator's params and op data (flash) and kPlan's initializer, or nothing."""
     if not any(planned):
@@ -240,12 +248,13 @@ def _planned_cpp(model: ModelInfo, planned: list[PlannedOp | None]) -> tuple[str
             continue
         i = op.index
         if p.params_type is not None:
-            structs.append(f"const {p.params_type} kParams{i} = {{{', '.join(p.params)}}};\n")
-        structs.append(f"const {p.op_data_type} kOpData{i} = {{\n    {', '.join(p.op_data)}}};\n")
+            structs.append(_by_name(p.params_type, f"kParams{i}", p.params))
+        structs.append(_by_name(p.op_data_type, f"kOpData{i}", p.op_data))
         params = f"&kParams{i}" if p.params_type is not None else "nullptr"
         entries.append(f"    {{{params}, &kOpData{i}}},  // {i}: {op.op}")
     text = ("// Each operator's parsed options and prepared op data, computed by the generator exactly as\n"
             "// the kernel's parse and prepare would (microforge/prepared.py): in flash, not the arena.\n"
+            "// Members are set by name; those not set are zero.\n"
             + "".join(structs) + "\nconst mf::PlannedOp kPlannedOps[kOperators] = {\n"
             + "\n".join(entries) + "\n};\n\n")
     return text, "kPlannedOps"

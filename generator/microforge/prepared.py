@@ -46,9 +46,9 @@ class PlannedOp:
     None: the kernel has no params)."""
 
     params_type: str | None
-    params: tuple[str, ...]
+    params: tuple[tuple[str, str], ...]   # (field, C++ value), by the struct's member names
     op_data_type: str
-    op_data: tuple[str, ...]
+    op_data: tuple[tuple[str, str], ...]
 
 
 # -- C++ values -----------------------------------------------------------------------------------
@@ -66,6 +66,11 @@ def _ptr(name: str | None) -> str:
 
 
 # -- the kernels' shared rules --------------------------------------------------------------------
+
+def _named(**fields: object) -> tuple[tuple[str, str], ...]:
+    """Struct members and their C++ values; a member left out stays zero (value-initialized)."""
+    return tuple((name, value if isinstance(value, str) else str(value)) for name, value in fields.items())
+
 
 def _options(model: ModelInfo, op: OperatorInfo, cls: type) -> object | None:
     return builtin_options(tflite.Model.GetRootAsModel(model.data, 0), op, cls)
@@ -153,6 +158,16 @@ class _Int8Requant:
     per_channel: bool
 
 
+def _requant_fields(rq: _Int8Requant, ptrs: Pointers) -> tuple[tuple[str, str], ...]:
+    """The int8 requantization members CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED op data share."""
+    fields = _named(input_offset=rq.input_offset, output_offset=rq.output_offset, act_min=rq.act_min,
+                    act_max=rq.act_max, multiplier=rq.multiplier, shift=rq.shift)
+    if rq.per_channel:
+        fields += _named(channel_mult=_ptr(ptrs.multipliers), channel_shift=_ptr(ptrs.shifts),
+                         per_channel=_bool(True))
+    return fields
+
+
 def _int8_requant(x: TensorInfo, w: TensorInfo, bias: TensorInfo | None, y: TensorInfo, act: int,
                   cq: ChannelQuant | None, fc: bool, channels: int, axis: int) -> _Int8Requant | None:
     """The int8 half of conv_common::prepare_int8 / fully_connected's prepare_int8 (channels: the
@@ -227,27 +242,25 @@ def _conv(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None, ptrs: Poi
         return None
     if not depthwise and w.shape[3] != in_d:
         return None
-    geometry = [batches, in_h, in_w, in_d, out_h, out_w, out_d, f_h, f_w, pad_h, pad_w]
+    data = _named(batches=batches, in_h=in_h, in_w=in_w, in_d=in_d, out_h=out_h, out_w=out_w, out_d=out_d,
+                  f_h=f_h, f_w=f_w, pad_h=pad_h, pad_w=pad_w)
     if x.dtype == "float32":
         if w.dtype != "float32" or y.dtype != "float32" or (bias is not None and bias.dtype != "float32"):
             return None
         lo, hi = activation_range_float(act)
-        data = [*map(str, geometry), *["0"] * 6, "nullptr", "nullptr", "nullptr", "nullptr",
-                "false", "true", _f32(lo), _f32(hi)]
+        data += _named(is_float=_bool(True), f_min=_f32(lo), f_max=_f32(hi))
     elif x.dtype == "int8":
         rq = _int8_requant(x, w, bias, y, act, cq, False, out_d, 3 if depthwise else 0)
         if rq is None:
             return None
-        channel = rq.per_channel
-        data = [*map(str, geometry), str(rq.input_offset), str(rq.output_offset), str(rq.act_min),
-                str(rq.act_max), str(rq.multiplier), str(rq.shift),
-                _ptr(ptrs.multipliers if channel else None), _ptr(ptrs.shifts if channel else None),
-                _ptr(ptrs.quick if channel else None), _ptr(ptrs.wide if channel and not depthwise else None),
-                _bool(channel), "false", _f32(0.0), _f32(0.0)]
+        data += _requant_fields(rq, ptrs)
+        if rq.per_channel:
+            data += _named(quick=_ptr(ptrs.quick), wide=_ptr(None if depthwise else ptrs.wide))
     else:
         return None
-    params = (str(padding), str(act), str(stride_w), str(stride_h), str(dil_w), str(dil_h), str(depth_mult))
-    return PlannedOp("mf::kernels::conv_common::Params", params, "mf::kernels::conv_common::OpData", tuple(data))
+    params = _named(padding=padding, activation=act, stride_w=stride_w, stride_h=stride_h, dilation_w=dil_w,
+                    dilation_h=dil_h, depth_multiplier=depth_mult)
+    return PlannedOp("mf::kernels::conv_common::Params", params, "mf::kernels::conv_common::OpData", data)
 
 
 def _fully_connected(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None,
@@ -270,24 +283,21 @@ def _fully_connected(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None
         return None
     if (keep and len(y.shape) != len(x.shape)) or (bias is not None and bias.elements != out_depth):
         return None
-    head = [str(batches), str(accum), str(out_depth)]
+    data = _named(batches=batches, accum_depth=accum, out_depth=out_depth)
     if x.dtype == "float32":
         if w.dtype != "float32" or y.dtype != "float32" or (bias is not None and bias.dtype != "float32"):
             return None
         lo, hi = activation_range_float(act)
-        data = [*head, *["0"] * 6, "nullptr", "nullptr", "false", "true", _f32(lo), _f32(hi)]
+        data += _named(is_float=_bool(True), f_min=_f32(lo), f_max=_f32(hi))
     elif x.dtype == "int8":
         rq = _int8_requant(x, w, bias, y, act, cq, True, out_depth, 0)
         if rq is None:
             return None
-        channel = rq.per_channel
-        data = [*head, str(rq.input_offset), str(rq.output_offset), str(rq.act_min), str(rq.act_max),
-                str(rq.multiplier), str(rq.shift), _ptr(ptrs.multipliers if channel else None),
-                _ptr(ptrs.shifts if channel else None), _bool(channel), "false", _f32(0.0), _f32(0.0)]
+        data += _requant_fields(rq, ptrs)
     else:
         return None
-    return PlannedOp("mf::kernels::fully_connected::Params", (str(act), _bool(keep)),
-                     "mf::kernels::fully_connected::OpData", tuple(data))
+    return PlannedOp("mf::kernels::fully_connected::Params", _named(activation=act, keep_num_dims=_bool(keep)),
+                     "mf::kernels::fully_connected::OpData", data)
 
 
 def _pool(model: ModelInfo, op: OperatorInfo) -> PlannedOp | None:
@@ -312,20 +322,22 @@ def _pool(model: ModelInfo, op: OperatorInfo) -> PlannedOp | None:
     pad_w = window_padding(in_w, filter_w, stride_w, 1, out_w)
     if x.dtype != y.dtype:
         return None
-    geometry = [batches, in_h, in_w, depth, out_h, out_w, pad_h, pad_w]
+    data = _named(batches=batches, in_h=in_h, in_w=in_w, depth=depth, out_h=out_h, out_w=out_w, pad_h=pad_h,
+                  pad_w=pad_w)
     if x.dtype == "float32":
         lo, hi = activation_range_float(act)
-        data = [*map(str, geometry), "0", "0", _f32(lo), _f32(hi), "true"]
+        data += _named(f_min=_f32(lo), f_max=_f32(hi), is_float=_bool(True))
     elif x.dtype == "int8":
         scale = _one_scale(y)
         if scale is None or not _scale_ok(scale) or filter_h * filter_w > (1 << 23):
             return None
         lo, hi = activation_range_int8(act, scale, _zero_point(y))
-        data = [*map(str, geometry), str(lo), str(hi), _f32(0.0), _f32(0.0), "false"]
+        data += _named(act_min=lo, act_max=hi)
     else:
         return None
-    params = (str(padding), str(act), str(stride_w), str(stride_h), str(filter_w), str(filter_h))
-    return PlannedOp("mf::kernels::pool_common::Params", params, "mf::kernels::pool_common::OpData", tuple(data))
+    params = _named(padding=padding, activation=act, stride_w=stride_w, stride_h=stride_h, filter_w=filter_w,
+                    filter_h=filter_h)
+    return PlannedOp("mf::kernels::pool_common::Params", params, "mf::kernels::pool_common::OpData", data)
 
 
 def _softmax(model: ModelInfo, op: OperatorInfo) -> PlannedOp | None:
@@ -339,11 +351,11 @@ def _softmax(model: ModelInfo, op: OperatorInfo) -> PlannedOp | None:
     depth = x.shape[-1]
     if depth <= 0:
         return None
-    head = [str(x.elements // depth), str(depth)]
+    data = _named(outer=x.elements // depth, depth=depth)
     if x.dtype == "float32":
         if y.dtype != "float32":
             return None
-        data = [*head, "0", "0", "0", "true", _f32(beta)]
+        data += _named(is_float=_bool(True), beta=_f32(beta))
     elif x.dtype == "int8":
         in_scale, out_scale = _one_scale(x), _one_scale(y)
         if y.dtype != "int8" or in_scale is None or out_scale is None:
@@ -359,10 +371,10 @@ def _softmax(model: ModelInfo, op: OperatorInfo) -> PlannedOp | None:
         if q is None:
             return None
         radius = ((1 << 5) - 1) << 26 >> q[1]
-        data = [*head, str(q[0]), str(q[1]), str(-radius), "false", _f32(0.0)]
+        data += _named(input_multiplier=q[0], input_left_shift=q[1], diff_min=-radius)
     else:
         return None
-    return PlannedOp("mf::kernels::softmax::Params", (_f32(beta),), "mf::kernels::softmax::OpData", tuple(data))
+    return PlannedOp("mf::kernels::softmax::Params", _named(beta=_f32(beta)), "mf::kernels::softmax::OpData", data)
 
 
 _COPY_INPUTS = {"RESHAPE": (1, 2), "SQUEEZE": (1, 1), "EXPAND_DIMS": (2, 2)}
@@ -383,7 +395,7 @@ def _copy(model: ModelInfo, op: OperatorInfo) -> PlannedOp | None:
         return None
     if op.op == "EXPAND_DIMS" and len(y.shape) != len(x.shape) + 1:
         return None
-    return PlannedOp(None, (), "mf::kernels::reshape_common::OpData", (f"{x.nbytes}u",))
+    return PlannedOp(None, (), "mf::kernels::reshape_common::OpData", _named(bytes=f"{x.nbytes}u"))
 
 
 def planned_op(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None,
