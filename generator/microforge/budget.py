@@ -55,7 +55,7 @@ class Budget:
     code_bytes: int         # runtime + kernels + probe app, without the model
     arena_bytes: int
     static_ram_bytes: int   # .data + .bss besides the arena
-    stack_bytes: int        # estimate: deepest frames + margin
+    stack_bytes: int        # call-graph bound (stackbound.py); without one, deepest frames + margin
     flash_bytes: int
     ram_bytes: int          # arena + static RAM, our stack unless the framework fixes it, and
                             # code / read-only data on boards whose linker script copies them to RAM

@@ -226,16 +226,22 @@ class DeviceClient:
         """Reads the boot banner up to ``m-ready``; raises if init failed (or, with
         ``expected_build``, if the firmware was built from another project)."""
         self.boot_lines = self._read_reply("boot", timeout, booting=True)
-        self._raise_errors("boot", self.boot_lines)
         if self.expected_build:
-            self.check_build()
+            self.check_build()  # first: another project's firmware may fail to init on its own terms
+        self._raise_errors("boot", self.boot_lines)
         return self.boot_lines
 
-    def check_build(self, info: DeviceInfo | None = None) -> DeviceInfo:
-        """Refuses (``BuildMismatch``) a firmware whose build hash is not ``expected_build``."""
-        info = self.info() if info is None else info
-        if self.expected_build and info.build != self.expected_build:
-            got = f"build hash {info.build}" if info.build else "no build hash (an older firmware)"
+    def check_build(self, info: DeviceInfo | None = None) -> str:
+        """Refuses (``BuildMismatch``) a firmware whose build hash is not ``expected_build``;
+        returns the hash. Asks ``mf-info%`` unless given its reply (which an init failure does
+        not prevent: the build line comes first)."""
+        if info is not None:
+            build = info.build
+        else:
+            lines = self.command("mf-info", check=False)
+            build = next((ln.removeprefix("m-mf-build-") for ln in lines if ln.startswith("m-mf-build-")), "")
+        if self.expected_build and build != self.expected_build:
+            got = f"build hash {build}" if build else "no build hash (an older firmware)"
             raise BuildMismatch(
                 f"the firmware on {self.transport.name} was built from another model or project: it "
                 f"reports {got}, this project's is {self.expected_build}; its results would not "
@@ -243,7 +249,7 @@ class DeviceClient:
                 "rebuild and flash this project onto this board (`microforge verify` without "
                 "--no-flash, or `pio run -e <env> -t upload`); with several boards of one kind, "
                 "name each env's port; if src/model/ was edited by hand, regenerate the project")
-        return info
+        return build
 
     def sync(self, timeout: float = DEFAULT_TIMEOUT, attempts: int = 3) -> None:
         """For links that may have missed the boot banner (serial): ``name%`` until it answers.

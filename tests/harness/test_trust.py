@@ -114,3 +114,13 @@ def test_the_harness_dut_expects_its_projects_build(tmp_path: Path) -> None:
     assert dut.client.expected_build == expected
     with pytest.raises(BuildMismatch, match=f"reports build hash {BUILD}, this project's is {expected}"):
         dut.client.sync()
+
+
+def test_a_foreign_firmware_is_named_before_its_init_failure() -> None:
+    """Another project's firmware may fail init on this board: the mismatch is what to fix."""
+    device = FakeDevice()
+    device.boot = lambda: device.out.extend(  # type: ignore[method-assign]
+        ["m-timestamp-mode-performance", "e-init-failed-arena-too-small-op-3", "m-ready"])
+    c = DeviceClient(FakeTransport(device), expected_build="feedfacefeedface")
+    with pytest.raises(BuildMismatch):
+        c.wait_boot()
