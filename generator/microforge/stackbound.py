@@ -8,10 +8,11 @@ edge per call site). The bound is the deepest path from the firmware's entry poi
 
 - a call through a pointer (``__indirect_call``) in a function of object O may reach: the
   functions of O whose address O's code takes (a fast kernel picking one of its routines), or,
-  when O's code takes none, every function whose address is stored in data anywhere (the
-  interpreter calling a kernel's parse/prepare/eval through its registration table). "Address
-  taken": a relocation other than a call refers to the function (in code: from a .text
-  section), outside debug and unwind sections. Only functions the probe's link kept count;
+  when O's code takes none, every function whose address is taken anywhere (the interpreter
+  calling a kernel's parse/prepare/eval through its registration table). "Address taken": a
+  relocation other than a call refers to the function (in code: from a .text section), outside
+  debug and unwind sections. Only functions the probe's link kept count. Pushes inside naked
+  assembly routines are invisible to GCC (they report 0 bytes): ``ENTRY_ALLOWANCE`` covers them;
 - a call to a function outside these sources (libc's memcpy/memset, the port, the framework's
   serial driver) counts ``EXTERNAL_CALL`` bytes;
 - ``ENTRY_ALLOWANCE`` covers the port's ``main`` / Arduino ``loop()`` frame that calls the
@@ -63,7 +64,7 @@ class CallGraph:
 @dataclass
 class AddressTaken:
     by_unit: dict[str, set[str]] = field(default_factory=dict)  # object stem -> symbols its code takes
-    in_data: set[str] = field(default_factory=set)              # symbols stored in data sections
+    anywhere: set[str] = field(default_factory=set)             # symbols any object takes
 
 
 @dataclass
@@ -112,10 +113,9 @@ def address_taken(objects: list[Path], objdump: str) -> AddressTaken:
             if skip or len(parts) < 3 or not parts[1].startswith("R_") or any(c in parts[1] for c in _CALL_RELOCS):
                 continue
             name = re.split(r"[+-]0x", parts[2])[0].removeprefix(".text.")
+            taken.anywhere.add(name)
             if section.startswith((".text", ".rel.text", ".rela.text")):
                 mine.add(name)
-            else:
-                taken.in_data.add(name)
     return taken
 
 
@@ -124,7 +124,7 @@ def _indirect_targets(g: CallGraph, f: str, taken: AddressTaken, linked: set[str
     targets: set[str] = set()
     for unit in g.unit.get(f, ()):
         own = {t for t in g.defined_in.get(unit, ()) if symbol(t) in taken.by_unit.get(unit, ())}
-        targets |= own if own else {t for t in g.frames if symbol(t) in taken.in_data}
+        targets |= own if own else {t for t in g.frames if symbol(t) in taken.anywhere}
     return {t for t in targets if symbol(t) in linked}
 
 
