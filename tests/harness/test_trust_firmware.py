@@ -182,3 +182,33 @@ def test_kws_stack_stays_within_the_static_bound(tmp_path: Path, monkeypatch: py
     bound = _static_bound(KWS, "qemu-m4", monkeypatch)
     used = _high_water_mark(project, "qemu-m4", 2)
     assert 1024 < used <= bound
+
+
+def test_verify_no_flash_on_a_board_uses_what_it_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hardware env with --no-flash: the "board" is this project's QEMU firmware on a
+    pseudo-terminal (as a USB serial device is): verified without any upload; the same board
+    running another project's firmware (a sibling board on the same VID:PID) is refused."""
+    from microforge.harness import dut as dut_mod
+    from microforge.harness.dut import qemu_command, qemu_on_pty
+
+    def no_upload(*_: object, **__: object) -> None:
+        raise AssertionError("--no-flash must not upload")
+
+    monkeypatch.setattr(dut_mod, "upload", no_upload)
+    ours = generate(EXAMPLES / "sine_int8.tflite", ["qemu-m4", "nano33ble"], tmp_path / "ours")
+    other = generate(EXAMPLES / "sine_int8_float_io.tflite", ["qemu-m4"], tmp_path / "other")
+    for path in (ours, other):
+        build(path, "qemu-m4")
+    spec = next(s for s in read_envs(ours) if s.name == "qemu-m4")
+    for firmware, ok in ((ours, True), (other, False)):
+        proc, pty = qemu_on_pty(qemu_command(firmware / ".pio" / "build" / "qemu-m4", spec))
+        try:
+            if ok:
+                report = verify_mod.verify(ours, "nano33ble", count=2, port=pty, litert=False, flash=False)
+                assert report.ok and len(report.results) == 2
+            else:
+                with pytest.raises(BuildMismatch, match="another model or project"):
+                    verify_mod.verify(ours, "nano33ble", count=2, port=pty, litert=False, flash=False)
+        finally:
+            proc.kill()
+            proc.wait()
