@@ -553,8 +553,28 @@ def check_board(board_id: str, args: argparse.Namespace, core: Path, project: Pa
                                    + "; ".join(absent) + ". Every object was still compiled (SCons -k)")
     if not spec.not_checked and args.baseline:
         report["baseline"] = baseline(board_id, args, core, spec)
+    report["not_checked_items"] = not_checked_items(report, spec)
     _write_json(logs / f"{board_id}.json", report)
     return report
+
+
+def not_checked_items(report: dict[str, object], spec: BoardSpec) -> list[str]:
+    """What this run could not establish, and why."""
+    items = []
+    if spec.not_checked:
+        return [spec.not_checked]
+    gcc = report.get("toolchain")
+    if isinstance(gcc, dict):
+        items.append(f"the pinned toolchain itself ({', '.join(gcc['stands_in_for'])}): {gcc['used']} stood in, so "
+                     "failures specific to the pinned GCC (e.g. GCC 7.2.1's arm_acle.h lacking the DSP intrinsics) "
+                     "cannot show here; the -std defaults of the pinned GCC may differ where no -std is given")
+    link = report.get("link", {})
+    if isinstance(link, dict) and not link.get("linked"):
+        items.append("the KWS image: " + str(link.get("not_checked") or link.get("errors") or "link not attempted"))
+    base = report.get("baseline", {})
+    if isinstance(base, dict) and base and not (base.get("link", {}) or {}).get("linked"):
+        items.append("what the framework alone takes of flash and RAM: the empty sketch did not link either")
+    return items
 
 
 def baseline(board_id: str, args: argparse.Namespace, core: Path, spec: BoardSpec) -> dict[str, object]:
