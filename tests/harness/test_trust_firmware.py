@@ -64,18 +64,25 @@ def _symbol_range(elf: Path, name: str) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("env", ["qemu-m4", "qemu-m55"])
-def test_a_fault_is_reported_with_its_kind_and_pc(project: Path, env: str) -> None:
+@pytest.mark.parametrize(("command", "kind", "name"), [("mf-fault", "usage", "UsageFault"),
+                                                       ("mf-fault hard", "hard", "HardFault"),
+                                                       ("mf-fault bus", "bus", "BusFault")])
+def test_a_fault_is_reported_with_its_kind_and_pc(project: Path, env: str, command: str, kind: str,
+                                                  name: str) -> None:
     client = _client(project, env)
     try:
         with pytest.raises(DeviceFault) as err:
-            client.command("mf-fault", timeout=10.0)
+            client.command(command, timeout=10.0)
+        transport = client.transport
+        exit_code = transport.proc.wait(5.0)  # type: ignore[attr-defined]
     finally:
         client.transport.close()
     lo, hi = _symbol_range(project / ".pio" / "build" / env / "firmware.elf", "cmd_mf_fault")
-    assert err.value.kind == "usage" and err.value.pc is not None and lo <= err.value.pc < hi
+    assert err.value.kind == kind and err.value.pc is not None and lo <= err.value.pc < hi
     text = str(err.value)
-    assert re.search(r"UsageFault at pc 0x[0-9a-f]{8} \(lr 0x[0-9a-f]{8}\) during command 'mf-fault%'", text)
-    assert "m-mf-fault-usage-pc-" in text  # the line itself, among the last lines seen
+    assert re.search(rf"{name} at pc 0x[0-9a-f]{{8}} \(lr 0x[0-9a-f]{{8}}\) during command '{command}%'", text)
+    assert f"m-mf-fault-{kind}-pc-" in text  # the line itself, among the last lines seen
+    assert exit_code == 0x80 | {"hard": 3, "bus": 5, "usage": 6}[kind]  # halted: semihosting exit
 
 
 @pytest.mark.parametrize(("env", "kind"), [("qemu-m4", "stack-guard"), ("qemu-m55", "stack")])

@@ -280,9 +280,14 @@ void cmd_mf_info() {
 }
 
 #if MF_TEST_FAULT
+#ifndef MF_TEST_FAULT_BUS_ADDRESS
+#define MF_TEST_FAULT_BUS_ADDRESS 0xF0000000u
+#endif
 // Test builds only (-D MF_TEST_FAULT=1): "mf-fault" provokes a fault so that the tests see the
 // port report it. "mf-fault" or "mf-fault trap": an undefined instruction (UsageFault on
-// ARMv7-M/v8-M mainline); "mf-fault stack": recursion past the bottom of the stack.
+// ARMv7-M/v8-M mainline); "mf-fault hard": the same with UsageFault disabled (a HardFault);
+// "mf-fault bus": a load from MF_TEST_FAULT_BUS_ADDRESS (a BusFault where nothing answers there);
+// "mf-fault stack": recursion past the bottom of the stack.
 // Recurses, writing each 256-byte frame whole, until a frame lies below `bottom`.
 __attribute__((noinline)) uint32_t burn_stack(uintptr_t bottom) {
   volatile uint8_t frame[256];
@@ -301,6 +306,17 @@ void cmd_mf_fault(const char* arg, size_t n) {
     return;
   }
   if (n == 0 || proto::equals(arg, n, "trap")) __builtin_trap();
+#if defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__) || \
+    defined(__ARM_ARCH_8_1M_MAIN__)
+  volatile uint32_t* const shcsr = reinterpret_cast<volatile uint32_t*>(0xE000ED24u);
+  if (proto::equals(arg, n, "hard")) {  // the same trap with UsageFault disabled: escalates
+    *shcsr = *shcsr & ~(1u << 18);
+    __builtin_trap();
+  }
+  if (proto::equals(arg, n, "bus")) {  // a load from an address nothing answers
+    out.str("m-mf-read-").u64(*reinterpret_cast<volatile uint32_t*>(MF_TEST_FAULT_BUS_ADDRESS)).end();
+  }
+#endif
   error("unknown-command");
 }
 #endif
