@@ -13,7 +13,7 @@ from .resources import catalogue_dir
 KINDS = ("host", "emulator", "hardware")
 CYCLE_COUNTERS = ("cycles", "instructions", "none")
 # "fast-dsp": the fast int8 kernels for cores with the DSP extension (runtime/src/microforge/kernels/
-# simd.h turns them on for these CPUs); "reference": the reference kernels only.
+# fast/config.h turns them on for these CPUs); "reference": the reference kernels only.
 KERNEL_SETS = ("reference", "fast-dsp")
 PLACES = ("flash", "ram")
 # What a real-framework build of the board's env showed (tools/real_boards, docs/boards.md):

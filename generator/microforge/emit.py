@@ -314,7 +314,7 @@ def platformio_ini(boards: list[Board], model_flags: list[str] | None = None) ->
         "[env]",
         "; build_flags reach the framework too: only -D MF_* macros go there. The C++ standard and",
         "; warnings are the runtime's (lib/microforge-runtime/library.json) and src/'s (build_src_flags).",
-        *(["; -D MF_MODEL_*: kernel variants this model never needs are left out (runtime kernels/simd.h)"]
+        *(["; -D MF_MODEL_*: kernel variants this model never needs are left out (runtime kernels/fast/config.h)"]
           if model_flags else []),
         " ".join(["build_flags =", *(model_flags or [])]).rstrip(),
         f"build_src_flags = {SRC_FLAGS}",

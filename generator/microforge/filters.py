@@ -1,5 +1,5 @@
 """Filter layouts the generator prepares for the fast kernels (runtime/src/microforge/kernels/
-fast_int8.cpp), kept in flash beside the model.
+fast/conv_tiles.inc), kept in flash beside the model.
 
 CONV_2D's fast path multiplies pairs of output pixels by pairs of output channels. With the model's
 int8 filter it loads a word of four weights per channel and splits it into two int16 pairs

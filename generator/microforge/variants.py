@@ -3,8 +3,8 @@
 A firmware links every kernel function its model's operators could reach. With the fast int8
 kernels (cores with the DSP extension) most layouts never reach the reference int8 loops, and
 most models never use a depthwise multiplier: the flags below let the runtime leave the reference loops out
-(runtime/src/microforge/kernels/simd.h). The conditions mirror the fast paths' own
-(``*_covers`` in fast_int8.cpp); should they ever disagree, the firmware's init() refuses the
+(runtime/src/microforge/kernels/fast/config.h). The conditions mirror the fast paths' own
+(``*_covers`` in fast/dispatch.cpp); should they ever disagree, the firmware's init() refuses the
 operator (kUnsupportedType) rather than compute nothing, and the tests run every zoo model so.
 """
 
@@ -17,13 +17,13 @@ from .boards import all_boards
 from .model import ModelInfo, OperatorInfo, builtin_options
 from .requant import channel_quant, channel_quants, constant_array, make_quick, quantize_multiplier, quick_blocks
 
-# The kernels whose float32 loops MF_MODEL_NO_FLOAT leaves out (runtime kernels/simd.h).
+# The kernels whose float32 loops MF_MODEL_NO_FLOAT leaves out (runtime kernels/fast/config.h).
 FLOAT_LOOP_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
                             "SOFTMAX"})
-MAX_PATCH = 576        # fast_int8.cpp PatchPair::kMaxPatch (filter taps x input depth)
-MAX_FC_DEPTH = 1024    # WideRow::kMaxDepth
-DEPTHWISE_WORDS = 400  # DepthwiseTaps::kWords
-MAX_POOL_WINDOW = 256  # fast_pool.cpp: 16-bit window sums
+MAX_PATCH = 576        # fast/conv_tiles.inc PatchPair::kMaxPatch (filter taps x input depth)
+MAX_FC_DEPTH = 1024    # fast/fc_quads.inc WideRow::kMaxDepth
+DEPTHWISE_WORDS = 400  # fast/depthwise_blocks.inc DepthwiseTaps::kWords
+MAX_POOL_WINDOW = 256  # fast/pool.inc: 16-bit window sums
 
 
 def conv_dilation(root: tflite.Model, op: OperatorInfo) -> tuple[int, int]:
@@ -80,7 +80,7 @@ def build_flags(model: ModelInfo, wide: bool | None = None) -> list[str]:
     return flags
 
 
-# FULLY_CONNECTED's quad routines (fast_int8.cpp, MF_MODEL_FC_QUADS): per-tensor full range 1,
+# FULLY_CONNECTED's quad routines (fast/fc_quads.inc, MF_MODEL_FC_QUADS): per-tensor full range 1,
 # per-tensor clamped 2, per-channel full range 4, per-channel clamped 8. A routine left out only
 # leaves its quads to the C loop (same results, slower), so an unsure case takes both.
 _RELU, _RELU_N1_TO_1, _RELU6 = 1, 2, 3
@@ -141,12 +141,12 @@ def _depth_multiplier(model: ModelInfo, op: OperatorInfo) -> int:
     return out_d // in_d if in_d else 0
 
 
-# The fast kernels' other routines (fast_int8.cpp). As with the FC quads, a tile or row routine left
+# The fast kernels' other routines (kernels/fast/). As with the FC quads, a tile or row routine left
 # out leaves its outputs to a C loop (same results, slower), and so does a C tile loop left out
 # (*_ONLY: an output left over runs alone); without MF_MODEL_DEPTHWISE_3X3_ONLY's general path or
 # MF_MODEL_QUICK_FROM_PLAN's derivation of the short requantization the fast path refuses the
 # nodes that need them (*_covers).
-MAX_TRANSPOSED = 640       # fast_int8.cpp kMaxTransposed (a one-channel depthwise input's filter)
+MAX_TRANSPOSED = 640       # fast/depthwise_multiplier.inc kMaxTransposed (a one-channel depthwise input's filter)
 MAX_WIDE_TRANSPOSED = 512  # kMaxWideTransposed: words of that filter widened on the device
 MAX_FC_QUICK = 32          # FcRequant::kQuickChannels
 
@@ -184,7 +184,7 @@ def _out_depth(model: ModelInfo, op: OperatorInfo) -> int:
 
 
 def _rows_3x3(model: ModelInfo, op: OperatorInfo) -> bool:
-    """Whether depthwise_3x3_rows takes a depth multiplier 1 operator (fast_int8.cpp rows_3x3)."""
+    """Whether depthwise_3x3_rows takes a depth multiplier 1 operator (fast/depthwise_rows.inc rows_3x3)."""
     shape = model.tensors[op.inputs[1]].shape
     return len(shape) == 4 and shape[1] == shape[2] == 3 and _out_depth(model, op) >= 4
 
@@ -233,7 +233,7 @@ def _conv_tiles(model: ModelInfo, root: tflite.Model, convs: list[OperatorInfo],
 
 def _fc_in_quads(model: ModelInfo, op: OperatorInfo) -> bool:
     """Whether the quad routines take every output row of an int8 FULLY_CONNECTED operator
-    (fast_int8.cpp fully_connected_row): a bias, whole quads of rows over whole groups of four
+    (fast/fc_quads.inc fully_connected_row): a bias, whole quads of rows over whole groups of four
     inputs, and the short requantization for every channel (FcRequant)."""
     x, w, y = model.tensors[op.inputs[0]], model.tensors[op.inputs[1]], model.tensors[op.outputs[0]]
     if len(w.shape) != 2 or w.shape[0] % 4 != 0 or w.shape[1] % 4 != 0 or len(op.inputs) < 3 or op.inputs[2] < 0:

@@ -1,4 +1,4 @@
-"""Firmware built with fast-kernel routines left out (fast_int8.cpp, the MF_MODEL_* masks that
+"""Firmware built with fast-kernel routines left out (kernels/fast/, the MF_MODEL_* masks that
 microforge.variants sets per model) still matches TFLM bit-exactly on qemu-m4: CONV_2D's tiles,
 the 3x3 depthwise rows and FULLY_CONNECTED's quads fall back to the C loops, with the C tile
 loops left out too (*_ONLY) to a loop of one output at a time, and a routine for the other

@@ -1,4 +1,4 @@
-"""The fast int8 kernels (runtime/src/microforge/kernels/fast_int8.cpp) against tflite-micro.
+"""The fast int8 kernels (runtime/src/microforge/kernels/fast/) against tflite-micro.
 
 On a CPU with the DSP extension (qemu-m4 and the real Cortex-M4/M7 boards) the firmware runs
 them by default; here the ASan/UBSan driver is built with MF_FAST_KERNELS=1, which runs the same

@@ -1,4 +1,4 @@
-"""microforge.variants' flags for the fast kernels' routines (runtime fast_int8.cpp): which CONV_2D
+"""microforge.variants' flags for the fast kernels' routines (runtime kernels/fast/): which CONV_2D
 tiles, depthwise rows and FULLY_CONNECTED quads a model reaches, and when the C tile loops, the
 general depthwise path or the device's derivation of the short requantization can be left out.
 The conditions mirror the kernels' dispatch; a routine left out costs speed only

@@ -4,9 +4,9 @@
 
 #include "microforge/flatbuffer.h"
 #include "microforge/kernels/activation.h"
+#include "microforge/kernels/fast/config.h"
 #include "microforge/kernels/quant_math.h"
 #include "microforge/kernels/requant.h"
-#include "microforge/kernels/simd.h"
 
 #include "microforge/kernels/exact_float.h"  // no fused multiply-add below
 

@@ -1,7 +1,7 @@
 #include "microforge/kernels/average_pool_2d.h"
 
 #include "microforge/kernels/activation.h"
-#include "microforge/kernels/fast_int8.h"
+#include "microforge/kernels/fast/fast_int8.h"
 
 namespace mf {
 namespace kernels {

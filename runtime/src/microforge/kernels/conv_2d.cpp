@@ -2,7 +2,7 @@
 
 #include "microforge/flatbuffer.h"
 #include "microforge/kernels/activation.h"
-#include "microforge/kernels/fast_int8.h"
+#include "microforge/kernels/fast/fast_int8.h"
 #include "microforge/kernels/padding.h"
 #include "microforge/kernels/quant_math.h"
 
@@ -50,7 +50,7 @@ Status prepare(Node& node) {
   // Grouped convolutions (filter depth < input depth) are not supported.
   if (node.inputs[1]->dims[3] != d->in_d) return Status::kUnsupportedType;
 #if !MF_CONV_REFERENCE
-  if (!d->is_float && !fast::conv_2d_covers(*d, p)) return Status::kUnsupportedType;  // simd.h
+  if (!d->is_float && !fast::conv_2d_covers(*d, p)) return Status::kUnsupportedType;  // fast/config.h
 #endif
   return Status::kOk;
 }

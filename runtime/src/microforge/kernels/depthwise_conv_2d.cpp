@@ -2,7 +2,7 @@
 
 #include "microforge/flatbuffer.h"
 #include "microforge/kernels/activation.h"
-#include "microforge/kernels/fast_int8.h"
+#include "microforge/kernels/fast/fast_int8.h"
 #include "microforge/kernels/padding.h"
 #include "microforge/kernels/quant_math.h"
 
@@ -54,7 +54,7 @@ Status prepare(Node& node) {
     return Status::kKernelError;
   }
 #if !MF_DEPTHWISE_REFERENCE
-  if (!d->is_float && !fast::depthwise_conv_2d_covers(*d, p)) return Status::kUnsupportedType;  // simd.h
+  if (!d->is_float && !fast::depthwise_conv_2d_covers(*d, p)) return Status::kUnsupportedType;  // fast/config.h
 #endif
   return Status::kOk;
 }

@@ -5,7 +5,7 @@
 #include "microforge/flatbuffer.h"
 #include "microforge/kernels/activation.h"
 #include "microforge/kernels/channel_quant.h"
-#include "microforge/kernels/fast_int8.h"
+#include "microforge/kernels/fast/fast_int8.h"
 #include "microforge/kernels/quant_math.h"
 
 #include "microforge/kernels/exact_float.h"  // no fused multiply-add below
@@ -108,7 +108,7 @@ Status prepare(Node& node) {
   }
   if (in->type != DType::kInt8) return Status::kUnsupportedType;
 #if !MF_FC_REFERENCE
-  if (!fast::fully_connected_covers(*d)) return Status::kUnsupportedType;  // simd.h
+  if (!fast::fully_connected_covers(*d)) return Status::kUnsupportedType;  // fast/config.h
 #endif
   return prepare_int8(p, node, *in, *w, bias, *out, d);
 }

@@ -3,8 +3,8 @@
 #include <float.h>
 
 #include "microforge/kernels/activation.h"
+#include "microforge/kernels/fast/config.h"
 #include "microforge/kernels/quant_math.h"
-#include "microforge/kernels/simd.h"
 
 namespace mf {
 namespace kernels {

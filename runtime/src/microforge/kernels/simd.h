@@ -8,9 +8,7 @@
 // (and are tested) on the host. All sums wrap modulo 2^32 like the reference
 // kernels' int32 arithmetic.
 //
-// MF_FAST_KERNELS selects the fast int8 paths: 1 by default on a CPU with the
-// DSP extension, 0 elsewhere; a build may set it either way (-DMF_FAST_KERNELS=0
-// keeps the reference kernels only, =1 on the host runs the portable forms).
+// Whether the fast kernels use them is a build switch: MF_FAST_KERNELS (fast/config.h).
 #pragma once
 
 #include <stdint.h>
@@ -20,53 +18,6 @@
 #define MF_HAVE_DSP 1
 #else
 #define MF_HAVE_DSP 0
-#endif
-
-#ifndef MF_FAST_KERNELS
-#define MF_FAST_KERNELS MF_HAVE_DSP
-#endif
-
-// Per-model builds: the generator adds -D MF_MODEL_<OP>_FAST_ONLY=1 to platformio.ini when every
-// int8 CONV, DEPTHWISE or FC operator of the model is a layout its fast path covers, and
-// -D MF_MODEL_NO_DEPTH_MULTIPLIER=1 when no depthwise operator has a depth multiplier above 1.
-// With the fast kernels on, the reference int8 loop (or the multiplier path) is then not
-// compiled, and prepare() refuses a node the fast path does not cover (kUnsupportedType)
-// instead of computing nothing. Without the fast kernels these flags change nothing. Which fast
-// routines a model links (MF_MODEL_CONV_TILES, MF_MODEL_FC_QUADS, ...): fast_int8.cpp.
-#if MF_FAST_KERNELS && defined(MF_MODEL_CONV_FAST_ONLY) && MF_MODEL_CONV_FAST_ONLY
-#define MF_CONV_REFERENCE 0
-#else
-#define MF_CONV_REFERENCE 1
-#endif
-#if MF_FAST_KERNELS && defined(MF_MODEL_DEPTHWISE_FAST_ONLY) && MF_MODEL_DEPTHWISE_FAST_ONLY
-#define MF_DEPTHWISE_REFERENCE 0
-#else
-#define MF_DEPTHWISE_REFERENCE 1
-#endif
-#if MF_FAST_KERNELS && defined(MF_MODEL_FC_FAST_ONLY) && MF_MODEL_FC_FAST_ONLY
-#define MF_FC_REFERENCE 0
-#else
-#define MF_FC_REFERENCE 1
-#endif
-#if defined(MF_MODEL_NO_DEPTH_MULTIPLIER) && MF_MODEL_NO_DEPTH_MULTIPLIER
-#define MF_FAST_DEPTH_MULTIPLIER 0
-#else
-#define MF_FAST_DEPTH_MULTIPLIER 1
-#endif
-// -D MF_MODEL_NO_FLOAT=1: no CONV, DEPTHWISE, FC, pool or SOFTMAX node of the model is float32,
-// so those kernels' float loops (and the soft-float code they call) are left out; their eval
-// refuses a float node (kUnsupportedType) instead.
-// -D MF_MODEL_POOL_FAST_ONLY=1: every int8 AVERAGE_POOL_2D window has at most 256 elements, the
-// fast path's 16-bit sums; with the fast kernels the reference int8 loop is then left out.
-#if MF_FAST_KERNELS && defined(MF_MODEL_POOL_FAST_ONLY) && MF_MODEL_POOL_FAST_ONLY
-#define MF_POOL_REFERENCE 0
-#else
-#define MF_POOL_REFERENCE 1
-#endif
-#if defined(MF_MODEL_NO_FLOAT) && MF_MODEL_NO_FLOAT
-#define MF_FLOAT_KERNELS 0
-#else
-#define MF_FLOAT_KERNELS 1
 #endif
 
 namespace mf {

@@ -4,10 +4,10 @@
 #include <math.h>
 
 #include "microforge/flatbuffer.h"
+#include "microforge/kernels/fast/config.h"
 #include "microforge/kernels/fixed_point.h"
 #include "microforge/kernels/float_math.h"
 #include "microforge/kernels/quant_math.h"
-#include "microforge/kernels/simd.h"
 
 #include "microforge/kernels/exact_float.h"  // no fused multiply-add below
 
