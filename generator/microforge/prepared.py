@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import tflite
 
+from . import limits
 from .model import ModelInfo, OperatorInfo, TensorInfo, builtin_options
 from .requant import ChannelQuant, quantize_multiplier
 
@@ -27,7 +28,6 @@ FLT_MAX = float(np.finfo(np.float32).max)
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 _ACT_NONE, _ACT_RELU, _ACT_RELU_N1_TO_1, _ACT_RELU6 = 0, 1, 2, 3
 _PADDING_SAME, _PADDING_VALID = 0, 1
-_SOFTMAX_MAX_DEPTH = 511
 
 
 @dataclass(frozen=True)
@@ -364,7 +364,7 @@ def _softmax(model: ModelInfo, op: OperatorInfo) -> PlannedOp | None:
         margin = np.float32(0.001) * k
         if _zero_point(y) != -128 or not (k - margin <= np.float32(out_scale) <= k + margin):
             return None
-        if not _scale_ok(in_scale) or not _scale_ok(beta) or depth > _SOFTMAX_MAX_DEPTH:
+        if not _scale_ok(in_scale) or not _scale_ok(beta) or depth > limits.SOFTMAX_MAX_DEPTH:
             return None
         real = min(beta * in_scale * float(1 << 26), 2147483647.0)
         q = quantize_multiplier(real) if real > 1.0 else None

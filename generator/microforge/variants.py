@@ -10,20 +10,21 @@ operator (kUnsupportedType) rather than compute nothing, and the tests run every
 
 from __future__ import annotations
 
-import numpy as np
 import tflite
 
+from . import limits
 from .boards import all_boards
 from .model import ModelInfo, OperatorInfo, builtin_options
+from .prepared import activation_range_int8
 from .requant import channel_quant, channel_quants, constant_array, make_quick, quantize_multiplier, quick_blocks
 
 # The kernels whose float32 loops MF_MODEL_NO_FLOAT leaves out (runtime kernels/fast/config.h).
 FLOAT_LOOP_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
                             "SOFTMAX"})
-MAX_PATCH = 576        # fast/conv_tiles.inc PatchPair::kMaxPatch (filter taps x input depth)
-MAX_FC_DEPTH = 1024    # fast/fc_quads.inc WideRow::kMaxDepth
-DEPTHWISE_WORDS = 400  # fast/depthwise_blocks.inc DepthwiseTaps::kWords
-MAX_POOL_WINDOW = 256  # fast/pool.inc: 16-bit window sums
+# The kernels' limits: runtime kernels/limits.h, read by microforge.limits.
+MAX_PATCH = limits.CONV_MAX_PATCH
+MAX_FC_DEPTH = limits.FC_MAX_WIDE_DEPTH
+MAX_POOL_WINDOW = limits.POOL_MAX_FAST_WINDOW
 
 
 def conv_dilation(root: tflite.Model, op: OperatorInfo) -> tuple[int, int]:
@@ -45,7 +46,7 @@ def _pool_window(root: tflite.Model, op: OperatorInfo) -> int:
 
 
 def _depthwise_block(taps: int) -> int:
-    return min((2 * DEPTHWISE_WORDS // taps) & ~3, 32)
+    return min((2 * limits.DEPTHWISE_TAP_WORDS // taps) & ~3, limits.DEPTHWISE_MAX_BLOCK)
 
 
 def build_flags(model: ModelInfo, wide: bool | None = None) -> list[str]:
@@ -105,29 +106,16 @@ def _range_bits(model: ModelInfo, root: tflite.Model, op: OperatorInfo) -> int:
 
 def _full_range(root: tflite.Model, op: OperatorInfo, scales: tuple[float, ...],
                 zero_points: tuple[int, ...]) -> bool | None:
-    """Whether the fused activation leaves the int8 output its whole range (runtime
-    activation_range_int8), None where rounding makes it unsure or the output is not int8."""
+    """Whether the fused activation leaves the int8 output its whole range, by the runtime's own
+    rule (prepared.activation_range_int8, which MF_VERIFY_PLAN checks against the kernels); None
+    where the output is not per-tensor int8 or the activation is one the kernels refuse."""
     opts = builtin_options(root, op, _ACTIVATION_OPTIONS[op.op])
     act = opts.FusedActivationFunction() if opts is not None else 0
     if act == 0:
         return True
-    if len(scales) != 1 or not scales[0] > 0:
+    if len(scales) != 1 or not scales[0] > 0 or act not in (_RELU, _RELU6, _RELU_N1_TO_1):
         return None
-    zp, scale = zero_points[0], np.float32(scales[0])
-    bounds = {_RELU: (0.0, None), _RELU6: (0.0, 6.0), _RELU_N1_TO_1: (-1.0, 1.0)}.get(act)
-    if bounds is None:
-        return None
-
-    def quantized(x: float) -> int | None:  # zp + round(x / scale), as float32; None near a tie
-        q = float(np.float32(x) / scale)
-        if abs(abs(q) % 1.0 - 0.5) < 1e-3:
-            return None
-        return zp + int(np.sign(q) * np.floor(abs(q) + 0.5))
-
-    low, high = (quantized(b) if b is not None else None for b in bounds)
-    if low is None or (bounds[1] is not None and high is None):
-        return None
-    return low <= -128 and (high is None or high >= 127)
+    return activation_range_int8(act, scales[0], zero_points[0]) == (-128, 127)
 
 
 def _taps(model: ModelInfo, op: OperatorInfo) -> int:
@@ -146,9 +134,6 @@ def _depth_multiplier(model: ModelInfo, op: OperatorInfo) -> int:
 # (*_ONLY: an output left over runs alone); without MF_MODEL_DEPTHWISE_3X3_ONLY's general path or
 # MF_MODEL_QUICK_FROM_PLAN's derivation of the short requantization the fast path refuses the
 # nodes that need them (*_covers).
-MAX_TRANSPOSED = 640       # fast/depthwise_multiplier.inc kMaxTransposed (a one-channel depthwise input's filter)
-MAX_WIDE_TRANSPOSED = 512  # kMaxWideTransposed: words of that filter widened on the device
-MAX_FC_QUICK = 32          # FcRequant::kQuickChannels
 
 
 def _routine_flags(model: ModelInfo, root: tflite.Model, int8_convs: list[OperatorInfo], dws: list[OperatorInfo],
@@ -222,11 +207,12 @@ def _conv_tiles(model: ModelInfo, root: tflite.Model, convs: list[OperatorInfo],
                 and (not int8_tiles or k % 4 == 0))
     for op in dws:  # a one-channel input's depth multiplier runs as a CONV_2D (depthwise_single_channel)
         taps, out_d, m = _taps(model, op), _out_depth(model, op), _depth_multiplier(model, op)
-        if (model.tensors[op.inputs[0]].shape[-1] != 1 or m == 1 or m % 4 != 0 or out_d * taps > MAX_TRANSPOSED
-                or taps > MAX_PATCH or conv_dilation(root, op) != (1, 1) or _depthwise_block(taps) == 0):
+        if (model.tensors[op.inputs[0]].shape[-1] != 1 or m == 1 or m % 4 != 0
+                or out_d * taps > limits.DEPTHWISE_MAX_TRANSPOSED or taps > MAX_PATCH
+                or conv_dilation(root, op) != (1, 1) or _depthwise_block(taps) == 0):
             continue
         bits = _range_bits(model, root, op)
-        mask |= bits if out_d // 2 * -(-taps // 4) * 4 <= MAX_WIDE_TRANSPOSED else bits << 2
+        mask |= bits if out_d // 2 * -(-taps // 4) * 4 <= limits.DEPTHWISE_MAX_WIDE_TRANSPOSED else bits << 2
         only = False  # its requantization is decided on the device
     return mask, only
 
@@ -249,7 +235,7 @@ def _fc_in_quads(model: ModelInfo, op: OperatorInfo) -> bool:
         forms = [q] if q is not None else []
     else:
         forms = []
-    if not 0 < len(forms) <= MAX_FC_QUICK:
+    if not 0 < len(forms) <= limits.FC_QUICK_CHANNELS:
         return False
     bits = _or(int(b) ^ (int(b) >> 31) for b in bias.reshape(-1))  # FcRequant's bound of every |bias|
     bound = w.shape[1] * 255 * 128 + (bits & 0xFFFFFFFF) + 1

@@ -1,5 +1,7 @@
 #include "microforge/kernels/softmax.h"
 
+#include "microforge/kernels/limits.h"
+
 #include <float.h>
 #include <math.h>
 
@@ -20,7 +22,7 @@ namespace {
 constexpr int kOptBeta = 0;  // SoftmaxOptions.beta
 constexpr int kScaledDiffIntegerBits = 5;   // exp() input is Q5.26
 constexpr int kAccumulationIntegerBits = 12;  // sum of exps is Q12.19
-constexpr int32_t kMaxDepth = 511;  // keeps every rounding shift <= 31
+constexpr int32_t kMaxDepth = limits::kSoftmaxMaxDepth;
 
 // --- kernel -----------------------------------------------------------------
 

@@ -18,6 +18,7 @@
 // (conv_2d_widened, fully_connected_row), specializes helpers for their callers and shares one
 // dot_row; separate files would add calls and change the instruction counts.
 #include "microforge/kernels/fast/fast_int8.h"
+#include "microforge/kernels/limits.h"
 
 #if MF_FAST_KERNELS
 
