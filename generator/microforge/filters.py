@@ -22,9 +22,9 @@ import numpy as np
 import tflite
 
 from .boards import Board
-from .model import ModelInfo, OperatorInfo
+from .limits import CONV_MAX_PATCH
+from .model import ModelInfo, OperatorInfo, conv_dilation
 from .requant import ChannelQuant, constant_array
-from .variants import MAX_PATCH, conv_dilation
 
 CODE_ALLOWANCE = 96 * 1024  # flash kept free for the firmware's code and plan beside the filters
 
@@ -39,7 +39,7 @@ def _wide_rows(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None,
     if weights is None or weights.ndim != 4 or weights.dtype != np.int8:
         return None
     out, k = weights.shape[0], weights.shape[1] * weights.shape[2] * weights.shape[3]
-    if out < 2 or k > MAX_PATCH or conv_dilation(root, op) != (1, 1):
+    if out < 2 or k > CONV_MAX_PATCH or conv_dilation(root, op) != (1, 1):
         return None
     return weights.reshape(out, k)
 

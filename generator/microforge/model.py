@@ -133,6 +133,12 @@ def builtin_options(root: tflite.Model, op: OperatorInfo, cls: type[_Options]) -
     return opts
 
 
+def conv_dilation(root: tflite.Model, op: OperatorInfo) -> tuple[int, int]:
+    """(height, width) dilation of a CONV_2D or DEPTHWISE_CONV_2D operator."""
+    opts = builtin_options(root, op, tflite.Conv2DOptions if op.op == "CONV_2D" else tflite.DepthwiseConv2DOptions)
+    return (opts.DilationHFactor() or 1, opts.DilationWFactor() or 1) if opts is not None else (1, 1)
+
+
 def read_model(path: str | Path) -> ModelInfo:
     """Read and validate a .tflite file; any defect raises ModelError naming it."""
     path = Path(path)

@@ -14,7 +14,8 @@ import tflite
 
 from . import limits
 from .boards import all_boards
-from .model import ModelInfo, OperatorInfo, builtin_options
+from .filters import CODE_ALLOWANCE, wide_bytes, wide_filter
+from .model import ModelInfo, OperatorInfo, builtin_options, conv_dilation
 from .prepared import activation_range_int8
 from .requant import channel_quant, channel_quants, constant_array, make_quick, quantize_multiplier, quick_blocks
 
@@ -25,12 +26,6 @@ FLOAT_LOOP_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "
 MAX_PATCH = limits.CONV_MAX_PATCH
 MAX_FC_DEPTH = limits.FC_MAX_WIDE_DEPTH
 MAX_POOL_WINDOW = limits.POOL_MAX_FAST_WINDOW
-
-
-def conv_dilation(root: tflite.Model, op: OperatorInfo) -> tuple[int, int]:
-    """(height, width) dilation of a CONV_2D or DEPTHWISE_CONV_2D operator."""
-    opts = builtin_options(root, op, tflite.Conv2DOptions if op.op == "CONV_2D" else tflite.DepthwiseConv2DOptions)
-    return (opts.DilationHFactor() or 1, opts.DilationWFactor() or 1) if opts is not None else (1, 1)
 
 
 def _int8_ops(model: ModelInfo, name: str, inputs: int = 2) -> list[OperatorInfo]:
@@ -178,8 +173,6 @@ def _wide_everywhere(model: ModelInfo) -> bool | None:
     """Whether the plan carries widened CONV_2D filters (filters.use_wide_filters) on any boards
     running the fast kernels: never without such filters, always when they fit the smallest flash
     of the catalogue; None where it depends on the boards."""
-    from .filters import CODE_ALLOWANCE, wide_bytes  # filters imports this module
-
     extra = wide_bytes(model, channel_quants(model))
     if extra == 0:
         return False
@@ -193,8 +186,6 @@ def _conv_tiles(model: ModelInfo, root: tflite.Model, convs: list[OperatorInfo],
     4, 8), and whether those tiles take every channel of every operator (MF_MODEL_CONV_TILES_ONLY:
     the generator's short requantization, whole channel pairs, the int8 tiles only on whole groups
     of four filter elements). convs: the CONV_2D operators the fast path takes."""
-    from .filters import wide_filter  # filters imports this module
-
     mask, only = 0, True
     for op in convs:
         k = _taps(model, op) * model.tensors[op.inputs[0]].shape[-1]
