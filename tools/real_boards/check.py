@@ -43,6 +43,7 @@ from tools.real_boards.recipes import (  # noqa: E402
     espressif32,
     nordicnrf52,
     raspberrypi,
+    seeedboards,
     ststm32,
     teensy,
 )
@@ -50,7 +51,7 @@ from tools.real_boards.recipes import (  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 KWS_MODEL = Path("/work/shared/models/mlperf_tiny/kws/kws_ref_model.tflite")
 RECIPES: dict[str, BoardSpec] = {}
-for _module in (nordicnrf52, raspberrypi, teensy, ststm32, espressif32):
+for _module in (nordicnrf52, raspberrypi, teensy, ststm32, espressif32, seeedboards):
     RECIPES.update(_module.BOARDS)
 ORDER = ["nano33ble", "nano33ble_rev2", "pico", "nanorp2040connect", "teensy41", "portenta_h7_m7", "nucleo_l4r5zi",
          "xiao_nrf52840_sense", "microbit_v2", "esp32s3"]
@@ -83,9 +84,18 @@ def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-def _piopm(kind: str, name: str, version: str) -> dict[str, object]:
+def _piopm(kind: str, name: str, version: str, spec: dict[str, object] | None = None) -> dict[str, object]:
     return {"type": kind, "name": name, "version": version,
-            "spec": {"owner": "platformio", "id": None, "name": name, "requirements": None, "uri": None}}
+            "spec": spec or {"owner": "platformio", "id": None, "name": name, "requirements": None, "uri": None}}
+
+
+def _url_spec(**kwargs: str) -> dict[str, object]:
+    """The spec PlatformIO itself records for a package installed from a URL (``platform = <URL>``, or a URL as a
+    package's version): its package manager finds an installed package for such a requirement by this spec's
+    ``uri`` alone (``BasePackageManager.test_pkg_spec``)."""
+    from platformio.package.meta import PackageSpec
+
+    return PackageSpec(**kwargs).as_dict()
 
 
 def prepare_core(core: Path) -> None:
@@ -93,14 +103,16 @@ def prepare_core(core: Path) -> None:
     (core / "packages" / "tool-scons" / "scons.py").write_text(KEEP_GOING_LAUNCHER, encoding="utf-8")
 
 
-def install_platform(core: Path, name: str, tree: Path) -> str:
+def install_platform(core: Path, name: str, tree: Path, uri: str | None = None, commit: str = "") -> str:
     dest = core / "platforms" / name
     version = json.loads((tree / "platform.json").read_text(encoding="utf-8"))["version"]
+    if uri:  # as PlatformIO installs a platform from git: <version>+sha.<commit>, the URL in the spec
+        version = f"{version}+sha.{commit}"
     if not (dest / ".piopm").is_file():
         if dest.exists():
             shutil.rmtree(dest)
         shutil.copytree(tree, dest, symlinks=True, ignore=shutil.ignore_patterns(co.MARKER))
-        _write_json(dest / ".piopm", _piopm("platform", name, version))
+        _write_json(dest / ".piopm", _piopm("platform", name, version, _url_spec(raw=uri) if uri else None))
     return version
 
 
@@ -120,7 +132,8 @@ def install_package(core: Path, pkg: Package, trees: dict[str, Path]) -> Path:
         _write_json(candidate / "package.json",
                     {"name": pkg.name, "version": pkg.version,
                      "description": f"local stand-in written by tools/real_boards: {pkg.note}"})
-        _write_json(candidate / ".piopm", _piopm("tool", pkg.name, pkg.version))
+        spec = _url_spec(owner="platformio", name=pkg.name, requirements=pkg.uri) if pkg.uri else None
+        _write_json(candidate / ".piopm", _piopm("tool", pkg.name, pkg.version, spec))
         return candidate
     raise RuntimeError(f"cannot place {pkg.name}@{pkg.version} in {packages}")
 
@@ -130,22 +143,22 @@ def get_trees(refs: Iterable[RepoRef], repos: Path, mirrors: Path) -> dict[str, 
     existing folders under ``repos`` (whatever commit they hold)."""
     trees: dict[str, co.Tree] = {}
     for ref in refs:
-        if ref.repo in trees:
+        if ref.key in trees:
             continue
         if co.mirror_dir(mirrors, ref.repo).is_dir():
-            trees[ref.repo] = co.checkout(ref.repo, ref.ref, repos, mirrors)
+            trees[ref.key] = co.checkout(ref.repo, ref.ref, repos, mirrors, name=ref.tree)
             continue
-        path = repos / ref.repo.replace("/", "+")
+        path = repos / (ref.tree or ref.repo.replace("/", "+"))
         if not path.is_dir():
             raise FileNotFoundError(f"{ref.repo}: no mirror under {mirrors} and no working tree at {path}")
         marker = path / co.MARKER
         if marker.is_file():
             meta = json.loads(marker.read_text(encoding="utf-8"))
-            trees[ref.repo] = co.Tree(ref.repo, meta["ref"], meta["commit"], path, meta.get("missing", []),
-                                      meta.get("submodules", {}))
+            trees[ref.key] = co.Tree(ref.repo, meta["ref"], meta["commit"], path, meta.get("missing", []),
+                                     meta.get("submodules", {}))
         else:
             r = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True)
-            trees[ref.repo] = co.Tree(ref.repo, "(existing tree)", r.stdout.strip() or "unknown", path)
+            trees[ref.key] = co.Tree(ref.repo, "(existing tree)", r.stdout.strip() or "unknown", path)
     return trees
 
 
@@ -518,9 +531,12 @@ def check_board(board_id: str, args: argparse.Namespace, core: Path, project: Pa
     report["catalogue"] = {"platformio": catalogue.platformio, "cflags": catalogue.cflags,
                            "flash_bytes": catalogue.flash_bytes, "ram_bytes": catalogue.ram_bytes}
     report["repositories"] = [
-        {**trees[r.repo].as_dict(), "why": r.why} for r in spec.repos if r.repo in trees]
+        {**trees[r.key].as_dict(), "why": r.why} for r in spec.repos if r.key in trees]
+    source = trees[spec.platform.source.key]
     report["platform"] = {"name": spec.platform.name, "version": install_platform(
-        core, spec.platform.name, trees[spec.platform.source.repo].path)}
+        core, spec.platform.name, source.path, spec.platform.uri, source.commit)}
+    if spec.platform.uri:
+        report["platform"]["uri"] = spec.platform.uri
     paths = {k: t.path for k, t in trees.items()}
     report["packages"] = []
     for pkg in spec.packages:

@@ -24,6 +24,14 @@ class RepoRef:
     repo: str  # owner/name
     ref: str
     why: str
+    # the working tree's folder (and the trees' key) when a recipe needs a repository at another ref than the
+    # one other recipes use: without it both would share <owner>+<name> and the first export would win
+    tree: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What trees are keyed by: owner/name, or ``tree`` when set."""
+        return self.tree or self.repo
 
 
 # a package builder fills the package dir from the checked-out trees (keyed by owner/name)
@@ -40,12 +48,14 @@ class Package:
     kind: str  # framework | toolchain | stub
     fill: Filler
     note: str = ""
+    uri: str | None = None  # the URL the platform gives as the package's version, recorded in .piopm's spec
 
 
 @dataclass(frozen=True)
 class PlatformSpec:
-    name: str
+    name: str  # the name in the platform's platform.json
     source: RepoRef
+    uri: str | None = None  # the env's `platform = <URL>` when it names the platform by URL (recorded in .piopm)
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """platformio/platform-nordicnrf52: nano33ble (mbed core, GCC 7.2.1 pinned), bbcmicrobit_v2
-(sandeepmistry/arduino-nRF5), xiaoblesense (not in the released platform)."""
+(sandeepmistry/arduino-nRF5). The XIAO nRF52840 Sense is on Seeed's own platform (seeedboards.py): this
+platform has no XIAO board (xiaoblesense exists only in its unmerged pull request #151)."""
 
 from __future__ import annotations
 
@@ -44,14 +45,5 @@ BOARDS = {
          SRECCAT],
         framework_dirs=("FrameworkArduino", "FrameworkArduinoVariant"),
         main_stack=None,
-    ),
-    "xiao_nrf52840_sense": BoardSpec(
-        "xiao_nrf52840_sense", PLATFORM, [PLATFORM.source], [],
-        not_checked=(
-            "board id xiaoblesense is not in platform-nordicnrf52 v10.11.0 (nor on any branch of the mirror): it "
-            "exists only in the unmerged pull request #151 (refs/pull/151/head, commit 3f76698), which points its "
-            "builder at maxgerhardt/builder-framework-arduino-nrf5 and Seeed's mbed-based core; neither is mirrored. "
-            "`pio run` is still attempted to record PlatformIO's own error"
-        ),
     ),
 }
