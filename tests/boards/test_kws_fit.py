@@ -13,6 +13,7 @@ from support import shared_model
 BOARDS = [b for b in all_boards().values() if b.kind != "host"]
 
 
+@pytest.mark.shared_models
 @pytest.mark.parametrize("board", BOARDS, ids=lambda b: b.id)
 def test_kws_fit_report_uses_the_entry_budgets(board, capsys) -> None:
     model = shared_model("mlperf_tiny/kws/kws_ref_model.tflite")

@@ -9,7 +9,6 @@ equal to glibc's on every input (tests/runtime/test_float_math.py): exact everyw
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +21,11 @@ COVERAGE = ROOT / "tests" / "models" / "coverage"
 MODELS = sorted(COVERAGE.glob("*.tflite"))
 LIBM_OUTPUTS = {"cov_libm_float": {3}}  # model -> indices of the float TANH outputs
 HOST_COUNT, QEMU_COUNT = 50, 10
-HAVE_QEMU = shutil.which("arm-none-eabi-g++") is not None and shutil.which("qemu-system-arm") is not None
 
 
 def test_coverage_models_exist() -> None:
-    assert len(MODELS) >= 8, f"run tests/models/make_models.py: {COVERAGE} has {len(MODELS)} models"
+    assert len(MODELS) >= 8, (f"run PYTHONPATH=tests .venv/bin/python -m support.make_models: {COVERAGE} has "
+                              f"{len(MODELS)} models")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +52,7 @@ def test_host_bit_exact(model: Path, projects: dict[str, Path]) -> None:
     _assert_exact(verify(projects[model.stem], "host", count=HOST_COUNT, seed=21, litert=False), HOST_COUNT)
 
 
-@pytest.mark.skipif(not HAVE_QEMU, reason="needs gcc-arm-none-eabi and qemu-system-arm (bash tools/bootstrap)")
+@pytest.mark.qemu
 @pytest.mark.parametrize("model", MODELS, ids=[m.stem for m in MODELS])
 def test_qemu_m4_bit_exact(model: Path, projects: dict[str, Path]) -> None:
     report = verify(projects[model.stem], "qemu-m4", count=QEMU_COUNT, seed=22, litert=False)

@@ -5,7 +5,6 @@ output bit-exact against TFLM's interpreter on 100 seeded random inputs per env.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -13,36 +12,37 @@ from pathlib import Path
 
 import pytest
 from microforge.cli import main as cli_main
-from support import EXAMPLES, ROOT, SHARED_MODELS
+from support import EXAMPLES, ROOT, SHARED_MODELS, load_file
 
 COUNT = 100
 MODELS = [
     EXAMPLES / "sine_int8.tflite",
     EXAMPLES / "sine_float.tflite",
     EXAMPLES / "sine_int8_float_io.tflite",
-    SHARED_MODELS / "tflm/hello_world/hello_world_int8.tflite",
-    SHARED_MODELS / "tflm/hello_world/hello_world_float.tflite",
-    SHARED_MODELS / "mlperf_tiny/ad/ad01_int8.tflite",
+    *(pytest.param(SHARED_MODELS / rel, marks=pytest.mark.shared_models) for rel in (
+        "tflm/hello_world/hello_world_int8.tflite",
+        "tflm/hello_world/hello_world_float.tflite",
+        "mlperf_tiny/ad/ad01_int8.tflite",
+    )),
 ]
 ENVS = ["host", "qemu-m4"]
 
 pytestmark = [
-    pytest.mark.skipif(shutil.which("arm-none-eabi-g++") is None or shutil.which("qemu-system-arm") is None,
-                       reason="needs gcc-arm-none-eabi and qemu-system-arm (bash tools/bootstrap)"),
+    pytest.mark.qemu,
 ]
 
 
 def _check_image(elf: Path) -> None:
     """The linked Cortex-M image: no heap, exception or RTTI symbols (the platform's own check)."""
-    sys.path.insert(0, str(ROOT / "boards" / "platform" / "builder"))
-    from imagecheck import forbidden_symbols, symbols
+    imagecheck = load_file("imagecheck", ROOT / "boards" / "platform" / "builder" / "imagecheck.py")
+    forbidden_symbols, symbols = imagecheck.forbidden_symbols, imagecheck.symbols
 
     names = symbols(str(elf))
     assert "_ZN2mf11Interpreter6invokeEv" in names  # the check reads the real image
     assert forbidden_symbols(str(elf)) == []
 
 
-@pytest.mark.parametrize("model", MODELS, ids=[m.stem for m in MODELS])
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.stem)
 def test_generated_project_is_bit_exact_on_host_and_qemu(model: Path, tmp_path: Path) -> None:
     if not model.is_file():
         pytest.skip(f"{model} not present (../shared is optional)")

@@ -8,17 +8,15 @@ path (MF_MODEL_DEPTHWISE_3X3_ONLY) a layout only it covers is refused, never com
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from microforge.protocol import DeviceError
 from microforge.scaffold import generate
 from microforge.verify import verify
-from test_fast_kernels_qemu import MODELS
+from support.fast_models import MODELS
 
-HAVE_QEMU = shutil.which("arm-none-eabi-g++") is not None and shutil.which("qemu-system-arm") is not None
-pytestmark = pytest.mark.skipif(not HAVE_QEMU, reason="arm-none-eabi-g++ or qemu-system-arm missing")
+pytestmark = pytest.mark.qemu
 
 
 def _project(tmp_path: Path, name: str, flags: dict[str, str | None]) -> Path:

@@ -4,37 +4,18 @@ bit-exact with TFLM on 200 seeded random inputs (plus the golden inputs) on `hos
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from microforge.model import read_model
 from microforge.scaffold import generate
 from microforge.verify import verify
-from support import SHARED_MODELS
+from support import HAVE_QEMU, SHARED_MODELS
+from support.zoo import select, uses_float_libm
 
-ZOO = [
-    "mlperf_tiny/kws/kws_ref_model.tflite",
-    "mlperf_tiny/vww/vww_96_int8.tflite",
-    "mlperf_tiny/vww/vww_96_float.tflite",
-    "mlperf_tiny/ic/pretrainedResnet_quant.tflite",
-    "mlperf_tiny/ic/pretrainedResnet.tflite",
-    "mlperf_tiny/ad/ad01_int8.tflite",
-    "mlperf_tiny/ad/ad01_fp32.tflite",
-    "mlperf_tiny/sww/str_ww_ref_model.tflite",
-    "tflm/hello_world/hello_world_int8.tflite",
-    "tflm/hello_world/hello_world_float.tflite",
-    "tflm/arduino_examples/arduino_hello_world_model.tflite",
-    "tflm/micro_speech/micro_speech_quantized.tflite",
-    "tflm/arduino_examples/arduino_micro_speech_model.tflite",
-    "tflm/person_detection/person_detect.tflite",
-    "tflm/arduino_examples/magic_wand_model.tflite",
-    "tflm/memory_footprint/simple_add_model.tflite",
-]
+ZOO = [z.rel for z in select("firmware")]
 HOST_COUNT, QEMU_COUNT = 200, 10
 LIBM_ULPS = 4  # float TANH on Cortex-M only: see _assert_exact_but_libm
-HAVE_QEMU = shutil.which("arm-none-eabi-g++") is not None and shutil.which("qemu-system-arm") is not None
 
 
 def _goldens(model: Path, tmp: Path) -> Path | None:
@@ -61,13 +42,6 @@ def _ulps(a: str, b: str) -> int:
     return int(np.abs(x - y).max()) if x.size else 0
 
 
-def uses_float_libm(model: Path) -> bool:
-    """Does the model have a float32 TANH (libm's tanhf inside)? Float SOFTMAX / LOGISTIC use the
-    runtime's own expf (kernels/float_math.cpp), equal to glibc's on every input: exact."""
-    m = read_model(model)
-    return any(op.op == "TANH" and m.tensors[op.outputs[0]].dtype == "float32" for op in m.operators)
-
-
 def _assert_exact_but_libm(report, count: int, model: Path) -> None:
     """On Cortex-M, float TANH calls newlib's tanhf, which can round the last bit differently from
     the x86 glibc the reference ran on (TFLM built for Cortex-M does the same; glibc's tanhf is not
@@ -81,6 +55,7 @@ def _assert_exact_but_libm(report, count: int, model: Path) -> None:
     assert worst <= LIBM_ULPS, f"{report.model} on {report.env}: {worst} ulps from TFLM"
 
 
+@pytest.mark.shared_models
 @pytest.mark.parametrize("rel", ZOO, ids=[Path(z).stem for z in ZOO])
 def test_zoo_model_bit_exact(rel: str, tmp_path: Path) -> None:
     model = SHARED_MODELS / rel

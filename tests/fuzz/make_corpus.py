@@ -20,9 +20,9 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 CORPUS = HERE / "corpus"
-sys.path.insert(0, str(ROOT / "tests" / "runtime"))
-import tflite_build as tb  # noqa: E402
-from tflite_build import INT8, INT32, Op, T  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))  # run as a script: the tests' support package
+from support import tflite_build as tb  # noqa: E402
+from support.tflite_build import INT8, INT32, Op, T  # noqa: E402
 
 SINE = ROOT / "generator" / "microforge" / "examples" / "sine_int8.tflite"
 

@@ -5,8 +5,6 @@ a model too big for a board is refused before anything is written."""
 from __future__ import annotations
 
 import json
-import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,18 +14,11 @@ from microforge.harness.dut import build, start
 from microforge.harness.project import read_envs
 from microforge.protocol import DeviceClient, DeviceError
 from microforge.reference import Reference, to_bytes
-from support import EXAMPLES, ROOT, SHARED_MODELS
+from support import EXAMPLES
+from support.make_models import FC, FLOAT32, Writer
+from support.zoo import select, uses_float_libm
 
-sys.path.insert(0, str(ROOT / "tests" / "models"))
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-sys.path.insert(0, str(ROOT / "bench"))
-from anchors import TFLM_M4  # noqa: E402
-from make_models import FC, FLOAT32, Writer  # noqa: E402
-from test_zoo_models import ZOO, uses_float_libm  # noqa: E402
-
-needs_arm = pytest.mark.skipif(
-    shutil.which("arm-none-eabi-g++") is None or shutil.which("qemu-system-arm") is None,
-    reason="needs gcc-arm-none-eabi and qemu-system-arm (bash tools/bootstrap)")
+needs_arm = pytest.mark.qemu
 
 
 def _inspect(model: Path, board: str, capsys) -> dict:
@@ -43,7 +34,9 @@ def _boot(project: Path, arena: int, monkeypatch) -> tuple[DeviceClient, object]
     return DeviceClient(transport), transport
 
 
-ARENA_MODELS = [EXAMPLES / "sine_int8_float_io.tflite"] + [SHARED_MODELS / rel for rel in ZOO]
+ARENA_MODELS = [EXAMPLES / "sine_int8_float_io.tflite"] + [
+    pytest.param(z.path, marks=pytest.mark.shared_models) for z in select("firmware")]
+TFLM_ARENA = {z.path: z.tflm_m4["arena"] for z in select("firmware") if z.tflm_m4 is not None}
 
 
 @needs_arm
@@ -52,9 +45,9 @@ def test_firmware_runs_with_exactly_the_reported_arena(model: Path, tmp_path: Pa
     if not model.is_file():
         pytest.skip(f"{model} not present (../shared is optional)")
     arena = _inspect(model, "qemu-m4", capsys)["arena_bytes"]
-    tflm = TFLM_M4.get(model.relative_to(SHARED_MODELS).as_posix() if model.is_relative_to(SHARED_MODELS) else "")
+    tflm = TFLM_ARENA.get(model)
     if tflm is not None:  # TFLM's whole arena on the same 32-bit core (anchors.md)
-        assert arena <= tflm["arena"], f"{arena} B, TFLM needs {tflm['arena']} B"
+        assert arena <= tflm, f"{arena} B, TFLM needs {tflm} B"
     project = tmp_path / "p"
     assert cli_main(["new", "--model", str(model), "--board", "qemu-m4", "--output", str(project)]) == 0
     capsys.readouterr()

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from microforge.cli import main  # noqa: E402
-from rel_common import CliResult  # noqa: E402
+from support.rel_common import CliResult
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from microforge.errors import ModelError
 from microforge.model import check_runtime_rules, read_model
 from microforge.scaffold import generate
-from rel_common import CORPUS, EXAMPLES, MANIFEST, assert_refused, tree
+from support.rel_common import CORPUS, EXAMPLES, MANIFEST, assert_refused, tree
 
 MALFORMED = sorted(n for n, e in MANIFEST.items() if e["expect"] != "ok")
 # What the Python reader itself rejects (the rest are well-formed flatbuffers that break runtime rules).

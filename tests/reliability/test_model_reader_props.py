@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from microforge.errors import ModelError
 from microforge.model import ModelInfo, check_runtime_rules, parse_model
-from rel_common import CORPUS, EXAMPLES
+from support.rel_common import CORPUS, EXAMPLES
 
 SEEDS = [(EXAMPLES / "sine_int8.tflite").read_bytes(), (CORPUS / "ok-fc.tflite").read_bytes()]
 

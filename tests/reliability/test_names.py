@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jinja2 import Environment
 from microforge.scaffold import jinja_literal
-from rel_common import EXAMPLES, assert_refused, tree
+from support.rel_common import EXAMPLES, assert_refused, tree
 
 HOSTILE = [
     "with space",

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rt_common import build_driver  # noqa: E402
+from support.rt_common import build_driver
 
 
 @pytest.fixture(scope="session")

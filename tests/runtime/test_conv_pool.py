@@ -4,17 +4,12 @@ float / int8) through the ASan/UBSan driver, bit-exact against tflite-micro."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build_conv as bc  # noqa: E402
-import plan_tools as pt  # noqa: E402
-import tflite_build as tb  # noqa: E402
-from rt_common import ours, random_inputs, run, tflm, write  # noqa: E402
+from support import build_conv as bc
+from support import plan_tools as pt
+from support import tflite_build as tb
+from support.rt_common import ours, random_inputs, run, tflm, write
 
 CASES = [c for kind in ("conv", "dw", "avg", "max") for c in bc.cases(kind)]
 

@@ -4,73 +4,13 @@ seeded random inputs through the ASan/UBSan driver and compared bit for bit."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build_elementwise as be  # noqa: E402
-import tflite_build as tb  # noqa: E402
-from rt_common import run, write  # noqa: E402
-
-N_INPUTS = 20
-
-
-def _interpreter(model: bytes):
-    from tflite_micro.python.tflite_micro import runtime
-
-    return runtime.Interpreter.from_bytes(model, arena_size=1 << 20)
-
-
-def random_invocations(model: bytes, seed: int, n: int = N_INPUTS, special: bool = False) -> list[list[np.ndarray]]:
-    """n invocations, each a list with one array per graph input (float inputs may hold inf / nan)."""
-    from tflite.Model import Model
-
-    graph_inputs = Model.GetRootAs(model, 0).Subgraphs(0).InputsLength()
-    it = _interpreter(model)
-    rng = np.random.default_rng(seed)
-    dets = [it.get_input_details(i) for i in range(graph_inputs)]
-    out = []
-    for k in range(n):
-        call = []
-        for det in dets:
-            shape, dtype = tuple(det["shape"]), det["dtype"]
-            if dtype == np.int8:
-                call.append(rng.integers(-128, 128, shape, dtype=np.int8))
-            else:
-                x = (rng.normal(0, 1, shape) * 10 ** rng.uniform(-2, 2)).astype(np.float32)
-                if special and k < 3 and x.size:
-                    x.flat[int(rng.integers(0, x.size))] = [np.inf, -np.inf, np.nan][k]
-                call.append(x)
-        out.append(call)
-    return out
-
-
-def reference(model: bytes, calls: list[list[np.ndarray]]) -> list[str]:
-    it = _interpreter(model)
-    got = []
-    for call in calls:
-        for i, x in enumerate(call):
-            it.set_input(x, i)
-        it.invoke()
-        got.append(it.get_output(0).tobytes().hex())
-    return got
-
-
-def ours(driver: Path, model_path: Path, calls: list[list[np.ndarray]]) -> list[str]:
-    data = b"".join(x.tobytes() for call in calls for x in call)
-    res = run(driver, model_path, data)
-    assert res.returncode == 0, res.stdout.decode() + res.stderr.decode()
-    return res.stdout.decode().split()
-
-
-def check(driver: Path, tmp_path: Path, name: str, model: bytes, seed: int, special: bool = False,
-          n: int = N_INPUTS) -> None:
-    calls = random_invocations(model, seed, n=n, special=special)
-    want = reference(model, calls)
-    assert ours(driver, write(tmp_path, f"{name}.tflite", model), calls) == want, name
+from support import build_elementwise as be
+from support import tflite_build as tb
+from support.invocations import ALL_INT8, SCALES, check, check_calls, ours, random_invocations, reference
+from support.rt_common import run, shared_model, write
+from support.zoo import select
 
 
 @pytest.mark.parametrize("code", [be.ADD, be.SUB, be.MUL])
@@ -150,20 +90,6 @@ def test_rejects_bad_nodes(driver, tmp_path):
         res = run(driver, path, b"")
         assert res.returncode == 3 and res.stdout.decode().startswith("error kernel-error op=0"), res.stdout
 
-
-def check_calls(driver: Path, tmp_path: Path, name: str, model: bytes, calls: list[list[np.ndarray]]) -> None:
-    assert ours(driver, write(tmp_path, f"{name}.tflite", model), calls) == reference(model, calls), name
-
-
-ALL_INT8 = np.arange(-128, 128, dtype=np.int8)
-# (s1, s2, so): random ones, and ones where SUB's float multipliers differ from ADD's double ones.
-SCALES = [
-    (0.12370983511209488, 0.014943997375667095, 0.004003444686532021),
-    (0.0034779158886522055, 0.341330885887146, 0.6051861047744751),
-    (0.10389375686645508, 0.21073730289936066, 0.07228738069534302),
-    (0.6881467700004578, 0.34644466638565063, 0.0032125229481607676),
-    (0.05, 0.05, 0.1),
-]
 
 
 @pytest.mark.parametrize("code", [be.ADD, be.SUB, be.MUL])
@@ -276,24 +202,14 @@ def test_strided_slice_random(driver, tmp_path):
         check(driver, tmp_path, f"ss{i}", model, i)
 
 
-ZOO = [
-    "mlperf_tiny/kws/kws_ref_model.tflite",
-    "mlperf_tiny/ic/pretrainedResnet_quant.tflite",
-    "mlperf_tiny/vww/vww_96_int8.tflite",
-    "tflm/arduino_examples/magic_wand_model.tflite",
-    "tflm/micro_speech/micro_speech_quantized.tflite",
-    "tflm/person_detection/person_detect.tflite",
-    "tflm/memory_footprint/simple_add_model.tflite",
-    "tflm/keyword_benchmark/keyword_scrambled_8bit.tflite",
-]
+ZOO = [z.rel for z in select("elementwise")]
 
 
+@pytest.mark.shared_models
 @pytest.mark.parametrize("rel", ZOO)
 def test_zoo_models_whose_ops_exist(driver, rel):
     """Whole models from ../shared that use these kernels: bit-exact with TFLM when every op
     they need is in the runtime (skipped, naming the gap, otherwise)."""
-    from rt_common import shared_model
-
     path = shared_model(rel)
     model = path.read_bytes()
     probe = run(driver, path, b"")

@@ -10,18 +10,19 @@ on qemu-m4 (tests/e2e, tests/memory) run the real instructions on the zoo models
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from support import EXAMPLES
+from support import build_conv as bc
+from support import build_elementwise as be
+from support import tflite_build as tb
+from support.invocations import ALL_INT8, SCALES, check, check_calls
+from support.random_fc import random_int8_fc
+from support.rt_common import build_driver, ours, random_inputs, run, tflm, write
+from support.zoo import by_name
+from support.zoo_driver import check_zoo_model
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build_conv as bc  # noqa: E402
-import tflite_build as tb  # noqa: E402
-from rt_common import ours, random_inputs, tflm, write  # noqa: E402
-from test_runtime_random import random_int8_fc  # noqa: E402
-from test_zoo import ZOO, test_zoo_model  # noqa: E402
+ZOO = by_name("driver")
 
 
 def _cases(kind: str) -> list[bc.Case]:
@@ -155,18 +156,16 @@ def test_fast_fully_connected_deep_rows(fast_driver, tmp_path):
         assert got == tflm(model, inputs[:4]), f"seed {seed}"
 
 
+@pytest.mark.shared_models
 @pytest.mark.parametrize("name", sorted(ZOO))
 def test_fast_zoo_model(fast_driver, name):
-    test_zoo_model(fast_driver, name)
+    check_zoo_model(fast_driver, name)
 
 
 @pytest.mark.parametrize("code", ["ADD", "SUB", "MUL"])
 def test_fast_binary_ops(fast_driver, tmp_path, code):
     """int8 ADD / SUB / MUL on same shapes take the flat loop (broadcasts the reference's walk):
     random models, then every pair of int8 values in one same-shape invocation."""
-    import build_elementwise as be
-    from test_elementwise import ALL_INT8, SCALES, check, check_calls
-
     op = getattr(be, code)
     for seed in range(30):
         check(fast_driver, tmp_path, f"bin{code}_{seed}", be.binary_model(op, seed), seed, special=True)
@@ -196,8 +195,6 @@ FAST_ONLY = ("MF_FAST_KERNELS=1", "MF_MODEL_CONV_FAST_ONLY=1", "MF_MODEL_DEPTHWI
 def fast_only_driver(tmp_path_factory):
     """The driver built as a model's firmware is when the generator finds every layout covered:
     no reference int8 CONV / DEPTHWISE / FC loop."""
-    from rt_common import build_driver
-
     return build_driver("g++", tmp_path_factory.mktemp("fast_only"), FAST_ONLY)
 
 
@@ -225,7 +222,6 @@ def test_generator_variant_flags_match_the_fast_paths(fast_only_driver, tmp_path
     (unsupported-type, at init or, for a pool window, at invoke), never computed wrong."""
     from microforge.model import read_model
     from microforge.variants import build_flags
-    from rt_common import run
 
     every = {f"-D {d}" for d in FAST_ONLY[1:]}
     kinds = set()
@@ -250,10 +246,9 @@ def test_no_float_build_refuses_float_nodes_and_runs_int8(tmp_path):
     to the first and not the second."""
     from microforge.model import read_model
     from microforge.variants import build_flags
-    from rt_common import build_driver, run
 
     driver = build_driver("g++", tmp_path, ("MF_MODEL_NO_FLOAT=1",))
-    examples = Path(__file__).resolve().parents[2] / "generator" / "microforge" / "examples"
+    examples = EXAMPLES
     int8 = bc.conv_model(bc.Case("conv", False, tb.RELU6, bc.SAME, True), 5, None, 3, 6, 7)
     int8_path = write(tmp_path, "int8.tflite", int8)
     assert "-D MF_MODEL_NO_FLOAT=1" in build_flags(read_model(int8_path))

@@ -8,15 +8,12 @@ that need no such layout. Built without the kernels' own short requantization
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build_conv as bc  # noqa: E402
-from rt_common import build_driver, ours, random_inputs, run, tflm, write  # noqa: E402
-from test_runtime_random import random_int8_fc  # noqa: E402
+from support import build_conv as bc
+from support.random_fc import random_int8_fc
+from support.rt_common import build_driver, ours, random_inputs, run, tflm, write
 
 ONLY = ("MF_FAST_KERNELS=1", "MF_MODEL_CONV_TILES_ONLY=1", "MF_MODEL_FC_QUADS_ONLY=1",
         "MF_MODEL_DEPTHWISE_3X3_ONLY=1", "MF_MODEL_DEPTHWISE_FAST_ONLY=1")

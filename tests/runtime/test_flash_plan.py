@@ -11,14 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from build_conv import SAME, VALID, Case, conv_model
 from microforge import emit, requant
 from microforge.model import parse_model, read_model
 from microforge.plan import plan_memory
 from microforge.records import constant_records
 from microforge.requant import channel_quants, quantize_multiplier
-from rt_common import FLAGS, HERE, ROOT, RUNTIME_SRC, runtime_sources, shared_model
-from test_runtime_random import random_int8_fc
+from support.build_conv import SAME, VALID, Case, conv_model
+from support.random_fc import random_int8_fc
+from support.rt_common import FLAGS, HERE, ROOT, RUNTIME_SRC, runtime_sources, shared_model
 
 EXAMPLES = ROOT / "generator" / "microforge" / "examples"
 
@@ -51,17 +51,18 @@ def test_generator_multipliers_equal_the_runtimes(tmp_path: Path) -> None:
     assert 0 < refused < len(triples)  # both outcomes were exercised
 
 
-def _models() -> list[tuple[str, object]]:
+def _models() -> list:
     return [
         ("conv-pc", lambda: conv_model(Case("conv", False, 1, SAME, True), 3, max_cout=40)),
         ("dw-pc-mult2", lambda: conv_model(Case("dw", False, 0, VALID, True, mult=2), 5, max_cin=20)),
         ("fc-pc", lambda: random_int8_fc(11, out=33, float_io=False)[0]),
-        ("kws", lambda: shared_model("mlperf_tiny/kws/kws_ref_model.tflite").read_bytes()),
+        pytest.param("kws", lambda: shared_model("mlperf_tiny/kws/kws_ref_model.tflite").read_bytes(),
+                     marks=pytest.mark.shared_models),
         ("sine-float", lambda: (EXAMPLES / "sine_float.tflite").read_bytes()),  # no quantization at all
     ]
 
 
-@pytest.mark.parametrize("name,make", _models(), ids=[m[0] for m in _models()])
+@pytest.mark.parametrize("name,make", _models(), ids=[getattr(m, "values", m)[0] for m in _models()])
 def test_flash_plan_matches_the_runtimes_own_path(name: str, make, tmp_path: Path) -> None:
     data = make()
     path = tmp_path / f"{name}.tflite"
@@ -156,6 +157,7 @@ def test_generator_short_requantization_equals_the_runtimes(tmp_path: Path) -> N
     assert {"none", "1"} <= kinds and len(kinds) > 10  # refused, constant and ordinary forms all seen
 
 
+@pytest.mark.shared_models
 def test_generator_emits_short_requantization_for_the_zoo() -> None:
     """Every per-channel CONV_2D / DEPTHWISE_CONV_2D of VWW (951 pruned channels) and KWS gets its
     quick blocks, and they reproduce the reference requantization on sample accumulators."""
@@ -212,6 +214,7 @@ def test_wide_filter_layout_reads_back_as_the_filter() -> None:
                             assert halves[p, g, ch, t, h] == want, (seed, p, g, ch, t, h)
 
 
+@pytest.mark.shared_models
 def test_wide_filters_only_where_they_run_and_fit() -> None:
     import dataclasses
 

@@ -14,13 +14,10 @@ import platform
 import shutil
 import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rt_common import FLAGS, HERE, RUNTIME_SRC  # noqa: E402
+from support.rt_common import FLAGS, HERE, RUNTIME_SRC
 
 # input bits -> (glibc FMA-variant result, plain-double result)
 FMA_ONLY = {0x4202422F: (0x56FC9F1C, 0x56FC9F1B), 0xC27C65D9: (0x11FA2993, 0x11FA2992)}

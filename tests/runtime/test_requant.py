@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rt_common import FLAGS, HERE, RUNTIME_SRC  # noqa: E402
+from support.rt_common import FLAGS, HERE, RUNTIME_SRC
 
 
 @pytest.mark.parametrize("opt", ["-O0", "-O2"])

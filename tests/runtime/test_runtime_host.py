@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import plan_tools as pt  # noqa: E402
-import tflite_build as tb  # noqa: E402
-from rt_common import (  # noqa: E402
+from support import plan_tools as pt
+from support import tflite_build as tb
+from support.rt_common import (
     FLAGS,
     M4_FLAGS,
     RUNTIME_SRC,
@@ -31,24 +27,28 @@ from rt_common import (  # noqa: E402
     write,
 )
 
+SHARED = pytest.mark.shared_models  # the cases that read ../shared/models
 ACTS = [tb.NONE, tb.RELU, tb.RELU_N1_TO_1, tb.RELU6]
 
 
 # --- bit-exactness ------------------------------------------------------------
 
 
+@pytest.mark.shared_models
 def test_hello_world_int8_exhaustive(driver):
     model = shared_model("tflm/hello_world/hello_world_int8.tflite")
     inputs = [np.array([[v]], dtype=np.int8) for v in range(-128, 128)]
     assert ours(driver, model, inputs) == tflm(model.read_bytes(), inputs)
 
 
+@pytest.mark.shared_models
 def test_hello_world_float(driver):
     model = shared_model("tflm/hello_world/hello_world_float.tflite")
     inputs = random_inputs(model.read_bytes(), 300, seed=7, lo=-10, hi=10)
     assert ours(driver, model, inputs) == tflm(model.read_bytes(), inputs)
 
 
+@pytest.mark.shared_models
 def test_ad01_int8_random_and_golden(driver):
     model = shared_model("mlperf_tiny/ad/ad01_int8.tflite")
     inputs = random_inputs(model.read_bytes(), 100, seed=11)
@@ -122,7 +122,8 @@ def test_dequantize_all_int8(driver, tmp_path):
 # --- arena contract and memory plans ---------------------------------------------
 
 
-@pytest.mark.parametrize("which", ["hello_int8", "hello_float", "ad01", "chain"])
+@pytest.mark.parametrize("which", [*(pytest.param(w, marks=SHARED) for w in ("hello_int8", "hello_float", "ad01")),
+                                   "chain"])
 def test_arena_bytes_formula_and_plan(driver, tmp_path, which):
     if which == "chain":
         model = write(tmp_path, "chain.tflite", tb.quant_chain_model(tb.RELU, seed=1))
@@ -145,6 +146,7 @@ def test_arena_bytes_formula_and_plan(driver, tmp_path, which):
     assert planned == base == tflm(data, inputs)
 
 
+@pytest.mark.shared_models
 @pytest.mark.parametrize(
     "rel",
     [
@@ -166,6 +168,7 @@ def test_generator_plan_runs(driver, rel):
     assert ours(driver, model, inputs, *args) == tflm(data, inputs)
 
 
+@pytest.mark.shared_models
 def test_bad_plans(driver):
     model = shared_model("tflm/hello_world/hello_world_int8.tflite")
     data = model.read_bytes()
@@ -187,6 +190,7 @@ def test_bad_plans(driver):
 # --- errors -------------------------------------------------------------------------
 
 
+@pytest.mark.shared_models
 def test_unsupported_op_reports_operator(driver, tmp_path):
     model = shared_model("tflm/hello_world/hello_world_int8.tflite")
     res = run(driver, model, b"", "--ops", "quantize,dequantize")
@@ -204,6 +208,7 @@ def test_unsupported_op_reports_operator(driver, tmp_path):
     assert res.stdout.decode().startswith("error unsupported-op op=0 code=114 ")
 
 
+@pytest.mark.shared_models
 def test_header_errors(driver, tmp_path):
     data = bytearray(shared_model("tflm/hello_world/hello_world_int8.tflite").read_bytes())
     bad_id = bytearray(data)
@@ -214,7 +219,8 @@ def test_header_errors(driver, tmp_path):
     assert b"error bad-model" in res.stdout
 
 
-@pytest.mark.parametrize("which", ["hello_int8", "hello_float", "chain", "ad01"])
+@pytest.mark.parametrize("which", [pytest.param("hello_int8", marks=SHARED), pytest.param("hello_float", marks=SHARED),
+                                   "chain", pytest.param("ad01", marks=SHARED)])
 @pytest.mark.parametrize("structure_only", [False, True])
 def test_corrupted_models_never_crash(driver, tmp_path, which, structure_only):
     if which == "chain":
@@ -238,6 +244,7 @@ def test_corrupted_models_never_crash(driver, tmp_path, which, structure_only):
     assert n == 3000 and ok < n
 
 
+@pytest.mark.shared_models
 def test_clang_build_agrees(tmp_path):
     """The same checks with clang++ (ASan + UBSan, -Werror), when installed."""
     exe = build_driver("clang++", tmp_path)

@@ -12,9 +12,7 @@ from pathlib import Path
 from microforge.cli import main as cli_main
 from microforge.model import read_model
 from support import EXAMPLES, ROOT
-
-sys.path.insert(0, str(ROOT / "tests" / "models"))
-from make_models import FC, FLOAT32, Writer  # noqa: E402
+from support.make_models import FC, FLOAT32, Writer
 
 BOARDS = ["qemu-m4", "host", "nano33ble"]
 

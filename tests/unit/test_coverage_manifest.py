@@ -6,16 +6,14 @@ option the kernels support."""
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 from microforge.model import read_model
 from microforge.ops import KERNELS
 from support import ROOT
+from support.coverage_models import describe
 
 COVERAGE = ROOT / "tests" / "models" / "coverage"
-sys.path.insert(0, str(ROOT / "tests" / "models"))
-from coverage_models import describe  # noqa: E402
 
 MANIFEST = json.loads((COVERAGE / "manifest.json").read_text())
 ACTS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6")

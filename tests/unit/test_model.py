@@ -39,6 +39,7 @@ def test_per_channel_weights_are_read(sine_int8: Path) -> None:
     assert all(w.constant and w.dtype == "int8" for w in weights)
 
 
+@pytest.mark.shared_models
 def test_zoo_model_person_detect_reads() -> None:
     m = read_model(shared_model("tflm/person_detection/person_detect.tflite"))
     assert m.input_tensors()[0].shape == (1, 96, 96, 1)

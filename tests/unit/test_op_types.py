@@ -5,7 +5,6 @@ nothing, and `microforge inspect` lists the same problems."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +14,9 @@ from microforge.errors import UnsupportedOpsError
 from microforge.model import parse_model, read_model
 from microforge.ops import KERNELS, TYPE_RULES, check_supported, type_problems
 from support import EXAMPLES, ROOT, shared_model
-
-sys.path.insert(0, str(ROOT / "tests" / "runtime"))
-import tflite_build as tb  # noqa: E402
-from build_conv import CONV_2D, VALID, conv_options  # noqa: E402
-from tflite_build import FLOAT32, FULLY_CONNECTED, INT8, INT32, Op, T  # noqa: E402
+from support import tflite_build as tb
+from support.build_conv import CONV_2D, VALID, conv_options
+from support.tflite_build import FLOAT32, FULLY_CONNECTED, INT8, INT32, Op, T
 
 INT16, INT64, INT4 = 7, 4, 17
 SOFTMAX, RELU = 25, 19
@@ -197,6 +194,7 @@ def test_inspect_lists_the_same_problems(tmp_path: Path, capsys) -> None:
     assert "rejects their tensor types" in capsys.readouterr().err
 
 
+@pytest.mark.shared_models
 def test_kws_float32_refused_naming_its_hybrid_operators(tmp_path: Path, capsys) -> None:
     path = shared_model("mlperf_tiny/kws/kws_ref_model_float32.tflite")
     out = tmp_path / "kws"

@@ -8,6 +8,8 @@ import pytest
 from microforge.model import ModelInfo, OperatorInfo, Quantization, TensorInfo, read_model
 from microforge.plan import ALIGN, MemoryPlan, plan_memory
 from support import EXAMPLES, shared_model
+from support.zoo import ZOO as ZOO_MODELS
+from support.zoo import select
 
 
 def _check_no_overlap(plan: MemoryPlan) -> None:
@@ -38,16 +40,10 @@ def test_own_models(path: Path) -> None:
 
 
 # (model, TFLM's non-persistent arena measured with its Python interpreter, ../shared/docs/anchors.md)
-ZOO = [
-    ("mlperf_tiny/vww/vww_96_int8.tflite", 73_728),
-    ("mlperf_tiny/kws/kws_ref_model.tflite", 16_000),
-    ("mlperf_tiny/ic/pretrainedResnet_quant.tflite", 49_152),
-    ("mlperf_tiny/ad/ad01_int8.tflite", 768),
-    ("tflm/person_detection/person_detect.tflite", 55_296),
-    ("tflm/arduino_examples/magic_wand_model.tflite", 7_168),
-]
+ZOO = [(z.rel, z.tflm_head) for z in ZOO_MODELS if z.tflm_head is not None]
 
 
+@pytest.mark.shared_models
 @pytest.mark.parametrize("rel,tflm_head", ZOO, ids=[z[0].split("/")[-1] for z in ZOO])
 def test_zoo_plan_beats_tflm(rel: str, tflm_head: int) -> None:
     plan = plan_memory(read_model(shared_model(rel)))
@@ -71,14 +67,10 @@ def _check_aliases_safe(model: ModelInfo, plan: MemoryPlan) -> None:
             assert life[prev][1] == life[nxt][0], (prev, nxt)
 
 
-ALIAS_ZOO = [
-    "mlperf_tiny/kws/kws_ref_model.tflite",  # ... -> RESHAPE -> FULLY_CONNECTED -> SOFTMAX
-    "mlperf_tiny/vww/vww_96_int8.tflite",
-    "tflm/person_detection/person_detect.tflite",
-    "mlperf_tiny/ic/pretrainedResnet_quant.tflite",  # ADD in place
-]
+ALIAS_ZOO = [z.rel for z in select("alias")]  # ... -> RESHAPE -> FC -> SOFTMAX (KWS), ADD in place (IC)
 
 
+@pytest.mark.shared_models
 @pytest.mark.parametrize("rel", ALIAS_ZOO, ids=[z.split("/")[-1] for z in ALIAS_ZOO])
 def test_aliasing_never_costs_bytes(rel: str) -> None:
     model = read_model(shared_model(rel))

@@ -6,18 +6,15 @@ The conditions mirror the kernels' dispatch; a routine left out costs speed only
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from microforge.model import read_model
 from microforge.variants import build_flags
+from support import build_conv as bc
 from support import shared_model
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
-import build_conv as bc  # noqa: E402
-import tflite_build as tb  # noqa: E402
+from support import tflite_build as tb
 
 # Output quantizations: zero point -128 with a scale so small that RELU6's top is past 127 (the
 # fused activation leaves the whole int8 range), or a scale that RELU6 clamps at 6 / 0.1 - 128.
@@ -148,6 +145,7 @@ def test_fc_quads_only_per_tensor(tmp_path):
     assert "MF_MODEL_FC_QUADS_ONLY" not in _flags(tmp_path, _fc(20, 96, per_channel=False, out=(1e-6, 0)))
 
 
+@pytest.mark.shared_models
 def test_kws_links_one_routine_of_each(tmp_path):
     """KWS: every CONV_2D on its widened filter with a full-range output, 3x3 depthwise on 64
     channels, one FC of 12 x 64."""
@@ -160,6 +158,7 @@ def test_kws_links_one_routine_of_each(tmp_path):
         "MF_MODEL_CONV_TILES_ONLY": "1", "MF_MODEL_FC_QUADS_ONLY": "1", "MF_MODEL_DEPTHWISE_3X3_ONLY": "1"}
 
 
+@pytest.mark.shared_models
 def test_large_models_leave_the_tiles_to_the_boards(tmp_path):
     """VWW's widened filters do not fit the smallest boards' flash: without the project's answer
     both CONV_2D tile kinds stay; with it, one."""

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import flatbuffers
 import numpy as np
-import tflite_build as tb
+
+from support import tflite_build as tb
 
 Conv2DOptions, DepthwiseConv2DOptions, Pool2DOptions = (
     importlib.import_module(f"tflite.{n}") for n in ("Conv2DOptions", "DepthwiseConv2DOptions", "Pool2DOptions")

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from microforge.ops import KERNELS
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
+from support import SHARED, shared_model  # noqa: F401  (the runtime tests import them from here too)
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = ROOT / "tests" / "runtime"  # the runtime tests and their C++ drivers
 RUNTIME_SRC = ROOT / "runtime" / "src"
-SHARED = ROOT / ".." / "shared"
 FLAGS = ["-std=c++17", "-fno-exceptions", "-fno-rtti", "-Wall", "-Wextra", "-Werror"]
 M4_FLAGS = [
     "-Os",
@@ -29,13 +30,6 @@ M4_FLAGS = [
 def runtime_sources() -> list[Path]:
     mf = RUNTIME_SRC / "microforge"
     return sorted(mf.rglob("*.cpp"))  # kernels/ and its sub-folders too
-
-
-def shared_model(rel: str) -> Path:
-    path = (SHARED / "models" / rel).resolve()
-    if not path.is_file():
-        pytest.skip(f"{path} not present (../shared is optional)")
-    return path
 
 
 def build_driver(compiler: str, out_dir: Path, defines: tuple[str, ...] = ()) -> Path:

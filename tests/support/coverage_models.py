@@ -1,7 +1,7 @@
 """The coverage models: small graphs that together use every kernel in microforge.ops.KERNELS
 and every option those kernels support, each written as int8 and float32 .tflite files.
 
-Written by tests/models/make_models.py (fixed seeds) into tests/models/coverage/ with
+Written by tests/support/make_models.py (fixed seeds) into tests/models/coverage/ with
 manifest.json (model -> the ops and options it uses, as `describe` reads them from the file).
 Standalone int8 RELU6 is left out on purpose: microforge follows LiteRT there, not TFLM
 (runtime/README.md); its float variant is here, and the int8 one is tested in tests/runtime.
@@ -14,8 +14,9 @@ from collections.abc import Callable
 
 import numpy as np
 import tflite
-from coverage_graph import QUANTIZE, Graph, bc, be, conv, dwconv, fully_connected, pool
-from tflite_build import NONE, RELU, RELU6, RELU_N1_TO_1
+
+from support.coverage_graph import QUANTIZE, Graph, bc, be, conv, dwconv, fully_connected, pool
+from support.tflite_build import NONE, RELU, RELU6, RELU_N1_TO_1
 
 AVERAGE_POOL_2D, MAX_POOL_2D, SAME, VALID = bc.AVERAGE_POOL_2D, bc.MAX_POOL_2D, bc.SAME, bc.VALID
 SOFTMAX_Q, LOGISTIC_Q, TANH_Q = (1 / 256, -128), (1 / 256, -128), (1 / 128, 0)

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import flatbuffers
 import numpy as np
-import tflite_build as tb
+
+from support import tflite_build as tb
 
 _OPTION_TYPES = importlib.import_module("tflite.BuiltinOptions").BuiltinOptions
 

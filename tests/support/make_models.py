@@ -1,4 +1,4 @@
-"""Make microforge's own test models, all with tests/runtime/tflite_build.py:
+"""Make microforge's own test models, all with tests/support/tflite_build.py:
 
 - the bundled examples (generator/microforge/examples): a small MLP fitted to sin(x) with
   numpy, as float32, int8 with int8 I/O, and int8 with float I/O via QUANTIZE/DEQUANTIZE;
@@ -7,26 +7,23 @@
 
 Deterministic (fixed seeds); the outputs are committed. Needs numpy, flatbuffers, tflite and
 tflite-micro (activation ranges of the coverage models are calibrated on TFLM's float run); no
-TensorFlow. Run: .venv/bin/python tests/models/make_models.py
+TensorFlow. Run: PYTHONPATH=tests .venv/bin/python -m support.make_models
 Expected outputs of these models always come from TFLM's interpreter at test time.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "runtime"))
-import tflite_build as tb  # noqa: E402
-from tflite_build import DEQUANTIZE, FLOAT32, INT8, INT32, QUANTIZE  # noqa: E402
+from support import ROOT
+from support import tflite_build as tb
+from support.tflite_build import DEQUANTIZE, FLOAT32, INT8, INT32, QUANTIZE
 
-OUT = HERE.parents[1] / "generator" / "microforge" / "examples"
-COVERAGE = HERE / "coverage"
+OUT = ROOT / "generator" / "microforge" / "examples"
+COVERAGE = ROOT / "tests" / "models" / "coverage"
+# Written into every model: the path it names is the one of the committed models (kept byte for byte).
 DESCRIPTION = "microforge test model (tests/models/make_models.py)"
 ACT = {"none": tb.NONE, "relu": tb.RELU, "relu6": tb.RELU6}
 FC = tb.FULLY_CONNECTED
@@ -78,7 +75,7 @@ def asym(lo: float, hi: float) -> tuple[float, int]:
 
 class Writer:
     """The small tensor / op / finish interface some tests build ad-hoc models with, on top of
-    tests/runtime/tflite_build.py (the one flatbuffer writer of the test suite)."""
+    tests/support/tflite_build.py (the one flatbuffer writer of the test suite)."""
 
     def __init__(self) -> None:
         self.tensors: list[tb.T] = []
@@ -153,7 +150,7 @@ def int8_model(layers, float_io: bool, per_channel: tuple[bool, ...]) -> bytes:
 
 
 def write_coverage() -> None:
-    from coverage_models import MODELS, describe, make
+    from support.coverage_models import MODELS, describe, make
 
     COVERAGE.mkdir(parents=True, exist_ok=True)
     manifest = {}

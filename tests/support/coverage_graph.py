@@ -8,16 +8,13 @@ uniform [-1, 1] inputs and taking min / max with numpy, so int8 outputs are not 
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
-import build_conv as bc  # noqa: E402
-import build_elementwise as be  # noqa: E402
-import tflite_build as tb  # noqa: E402
+from support import build_conv as bc
+from support import build_elementwise as be
+from support import tflite_build as tb
 
 QUANTIZE, DEQUANTIZE, FULLY_CONNECTED = tb.QUANTIZE, tb.DEQUANTIZE, tb.FULLY_CONNECTED
 CALIBRATION_SAMPLES = 256
