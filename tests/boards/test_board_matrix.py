@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -22,8 +21,7 @@ RUN = ["qemu-m3", "qemu-m4", "qemu-m7", "qemu-m55"]
 COUNT = 20
 
 
-@pytest.mark.skipif(shutil.which("arm-none-eabi-g++") is None or shutil.which("qemu-system-arm") is None,
-                    reason="needs gcc-arm-none-eabi and qemu-system-arm (bash tools/bootstrap)")
+@pytest.mark.qemu
 @pytest.mark.parametrize("model", ["sine_int8.tflite", "sine_float.tflite"])
 def test_seven_board_project_runs_every_emulator_bit_exact(model: str, tmp_path: Path) -> None:
     project = tmp_path / "p"

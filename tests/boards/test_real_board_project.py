@@ -6,7 +6,6 @@ possible: budget_source names the framework)."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,7 @@ IDS = ["nano33ble", "nano33ble_rev2", "pico", "teensy41", "qemu-m4"]
 MODEL = EXAMPLES / "sine_int8.tflite"
 
 
-@pytest.mark.skipif(shutil.which("arm-none-eabi-g++") is None or shutil.which("qemu-system-arm") is None,
-                    reason="needs gcc-arm-none-eabi and qemu-system-arm (bash tools/bootstrap)")
+@pytest.mark.qemu
 def test_real_board_project_generates_verifies_and_fits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project = tmp_path / "p"
     assert cli_main(["new", "--model", str(MODEL), "--output", str(project),
