@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from microforge.scaffold import generate
-from microforge.verify import verify
+from microforge.device.verify import verify
+from microforge.project.scaffold import generate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 import build_conv as bc  # noqa: E402
@@ -105,7 +105,7 @@ def test_fast_kernel_on_qemu_m4_bit_exact(name: str, tmp_path: Path) -> None:
 
 
 def test_fc_quad_routines_left_out_fall_back(tmp_path: Path) -> None:
-    """microforge.variants builds only the FULLY_CONNECTED quad routines a model calls
+    """microforge.lower.build_flags builds only the FULLY_CONNECTED quad routines a model calls
     (MF_MODEL_FC_QUADS); built without any, the same firmware runs the C loop, bit-exact."""
     import re
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from microforge.device.verify import verify
 from microforge.model import read_model
-from microforge.scaffold import generate
-from microforge.verify import verify
+from microforge.project.scaffold import generate
 from support import SHARED_MODELS
 
 ZOO = [

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from microforge.cli import main as cli_main
-from microforge.harness.dut import build, start
-from microforge.harness.project import read_envs
-from microforge.protocol import DeviceClient, DeviceError
-from microforge.reference import Reference, to_bytes
+from microforge.device.envs import read_envs
+from microforge.device.protocol import DeviceClient, DeviceError
+from microforge.device.reference import Reference, to_bytes
+from microforge.device.runner import build, start
 from support import EXAMPLES, ROOT, SHARED_MODELS
 
 sys.path.insert(0, str(ROOT / "tests" / "models"))

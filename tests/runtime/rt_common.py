@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from microforge.ops import KERNELS
+from microforge.model.ops import KERNELS
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

@@ -1,4 +1,4 @@
-"""The tensor types each kernel accepts (microforge.ops.TYPE_RULES): `microforge new` refuses, per
+"""The tensor types each kernel accepts (microforge.model.ops.TYPE_RULES): `microforge new` refuses, per
 operator, what the runtime's prepare() would reject at init (hybrid, int16, int4, ...), writes
 nothing, and `microforge inspect` lists the same problems."""
 
@@ -13,7 +13,7 @@ import pytest
 from microforge.cli import main as cli_main
 from microforge.errors import UnsupportedOpsError
 from microforge.model import parse_model, read_model
-from microforge.ops import KERNELS, TYPE_RULES, check_supported, type_problems
+from microforge.model.ops import KERNELS, TYPE_RULES, check_supported, type_problems
 from support import EXAMPLES, ROOT, shared_model
 
 sys.path.insert(0, str(ROOT / "tests" / "runtime"))
