@@ -22,11 +22,12 @@ import sys
 from pathlib import Path
 
 from microforge.boards import all_boards
-from microforge.budget import measure
 from microforge.errors import MicroforgeError
+from microforge.lower.lowering import lower
+from microforge.lower.memory_plan import plan_memory
 from microforge.model import read_model
-from microforge.ops import kernel_for, type_problems
-from microforge.plan import plan_memory
+from microforge.model.ops import kernel_for, type_problems
+from microforge.project.budget import measure
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from anchors import TFLM_M4  # noqa: E402
@@ -79,7 +80,7 @@ def row(path: Path, board) -> dict[str, object]:
     if missing:
         out["unsupported"] = missing
         return out
-    b = measure(model, board)
+    b = measure(lower(model, [board]), board)
     out["arena_m4"] = b.arena_bytes
     out["ram_m4"] = b.arena_bytes + b.static_ram_bytes
     return out

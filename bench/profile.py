@@ -27,12 +27,12 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from microforge.harness.dut import build, qemu_command
-from microforge.harness.project import read_envs
-from microforge.harness.transport import ProcessTransport
+from microforge.device.envs import read_envs
+from microforge.device.protocol import DeviceClient
+from microforge.device.reference import to_bytes
+from microforge.device.runner import build, qemu_command
+from microforge.device.transport import ProcessTransport
 from microforge.model import read_model
-from microforge.protocol import DeviceClient
-from microforge.reference import to_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from speed import SEED, seeded_inputs  # noqa: E402

@@ -7,7 +7,7 @@ QEMU mps2-an386 with `-icount shift=6` and prints per model:
 
 - instructions per inference: the `m-mf-count-N` of one `mf-run` of the plain firmware (the input
   copy into the input tensors, then `Interpreter::invoke()`), and instructions per MAC (MACs from
-  `microforge.analysis.op_macs`, what `microforge inspect` prints);
+  `microforge.model.analysis.op_macs`, what `microforge inspect` prints);
 - the split per op type, from the profiling firmware's `mf-profile` (instructions per operator,
   minus the cost of the two counter reads around it, measured back to back on the device and
   reported as `m-mf-profile-probe-N`): instructions, share of the inference, and instructions per
@@ -39,14 +39,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from microforge.analysis import op_macs
+from microforge.device.envs import read_envs
+from microforge.device.protocol import DeviceClient
+from microforge.device.reference import TensorSpec, to_bytes
+from microforge.device.runner import build, start
 from microforge.errors import MicroforgeError
-from microforge.harness.dut import build, start
-from microforge.harness.project import read_envs
 from microforge.model import ModelInfo, read_model
-from microforge.ops import kernel_for, type_problems
-from microforge.protocol import DeviceClient
-from microforge.reference import TensorSpec, to_bytes
+from microforge.model.analysis import op_macs
+from microforge.model.ops import kernel_for, type_problems
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from anchors import TFLM_M4  # noqa: E402

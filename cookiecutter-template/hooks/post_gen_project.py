@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from microforge.errors import MicroforgeError
-from microforge.scaffold import complete_project
+from microforge.project.scaffold import complete_project
 
 try:
     complete_project(

@@ -1,9 +1,9 @@
-"""Refuse bad answers before anything is written (the checks live in microforge.scaffold)."""
+"""Refuse bad answers before anything is written (the checks live in microforge.project.scaffold)."""
 
 import sys
 
 from microforge.errors import MicroforgeError
-from microforge.scaffold import check_answers
+from microforge.project.scaffold import check_answers
 
 try:
     check_answers(

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BoardError
-from .resources import catalogue_dir
+from microforge.errors import BoardError
+from microforge.resources import catalogue_dir
 
 KINDS = ("host", "emulator", "hardware")
 CYCLE_COUNTERS = ("cycles", "instructions", "none")

@@ -8,12 +8,12 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
-from .errors import MicroforgeError, WriteError
+from microforge import __version__
+from microforge.errors import MicroforgeError, WriteError
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
-    from .scaffold import generate
+    from microforge.project.scaffold import generate
 
     out = generate(Path(args.model), args.board, Path(args.output), force=args.force)
     print(f"created {out}")
@@ -22,13 +22,12 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    from .analysis import format_summary, summarize
-    from .boards import get_boards
-    from .budget import format_budget, measure
-    from .filters import use_wide_filters
-    from .model import read_model
-    from .plan import plan_memory
-    from .requant import channel_quants
+    from microforge.boards import get_boards
+    from microforge.lower.lowering import lower
+    from microforge.lower.memory_plan import plan_memory
+    from microforge.model import read_model
+    from microforge.model.analysis import format_summary, summarize
+    from microforge.project.budget import format_budget, measure
 
     model = read_model(args.model)
     summary = summarize(model)
@@ -36,8 +35,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     summary["memory"] = {"activation_bytes": plan.activation_bytes, "peak_live_lower_bound": plan.lower_bound}
     boards = get_boards(args.board or [])
     # Each board as a project for it alone would be generated (widened filters where they fit).
-    budgets = ([measure(model, b, use_wide_filters(model, [b], channel_quants(model))) for b in boards]
-               if not summary["unsupported"] else [])
+    budgets = [measure(lower(model, [b]), b) for b in boards] if not summary["unsupported"] else []
     if budgets:
         summary["boards"] = {b.board: b.as_dict() for b in budgets}
     if args.json:
@@ -54,7 +52,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _cmd_boards(args: argparse.Namespace) -> int:
-    from .boards import all_boards
+    from microforge.boards import all_boards
 
     boards = all_boards()
     if args.json:
@@ -86,7 +84,7 @@ def _cmd_boards(args: argparse.Namespace) -> int:
 
 
 def _cmd_setup(args: argparse.Namespace) -> int:
-    from . import pio_env
+    from microforge.project import pio_env
 
     core = Path(args.core_dir) if args.core_dir else pio_env.default_core_dir()
     missing = pio_env.check_tools()
@@ -108,8 +106,8 @@ def _cmd_setup(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .verify import verify
-    from .verify_report import as_dict, format_report, save_outputs, write_junit
+    from microforge.device.verify import verify
+    from microforge.device.verify_report import as_dict, format_report, save_outputs, write_junit
 
     tty = sys.stderr.isatty()
 

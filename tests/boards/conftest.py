@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from microforge.boards import Board, all_boards
 from microforge.cli import main as cli_main
-from microforge.pio_env import default_core_dir, pio_environ, seed_core_dir
+from microforge.project.pio_env import default_core_dir, pio_environ, seed_core_dir
 from support import EXAMPLES
 
 MODEL = EXAMPLES / "sine_int8_float_io.tflite"

@@ -7,15 +7,16 @@ from __future__ import annotations
 import dataclasses
 
 from microforge.boards import all_boards
-from microforge.budget import estimate, format_budget
+from microforge.lower.lowering import lower_with
 from microforge.model import read_model
+from microforge.project.budget import estimate, format_budget
 from support import EXAMPLES
 
 BASE = all_boards()["qemu-m4"]
 
 
 def test_read_only_data_in_ram_counts_the_model_and_code_against_ram() -> None:
-    model = read_model(EXAMPLES / "sine_int8.tflite")
+    model = lower_with(read_model(EXAMPLES / "sine_int8.tflite"), wide=False)
     plain = estimate(model, BASE)
     copied = estimate(model, dataclasses.replace(BASE, code_in="ram", rodata_in="ram"))
     assert copied.flash_bytes == plain.flash_bytes  # the load image still holds everything
@@ -26,7 +27,7 @@ def test_read_only_data_in_ram_counts_the_model_and_code_against_ram() -> None:
 
 
 def test_a_framework_main_stack_is_its_own_limit() -> None:
-    model = read_model(EXAMPLES / "sine_int8.tflite")
+    model = lower_with(read_model(EXAMPLES / "sine_int8.tflite"), wide=False)
     plain = estimate(model, BASE)
     mbed = estimate(model, dataclasses.replace(BASE, main_stack_bytes=32 * 1024))
     assert mbed.ram_bytes == plain.ram_bytes - plain.stack_bytes  # inside the framework's own RAM use

@@ -21,7 +21,7 @@ import pytest
 from conftest import BOARDS, COMMON_FLAGS, DEVICE_BOARDS, compiler_for, require
 from microforge.boards import Board
 from microforge.cli import main as cli_main
-from microforge.pio_env import pio_environ, seed_core_dir
+from microforge.project.pio_env import pio_environ, seed_core_dir
 from support import EXAMPLES
 
 FAKE_PLATFORM = Path(__file__).resolve().parent / "fake_arduino"

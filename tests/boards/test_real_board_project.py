@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import BOARDS, pio_config
 from microforge.cli import main as cli_main
-from microforge.verify import verify
+from microforge.device.verify import verify
 from support import EXAMPLES
 
 IDS = ["nano33ble", "nano33ble_rev2", "pico", "teensy41", "qemu-m4"]

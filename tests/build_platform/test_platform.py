@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from microforge import pio_env
+from microforge.project import pio_env
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM = ROOT / "boards" / "platform"

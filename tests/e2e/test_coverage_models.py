@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from microforge.cli import main as cli_main
-from microforge.verify import verify
+from microforge.device.verify import verify
 from support import ROOT
 
 COVERAGE = ROOT / "tests" / "models" / "coverage"

@@ -16,8 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from microforge.scaffold import generate
-from microforge.verify import verify
+from microforge.device.verify import verify
+from microforge.project.scaffold import generate
 from support.fast_models import MODELS
 from support.random_fc import random_int8_fc
 
@@ -37,7 +37,7 @@ def test_fast_kernel_on_qemu_m4_bit_exact(name: str, tmp_path: Path) -> None:
 
 
 def test_fc_quad_routines_left_out_fall_back(tmp_path: Path) -> None:
-    """microforge.variants builds only the FULLY_CONNECTED quad routines a model calls
+    """microforge.lower.build_flags builds only the FULLY_CONNECTED quad routines a model calls
     (MF_MODEL_FC_QUADS); built without any, the same firmware runs the C loop, bit-exact."""
     import re
 

@@ -1,5 +1,5 @@
 """Firmware built with fast-kernel routines left out (kernels/fast/, the MF_MODEL_* masks that
-microforge.variants sets per model) still matches TFLM bit-exactly on qemu-m4: CONV_2D's tiles,
+microforge.lower.build_flags sets per model) still matches TFLM bit-exactly on qemu-m4: CONV_2D's tiles,
 the 3x3 depthwise rows and FULLY_CONNECTED's quads fall back to the C loops, with the C tile
 loops left out too (*_ONLY) to a loop of one output at a time, and a routine for the other
 output range is never taken for a clamped (or full-range) output. Without the general depthwise
@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 import pytest
-from microforge.protocol import DeviceError
-from microforge.scaffold import generate
-from microforge.verify import verify
+from microforge.device.protocol import DeviceError
+from microforge.device.verify import verify
+from microforge.project.scaffold import generate
 from support.fast_models import MODELS
 
 pytestmark = pytest.mark.qemu

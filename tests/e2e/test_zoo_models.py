@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from microforge.scaffold import generate
-from microforge.verify import verify
+from microforge.device.verify import verify
+from microforge.project.scaffold import generate
 from support import HAVE_QEMU, SHARED_MODELS
 from support.zoo import select, uses_float_libm
 

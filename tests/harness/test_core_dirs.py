@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from microforge import pio_env as mf_pio_env
-from microforge.harness import dut
+from microforge.device import runner as dut
+from microforge.project import pio_env as mf_pio_env
 
 INI = """[env:qemu-m4]
 platform = symlink://${PROJECT_DIR}/platform/microforge

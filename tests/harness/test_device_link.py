@@ -18,14 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from microforge import verify as verify_mod
 from microforge.cli import main as cli_main
-from microforge.harness.dut import build, qemu_command, qemu_on_pty, start
-from microforge.harness.project import EnvSpec, read_envs
-from microforge.harness.transport import SerialTransport
-from microforge.protocol import DeviceClient, DeviceGone, DeviceTimeout
-from microforge.reference import Reference, to_bytes
-from microforge.scaffold import generate
+from microforge.device import verify as verify_mod
+from microforge.device.envs import EnvSpec, read_envs
+from microforge.device.protocol import DeviceClient, DeviceGone, DeviceTimeout
+from microforge.device.reference import Reference, to_bytes
+from microforge.device.runner import build, qemu_command, qemu_on_pty, start
+from microforge.device.transport import SerialTransport
+from microforge.project.scaffold import generate
 from support import EXAMPLES, SHARED_MODELS
 
 pytestmark = pytest.mark.skipif(

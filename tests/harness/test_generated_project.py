@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from microforge.scaffold import generate
+from microforge.project.scaffold import generate
 
 from .test_project import _pytest
 

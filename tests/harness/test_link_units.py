@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from microforge.device.protocol import DeviceClient, DeviceGone, DeviceReset, DeviceTimeout
+from microforge.device.reference import Reference, TensorSpec
+from microforge.device.transport import SerialTransport
+from microforge.device.verify import classifier_outputs, read_inputs
 from microforge.errors import MicroforgeError
-from microforge.harness.transport import SerialTransport
-from microforge.protocol import DeviceClient, DeviceGone, DeviceReset, DeviceTimeout
-from microforge.reference import Reference, TensorSpec
-from microforge.verify import classifier_outputs, read_inputs
 
 from .fake_device import FakeDevice, FakeTransport
 
@@ -195,7 +195,7 @@ def test_classifier_outputs_from_the_reference(sine_int8: Path) -> None:
 def test_real_board_found_by_usb_vid_pid(monkeypatch: pytest.MonkeyPatch) -> None:
     from types import SimpleNamespace
 
-    from microforge.harness.project import EnvSpec, detect_port
+    from microforge.device.envs import EnvSpec, detect_port
     from serial.tools import list_ports
 
     ports = [SimpleNamespace(device="/dev/ttyACM1", vid=0x2341, pid=0x805A),

@@ -11,7 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from microforge.harness.ports import (
+from microforge.device.envs import EnvSpec, read_envs
+from microforge.device.ports import (
     PortError,
     PortOption,
     UsbPort,
@@ -19,7 +20,6 @@ from microforge.harness.ports import (
     parse_port_option,
     resolve_ports,
 )
-from microforge.harness.project import EnvSpec, read_envs
 
 from .test_project import _pytest
 
@@ -227,7 +227,7 @@ def test_pytest_embedded_port_still_works(tmp_path: Path) -> None:
 
 
 def test_generated_project_selects_and_documents_one_board(tmp_path: Path) -> None:
-    from microforge.scaffold import generate
+    from microforge.project.scaffold import generate
 
     examples = Path(__file__).resolve().parents[2] / "generator" / "microforge" / "examples"
     project = generate(examples / "sine_int8.tflite", ["host", "nano33ble", "nano33ble_rev2"], tmp_path / "p")

@@ -10,7 +10,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
-from microforge.harness.project import EnvSpec, model_path, read_envs
+from microforge.device.envs import EnvSpec, model_path, read_envs
 
 INI = """\
 [platformio]

@@ -7,14 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from microforge.harness.transport import ProcessTransport
-from microforge.protocol import (
-    DeviceClient,
-    DeviceError,
-    DeviceGone,
-    DeviceTimeout,
-    ProtocolError,
-)
+from microforge.device.protocol import DeviceClient, DeviceError, DeviceGone, DeviceTimeout, ProtocolError
+from microforge.device.transport import ProcessTransport
 
 from .fake_device import FakeDevice, FakeTransport, model
 
@@ -148,7 +142,7 @@ def test_serial_transport_over_a_pty_missing_the_boot_banner() -> None:
     import os
     import threading
 
-    from microforge.harness.transport import SerialTransport
+    from microforge.device.transport import SerialTransport
 
     from .fake_device import serve
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from microforge.device.reference import LiteRtReference, Reference, to_bytes
 from microforge.errors import ModelError
-from microforge.reference import LiteRtReference, Reference, to_bytes
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 HELLO = SHARED / "models" / "tflm" / "hello_world"

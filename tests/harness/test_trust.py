@@ -7,9 +7,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-from microforge import buildhash
-from microforge import verify as verify_mod
-from microforge.protocol import BuildMismatch, DeviceClient, DeviceFault, LinkError
+from microforge.device import verify as verify_mod
+from microforge.device.protocol import BuildMismatch, DeviceClient, DeviceFault, LinkError
+from microforge.project import buildhash
 from support import EXAMPLES
 
 from .fake_device import BUILD, FakeDevice, FakeTransport, model
@@ -104,7 +104,7 @@ def test_the_harness_dut_expects_its_projects_build(tmp_path: Path) -> None:
     """mf_dut's client carries the project's build hash: a board answering with another firmware's
     (a stale flash, a sibling board on the same VID:PID) fails at boot, before any comparison."""
     from microforge.harness.dut import MfDut
-    from microforge.scaffold import generate
+    from microforge.project.scaffold import generate
     from pytest_embedded.app import App
 
     project = generate(EXAMPLES / "sine_int8.tflite", ["host"], tmp_path / "proj")

@@ -11,17 +11,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from microforge import budget, stackbound
-from microforge import verify as verify_mod
 from microforge.boards import get_boards
-from microforge.buildhash import project_hash
 from microforge.cli import main as cli_main
-from microforge.harness.dut import build, start
-from microforge.harness.project import read_envs
+from microforge.device import verify as verify_mod
+from microforge.device.envs import read_envs
+from microforge.device.protocol import BuildMismatch, DeviceClient, DeviceFault
+from microforge.device.reference import Reference, to_bytes
+from microforge.device.runner import build, start
+from microforge.lower.lowering import lower
 from microforge.model import read_model
-from microforge.protocol import BuildMismatch, DeviceClient, DeviceFault
-from microforge.reference import Reference, to_bytes
-from microforge.scaffold import generate
+from microforge.project import budget, stackbound
+from microforge.project.buildhash import project_hash
+from microforge.project.scaffold import generate
 from support import EXAMPLES, SHARED_MODELS
 
 KWS = SHARED_MODELS / "mlperf_tiny/kws/kws_ref_model.tflite"
@@ -152,7 +153,8 @@ def _static_bound(model_file: Path, board_id: str, monkeypatch: pytest.MonkeyPat
         return seen[-1]
 
     monkeypatch.setattr(stackbound, "firmware_bound", spy)
-    figure = budget.measure(read_model(model_file), get_boards([board_id])[0]).stack_bytes
+    board = get_boards([board_id])[0]
+    figure = budget.measure(lower(read_model(model_file), [board]), board).stack_bytes
     assert seen and seen[0].bytes == figure, seen
     return figure
 
@@ -195,8 +197,8 @@ def test_verify_no_flash_on_a_board_uses_what_it_runs(tmp_path: Path, monkeypatc
     """A hardware env with --no-flash: the "board" is this project's QEMU firmware on a
     pseudo-terminal (as a USB serial device is): verified without any upload; the same board
     running another project's firmware (a sibling board on the same VID:PID) is refused."""
-    from microforge.harness import dut as dut_mod
-    from microforge.harness.dut import qemu_command, qemu_on_pty
+    from microforge.device import runner as dut_mod
+    from microforge.device.runner import qemu_command, qemu_on_pty
 
     def no_upload(*_: object, **__: object) -> None:
         raise AssertionError("--no-flash must not upload")

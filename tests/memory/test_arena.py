@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from microforge.boards import get_boards
 from microforge.cli import main as cli_main
-from microforge.harness.dut import build, start
-from microforge.harness.project import read_envs
-from microforge.protocol import DeviceClient, DeviceError
-from microforge.reference import Reference, to_bytes
+from microforge.device.envs import read_envs
+from microforge.device.protocol import DeviceClient, DeviceError
+from microforge.device.reference import Reference, to_bytes
+from microforge.device.runner import build, start
 from support import EXAMPLES
 from support.make_models import FC, FLOAT32, Writer
 from support.zoo import select, uses_float_libm

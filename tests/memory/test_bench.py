@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from microforge.lower.memory_plan import plan_memory
 from microforge.model import read_model
-from microforge.plan import plan_memory
 from support import EXAMPLES, ROOT
 
 

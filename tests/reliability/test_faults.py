@@ -9,7 +9,7 @@ from pathlib import Path
 
 import cookiecutter.main
 import pytest
-from microforge import scaffold
+from microforge.project import scaffold
 from support.rel_common import EXAMPLES, assert_refused, tree
 
 SINE = str(EXAMPLES / "sine_int8.tflite")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from microforge.errors import ModelError
 from microforge.model import check_runtime_rules, read_model
-from microforge.scaffold import generate
+from microforge.project.scaffold import generate
 from support.rel_common import CORPUS, EXAMPLES, MANIFEST, assert_refused, tree
 
 MALFORMED = sorted(n for n, e in MANIFEST.items() if e["expect"] != "ok")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jinja2 import Environment
-from microforge.scaffold import jinja_literal
+from microforge.project.scaffold import jinja_literal
 from support.rel_common import EXAMPLES, assert_refused, tree
 
 HOSTILE = [

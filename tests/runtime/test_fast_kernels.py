@@ -216,12 +216,12 @@ def _fast_only_models():
 
 
 def test_generator_variant_flags_match_the_fast_paths(fast_only_driver, tmp_path):
-    """microforge.variants decides from the model alone which flags a build gets; a firmware built
+    """microforge.lower.build_flags decides from the model alone which flags a build gets; a firmware built
     with a flag must never meet an operator its fast path refuses. The driver here has every flag:
     a model the generator gives all of them runs bit-exact with TFLM, any other is refused
     (unsupported-type, at init or, for a pool window, at invoke), never computed wrong."""
+    from microforge.lower.build_flags import build_flags
     from microforge.model import read_model
-    from microforge.variants import build_flags
 
     every = {f"-D {d}" for d in FAST_ONLY[1:]}
     kinds = set()
@@ -240,12 +240,12 @@ def test_generator_variant_flags_match_the_fast_paths(fast_only_driver, tmp_path
 
 
 def test_no_float_build_refuses_float_nodes_and_runs_int8(tmp_path):
-    """-D MF_MODEL_NO_FLOAT=1 (microforge.variants: no float32 CONV / DEPTHWISE / FC / pool /
+    """-D MF_MODEL_NO_FLOAT=1 (microforge.lower.build_flags: no float32 CONV / DEPTHWISE / FC / pool /
     SOFTMAX node) leaves the float loops out: an int8 model still runs bit-exact with TFLM, a float
     one is refused at invoke (unsupported-type), never computed wrong. The generator gives the flag
     to the first and not the second."""
+    from microforge.lower.build_flags import build_flags
     from microforge.model import read_model
-    from microforge.variants import build_flags
 
     driver = build_driver("g++", tmp_path, ("MF_MODEL_NO_FLOAT=1",))
     examples = EXAMPLES

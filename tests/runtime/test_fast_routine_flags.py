@@ -2,7 +2,7 @@
 and without the general depthwise path (MF_MODEL_DEPTHWISE_3X3_ONLY), on the host under ASan/UBSan:
 there the assembly routines do not exist, so every CONV_2D and FULLY_CONNECTED output runs through
 the one-output fallback (dot_row), bit-exact with TFLM; a depthwise layout only the general path
-covers is refused (unsupported-type), and microforge.variants gives the flag to exactly the models
+covers is refused (unsupported-type), and microforge.lower.build_flags gives the flag to exactly the models
 that need no such layout. Built without the kernels' own short requantization
 (MF_MODEL_QUICK_FROM_PLAN), a node without the generator's is refused or left to the reference."""
 
@@ -42,8 +42,8 @@ def test_conv_and_fc_one_output_at_a_time(only_driver, tmp_path):
 def test_depthwise_3x3_only_matches_the_generator(only_driver, tmp_path):
     """Depth multiplier 1: 3x3 on whole groups of 4 channels runs (bit-exact), any other filter or a
     channel tail is refused at init; the generator's flag says which, model by model."""
+    from microforge.lower.build_flags import build_flags
     from microforge.model import read_model
-    from microforge.variants import build_flags
 
     kinds = set()
     for seed, (filt, cin) in enumerate([((3, 3), 8), ((3, 3), 13), ((5, 5), 8), ((3, 3), 3), ((3, 3), 44),

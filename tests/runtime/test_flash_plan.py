@@ -1,6 +1,6 @@
 """What the generator computes into model_plan.cpp's flash instead of the runtime filling the arena:
-per-channel requantization (microforge.requant) and the constant tensors' records
-(microforge.records). Against the runtime's own path: the same multipliers for any scales, the same
+per-channel requantization (microforge.lower.requant) and the constant tensors' records
+(microforge.lower.constant_records). Against the runtime's own path: the same multipliers for any scales, the same
 outputs, a smaller arena by the expected bytes, and a plan that contradicts the model refused."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from microforge import emit, requant
+from microforge.lower import requant
+from microforge.lower.constant_records import constant_records
+from microforge.lower.lowering import lower_with
+from microforge.lower.requant import channel_quants, quantize_multiplier
 from microforge.model import parse_model, read_model
-from microforge.plan import plan_memory
-from microforge.records import constant_records
-from microforge.requant import channel_quants, quantize_multiplier
+from microforge.project import emit
 from support.build_conv import SAME, VALID, Case, conv_model
 from support.random_fc import random_int8_fc
 from support.rt_common import FLAGS, HERE, ROOT, RUNTIME_SRC, runtime_sources, shared_model
@@ -69,15 +70,15 @@ def test_flash_plan_matches_the_runtimes_own_path(name: str, make, tmp_path: Pat
     path.write_bytes(data)
     model = read_model(path)
     quants = channel_quants(model)
-    plan = plan_memory(model)
     src = tmp_path / "model"
     src.mkdir()
     (src / "model_data.h").write_text(emit.model_data_h(model))
-    (src / "model.h").write_text(emit.model_h(model, plan))
-    (src / "model_ops.cpp").write_text(emit.model_ops_cpp(model))
-    (src / "model_plan.cpp").write_text(emit.model_plan_cpp(model, plan))
+    lowering = lower_with(model, wide=False)
+    (src / "model.h").write_text(emit.model_h(lowering))
+    (src / "model_ops.cpp").write_text(emit.model_ops_cpp(lowering))
+    (src / "model_plan.cpp").write_text(emit.model_plan_cpp(lowering))
     exe = tmp_path / "plan_check"
-    planned = emit.planned_ops(model)
+    planned = lowering.planned
     first_planned = next((p for p in planned if p is not None), None)
     # the full kernels (MF_VERIFY_PLAN), so init() also checks every planned op's data against prepare
     verify = ["-DMF_VERIFY_PLAN=1"] + ([f"-DMF_TAMPER_TYPE={first_planned.op_data_type}"] if first_planned else [])
@@ -134,7 +135,7 @@ def _python_quick(m: int, s: int, off: int, bias: int, taps: int, zero: int) -> 
 
 
 def test_generator_short_requantization_equals_the_runtimes(tmp_path: Path) -> None:
-    """microforge.requant's QuickRequant forms against kernels/requant.h on random and edge channels
+    """microforge.lower.requant's QuickRequant forms against kernels/requant.h on random and edge channels
     (multipliers from real scales, shifts over the whole range, pruned channels' huge biases)."""
     rng = np.random.default_rng(11)
     rows = []
@@ -186,10 +187,10 @@ def test_generator_emits_short_requantization_for_the_zoo() -> None:
 
 
 def test_wide_filter_layout_reads_back_as_the_filter() -> None:
-    """microforge.filters' widened CONV_2D filter: per channel pair and group of four elements, the
+    """microforge.lower.wide_filters' widened CONV_2D filter: per channel pair and group of four elements, the
     int16 pairs (k, k+2), (k+1, k+3) of both channels, doubled, zeros past the filter's row; an odd
     last channel left out."""
-    from microforge.filters import wide_filter
+    from microforge.lower.wide_filters import wide_filter
 
     for seed, cin in ((3, 7), (4, 16)):
         data = conv_model(Case("conv", False, 0, SAME, True), seed, True, 3, cin, 9, cin=cin)
@@ -219,7 +220,7 @@ def test_wide_filters_only_where_they_run_and_fit() -> None:
     import dataclasses
 
     from microforge.boards import get_boards
-    from microforge.filters import use_wide_filters, wide_bytes
+    from microforge.lower.wide_filters import use_wide_filters, wide_bytes
 
     model = read_model(shared_model("mlperf_tiny/kws/kws_ref_model.tflite"))
     quants = channel_quants(model)
@@ -231,6 +232,6 @@ def test_wide_filters_only_where_they_run_and_fit() -> None:
     assert use_wide_filters(model, [m4], quants) and use_wide_filters(model, [m4, host], quants)
     assert not use_wide_filters(model, [host], quants)  # no core that runs the fast kernels
     assert not use_wide_filters(model, [m4, small], quants)
-    plan = plan_memory(model)
-    assert "const uint32_t kWide" in emit.model_plan_cpp(model, plan, True)
-    assert "const uint32_t kWide" not in emit.model_plan_cpp(model, plan, False)
+    assert "const uint32_t kWide" in emit.model_plan_cpp(lower_with(model, wide=True))
+    assert "const uint32_t kWide" not in emit.model_plan_cpp(lower_with(model, wide=False))
+    assert sum(o.wide.nbytes for o in lower_with(model, wide=True).ops if o.wide is not None) == extra

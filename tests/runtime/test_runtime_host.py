@@ -156,8 +156,8 @@ def test_arena_bytes_formula_and_plan(driver, tmp_path, which):
     ],
 )
 def test_generator_plan_runs(driver, rel):
-    """The generator's own plan (microforge.plan) and arena formula agree with the runtime."""
-    plan_mod = pytest.importorskip("microforge.plan")
+    """The generator's own plan (microforge.lower.memory_plan) and arena formula agree with the runtime."""
+    plan_mod = pytest.importorskip("microforge.lower.memory_plan")
     model_mod = pytest.importorskip("microforge.model")
     model = shared_model(rel)
     data = model.read_bytes()

@@ -1,4 +1,4 @@
-"""The coverage models: small graphs that together use every kernel in microforge.ops.KERNELS
+"""The coverage models: small graphs that together use every kernel in microforge.model.ops.KERNELS
 and every option those kernels support, each written as int8 and float32 .tflite files.
 
 Written by tests/support/make_models.py (fixed seeds) into tests/models/coverage/ with

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from microforge.ops import KERNELS
+from microforge.model.ops import KERNELS
 
 from support import SHARED, shared_model  # noqa: F401  (the runtime tests import them from here too)
 

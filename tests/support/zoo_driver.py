@@ -14,7 +14,7 @@ from support.zoo import by_name
 
 def _missing_ops(path: Path) -> list[str]:
     model_mod = pytest.importorskip("microforge.model")
-    ops_mod = pytest.importorskip("microforge.ops")
+    ops_mod = pytest.importorskip("microforge.model.ops")
     info = model_mod.read_model(path)
     return sorted({f"{op.op} v{op.version}" for op in info.operators if ops_mod.kernel_for(op) is None})
 

@@ -1,6 +1,6 @@
 """The committed coverage models (tests/models/coverage) against their manifest: the ops each model
 really has (microforge.model.read_model), the options it really uses (read from the flatbuffer),
-and that together they cover every kernel in microforge.ops.KERNELS, int8 and float, with every
+and that together they cover every kernel in microforge.model.ops.KERNELS, int8 and float, with every
 option the kernels support."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 
 import pytest
 from microforge.model import read_model
-from microforge.ops import KERNELS
+from microforge.model.ops import KERNELS
 from support import ROOT
 from support.coverage_models import describe
 

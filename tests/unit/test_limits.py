@@ -1,16 +1,16 @@
 """Kernel limits are written once (runtime kernels/limits.h): the kernels use them by name and the
-generator reads them (microforge.limits); neither side states the numbers again."""
+generator reads them (microforge.lower.limits); neither side states the numbers again."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from microforge import limits
+from microforge.lower import limits
 from microforge.resources import runtime_dir
 
 KERNELS = runtime_dir() / "src" / "microforge" / "kernels"
-GENERATOR = Path(limits.__file__).parent
+LOWER = Path(limits.__file__).parent  # microforge/lower
 
 
 def test_every_limit_is_read() -> None:
@@ -30,6 +30,6 @@ def test_every_limit_is_used_by_name_in_the_kernels() -> None:
 def test_the_generator_types_no_limit_again() -> None:
     """The modules that mirror the kernels assign no module constant one of the limits' values."""
     values = {str(v) for v in limits.LIMITS.values()}
-    for path in (GENERATOR / name for name in ("variants.py", "prepared.py", "filters.py")):
+    for path in (LOWER / name for name in ("build_flags.py", "planned_ops.py", "wide_filters.py")):
         for m in re.finditer(r"^[A-Z_]+ = (\d+)\b", path.read_text(), re.M):
             assert m.group(1) not in values, f"{path.name}: {m.group(0)}"

@@ -1,4 +1,4 @@
-"""The tensor types each kernel accepts (microforge.ops.TYPE_RULES): `microforge new` refuses, per
+"""The tensor types each kernel accepts (microforge.model.ops.TYPE_RULES): `microforge new` refuses, per
 operator, what the runtime's prepare() would reject at init (hybrid, int16, int4, ...), writes
 nothing, and `microforge inspect` lists the same problems."""
 
@@ -12,7 +12,7 @@ import pytest
 from microforge.cli import main as cli_main
 from microforge.errors import UnsupportedOpsError
 from microforge.model import parse_model, read_model
-from microforge.ops import KERNELS, TYPE_RULES, check_supported, type_problems
+from microforge.model.ops import KERNELS, TYPE_RULES, check_supported, type_problems
 from support import EXAMPLES, ROOT, shared_model
 from support import tflite_build as tb
 from support.build_conv import CONV_2D, VALID, conv_options

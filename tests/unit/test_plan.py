@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from microforge.lower.memory_plan import ALIGN, MemoryPlan, plan_memory
 from microforge.model import ModelInfo, OperatorInfo, Quantization, TensorInfo, read_model
-from microforge.plan import ALIGN, MemoryPlan, plan_memory
 from support import EXAMPLES, shared_model
 from support.zoo import ZOO as ZOO_MODELS
 from support.zoo import select

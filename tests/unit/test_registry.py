@@ -1,5 +1,5 @@
 """The kernel registry (runtime/src/microforge/kernels/registry.h) is the one list of kernels: the
-generator reads it (microforge.ops.KERNELS), test drivers and the fuzzer expand it. Its rows agree
+generator reads it (microforge.model.ops.KERNELS), test drivers and the fuzzer expand it. Its rows agree
 with TFLite's schema and with the kernels' sources."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import tflite
-from microforge.ops import KERNELS, REGISTRY
+from microforge.model.ops import KERNELS, REGISTRY
 from microforge.resources import runtime_dir
 
 SRC = runtime_dir() / "src"

@@ -1,4 +1,4 @@
-"""The call-graph stack bound (microforge.stackbound) on small programs compiled here."""
+"""The call-graph stack bound (microforge.project.stackbound) on small programs compiled here."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from microforge import stackbound
+from microforge.project import stackbound
 
 pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-g++") is None, reason="needs gcc-arm-none-eabi")
 

@@ -1,4 +1,4 @@
-"""microforge.variants' flags for the fast kernels' routines (runtime kernels/fast/): which CONV_2D
+"""microforge.lower.build_flags' flags for the fast kernels' routines (runtime kernels/fast/): which CONV_2D
 tiles, depthwise rows and FULLY_CONNECTED quads a model reaches, and when the C tile loops, the
 general depthwise path or the device's derivation of the short requantization can be left out.
 The conditions mirror the kernels' dispatch; a routine left out costs speed only
@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from microforge.lower.build_flags import build_flags
+from microforge.lower.planned_ops import activation_range_int8
 from microforge.model import read_model
-from microforge.variants import build_flags
 from support import build_conv as bc
 from support import shared_model
 from support import tflite_build as tb
@@ -114,8 +115,11 @@ def test_depthwise_rows_clamped_and_unsure(tmp_path):
     assert _flags(tmp_path, _window_op("dw", 0, 8, (3, 3), tb.RELU6, CLAMPED))["MF_MODEL_DEPTHWISE_ROWS"] == "2"
     # RELU6's top at 6 / 0.048 - 128 = -3: rounding is clear, the output clamped
     assert _flags(tmp_path, _window_op("dw", 0, 8, (3, 3), tb.RELU6, (0.048, -128)))["MF_MODEL_DEPTHWISE_ROWS"] == "2"
-    # RELU6's top within rounding noise of a tie (6 / scale = 60.5): unsure, both routines
-    assert _flags(tmp_path, _window_op("dw", 0, 8, (3, 3), tb.RELU6, (6 / 60.5, 70)))["MF_MODEL_DEPTHWISE_ROWS"] == "3"
+    # RELU6's top at a tie in real numbers (6 / scale = 60.5): the generator rounds as the kernels do
+    # in float32 (planned_ops.activation_range_int8, the rule MF_VERIFY_PLAN checks), so one routine
+    lo, hi = activation_range_int8(tb.RELU6, 6 / 60.5, 70)
+    want = "1" if (lo, hi) == (-128, 127) else "2"
+    assert _flags(tmp_path, _window_op("dw", 0, 8, (3, 3), tb.RELU6, (6 / 60.5, 70)))["MF_MODEL_DEPTHWISE_ROWS"] == want
 
 
 def test_depthwise_multiplier_keeps_the_general_path_apart(tmp_path):

@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout root: tools.real_boards
 
 from microforge.boards import all_boards  # noqa: E402
-from microforge.pio_env import pio_environ, seed_core_dir  # noqa: E402
+from microforge.project.pio_env import pio_environ, seed_core_dir  # noqa: E402
 
 from tools.real_boards import checkout as co  # noqa: E402
 from tools.real_boards.recipes import (  # noqa: E402

@@ -11,8 +11,8 @@ import statistics
 from collections.abc import Callable
 
 import numpy as np
-from microforge.protocol import DeviceClient
-from microforge.reference import Reference, to_bytes
+from microforge.device.protocol import DeviceClient
+from microforge.device.reference import Reference, to_bytes
 
 
 def _describe(k: int, inputs: list[np.ndarray], got: list[bytes], want: list[bytes]) -> str:

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 
 import pytest
-from microforge.protocol import DeviceClient, DeviceTimeout
-from microforge.reference import Reference, to_bytes
+from microforge.device.protocol import DeviceClient, DeviceTimeout
+from microforge.device.reference import Reference, to_bytes
 
 
 def test_serial_path_is_bit_exact(mf_serial: Callable[..., DeviceClient], mf_reference: Reference,

@@ -38,12 +38,13 @@ from pathlib import Path
 import pytest
 from pytest_embedded.app import App
 
-from ..errors import ToolError
-from ..protocol import DeviceClient, ProtocolError
-from ..reference import Reference
-from .dut import MfDut, QemuSerial, build, file_lock, start
-from .ports import PortChoice, PortError, PortOption, parse_port_option, resolve_ports, usb_ports
-from .project import EnvSpec, model_path, read_envs
+from microforge.device.envs import EnvSpec, model_path, read_envs
+from microforge.device.ports import PortChoice, PortError, PortOption, parse_port_option, resolve_ports, usb_ports
+from microforge.device.protocol import DeviceClient, ProtocolError
+from microforge.device.reference import Reference
+from microforge.device.runner import QemuSerial, build, file_lock, start
+from microforge.errors import ToolError
+from microforge.harness.dut import MfDut
 
 BOOT_TIMEOUT = 30.0
 _BUILT: dict[tuple[Path, str], Path | str] = {}  # per worker: build dir, or the build error

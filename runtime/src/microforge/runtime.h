@@ -94,7 +94,7 @@ struct OpResolver {
 
 // Offline memory plan emitted by the generator: offset of every tensor's data
 // in the arena (kNoOffset for constants and unused tensors). Two tensors may
-// share an offset on purpose (generator/microforge/plan.py: RESHAPE-like views
+// share an offset on purpose (generator/microforge/lower/memory_plan.py: RESHAPE-like views
 // and element-wise ops writing in place over an input that dies there).
 // Requantization of one operator with per-channel int8 weights, computed by the
 // generator exactly as the kernel's prepare would (TFLM's QuantizeMultiplier of
@@ -108,13 +108,13 @@ struct ChannelQuant {
   // RequantTable's quick blocks: 2 channels a block for CONV_2D, 4 for
   // DEPTHWISE_CONV_2D), or nullptr: the kernel then derives it per call.
   const int32_t* quick = nullptr;
-  // CONV_2D only: the filter widened for the fast kernels (microforge/filters.py: channel pairs,
+  // CONV_2D only: the filter widened for the fast kernels (microforge/lower/wide_filters.py: channel pairs,
   // per group of four elements the int16 pairs both channels' loop reads), or nullptr.
   const uint32_t* wide = nullptr;
 };
 
 // One operator's parsed params and prepared op data, computed by the generator
-// exactly as the kernel's parse and prepare would (generator/microforge/prepared.py)
+// exactly as the kernel's parse and prepare would (generator/microforge/lower/planned_ops.py)
 // and kept in flash: init() then runs neither for it and the arena holds neither.
 // op_data null: not planned. Builds with -D MF_VERIFY_PLAN=1 (the host env) still
 // run the kernel's own parse and prepare and refuse the plan (kBadPlan) unless

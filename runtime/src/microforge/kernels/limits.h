@@ -1,4 +1,4 @@
-// Every kernel limit the generator must know, written once: generator/microforge/limits.py reads
+// Every kernel limit the generator must know, written once: generator/microforge/lower/limits.py reads
 // this file, so the plan and the build flags it emits follow what the kernels below accept.
 // A node over a limit takes the kernel's general path (or is refused, where noted).
 #pragma once

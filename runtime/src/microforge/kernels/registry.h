@@ -1,6 +1,6 @@
 // Every kernel of the runtime, written once. Each row:
 //   X(OP, ns, header, builtin_code, min_version, max_version)
-// OP is the TFLite builtin name (generator/microforge/ops.py reads this file), ns the namespace
+// OP is the TFLite builtin name (generator/microforge/model/ops.py reads this file), ns the namespace
 // under mf::kernels, header the kernel's header in this folder (without .h), builtin_code the
 // tflite::BuiltinOperator value, and the versions the range the registration accepts.
 //

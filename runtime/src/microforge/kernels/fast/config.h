@@ -5,7 +5,7 @@
 // DSP extension (simd.h: MF_HAVE_DSP), 0 elsewhere; a build may set it either way
 // (-DMF_FAST_KERNELS=0 keeps the reference kernels only, =1 on the host runs the portable forms).
 //
-// MF_MODEL_*: per-model builds. The generator (microforge.variants) adds -D MF_MODEL_<NAME>=<v>
+// MF_MODEL_*: per-model builds. The generator (microforge.lower.build_flags) adds -D MF_MODEL_<NAME>=<v>
 // to platformio.ini when the model never needs what a flag leaves out; without the flags every
 // path is built (the defaults below). A flag that leaves out a reference loop makes prepare()
 // refuse a node the fast path does not cover (kUnsupportedType) instead of computing nothing; a

@@ -8,7 +8,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .ports import detect_port, parse_usb_ids
+from microforge.device.ports import detect_port, parse_usb_ids
 
 __all__ = ["KINDS", "EnvSpec", "detect_port", "model_path", "read_envs"]
 

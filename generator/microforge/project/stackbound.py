@@ -32,7 +32,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .resources import template_dir
+from microforge.resources import template_dir
 
 EXTERNAL_CALL = 128   # bytes for one call into code not compiled here (libc, port, framework)
 ENTRY_ALLOWANCE = 256  # the port's main/loop frame + one FP-extended exception frame and its handler

@@ -1,4 +1,4 @@
-"""Line transports for ``microforge.protocol.DeviceClient``: a child process and a serial port.
+"""Line transports for ``microforge.device.protocol.DeviceClient``: a child process and a serial port.
 
 A reader thread does blocking reads (no busy polling), splits the bytes into lines for the client
 and hands every chunk to an optional ``sink`` (the pytest-embedded message queue, so the bytes
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..errors import ToolError
+from microforge.errors import ToolError
 
 Sink = Callable[[bytes], None]
 _EOF = object()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .model import ModelInfo, OperatorInfo, TensorInfo
-from .ops import kernel_for, type_problem
+from microforge.model import ModelInfo, OperatorInfo, TensorInfo
+from microforge.model.ops import kernel_for, type_problem
 
 
 def op_macs(model: ModelInfo, op: OperatorInfo) -> int:

@@ -11,7 +11,7 @@ from typing import TypeVar
 import tflite
 from tflite.utils import BUILTIN_OPCODE2NAME
 
-from .errors import ModelError
+from microforge.errors import ModelError
 
 _Options = TypeVar("_Options")
 

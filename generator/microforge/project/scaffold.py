@@ -17,17 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import buildhash, emit
-from .boards import Board, get_boards
-from .budget import check_fit, format_budget
-from .errors import FitError, MicroforgeError, ModelError, OutputExistsError, WriteError
-from .filters import use_wide_filters
-from .model import ModelInfo, check_runtime_rules, read_model
-from .ops import check_supported
-from .plan import plan_memory
-from .requant import channel_quants
-from .resources import platform_dir, runtime_dir, template_dir
-from .variants import build_flags
+from microforge.boards import Board, get_boards
+from microforge.errors import FitError, MicroforgeError, ModelError, OutputExistsError, WriteError
+from microforge.lower.lowering import lower
+from microforge.model import ModelInfo, check_runtime_rules, read_model
+from microforge.model.ops import check_supported
+from microforge.project import buildhash, emit
+from microforge.project.budget import check_fit, format_budget
+from microforge.resources import platform_dir, runtime_dir, template_dir
 
 _SLUG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 _IGNORED = ("__pycache__", "*.pyc", ".pio", "*.o")
@@ -106,18 +103,17 @@ def complete_project(project: Path, model_path: str, boards: str | list[str]) ->
     """Write the emitted sources, the model, the runtime and the platform into project."""
     model, board_list = check_answers(project.name if _SLUG.match(project.name) else "project",
                                       model_path, boards)
-    plan = plan_memory(model)
+    lowering = lower(model, board_list)
     (project / "model").mkdir(exist_ok=True)
     (project / "model" / model.path.name).write_bytes(model.data)
     gen = project / "src" / "model"
     gen.mkdir(parents=True, exist_ok=True)
     (gen / "model_data.h").write_text(emit.model_data_h(model))
-    (gen / "model.h").write_text(emit.model_h(model, plan))
-    (gen / "model_ops.cpp").write_text(emit.model_ops_cpp(model))
-    wide = use_wide_filters(model, board_list, channel_quants(model))
-    (gen / "model_plan.cpp").write_text(emit.model_plan_cpp(model, plan, wide))
+    (gen / "model.h").write_text(emit.model_h(lowering))
+    (gen / "model_ops.cpp").write_text(emit.model_ops_cpp(lowering))
+    (gen / "model_plan.cpp").write_text(emit.model_plan_cpp(lowering))
     buildhash.write_header(model.data, gen)  # after the sources it covers
-    (project / "platformio.ini").write_text(emit.platformio_ini(board_list, build_flags(model, wide)))
+    (project / "platformio.ini").write_text(emit.platformio_ini(board_list, lowering.flags))
     shutil.copytree(runtime_dir(), project / "lib" / "microforge-runtime",
                     ignore=shutil.ignore_patterns(*_IGNORED, ARDUINO_PORT_DIR), dirs_exist_ok=True)
     if any(b.port == "ARDUINO" for b in board_list):
@@ -184,7 +180,7 @@ def generate(model_path: Path, board_ids: list[str], output: Path, force: bool =
     _check_not_precious(output, model_path)
     model, boards = check_answers("project", str(model_path), board_ids)  # clear errors before any write
     if not force_fit:
-        misfits = check_fit(model, boards)
+        misfits = check_fit(lower(model, boards), boards)  # the lowering the project will get
         if misfits:
             raise FitError(
                 f"{model.path.name} does not fit " + ", ".join(b.board for b in misfits) + ":\n"

@@ -21,10 +21,10 @@ from __future__ import annotations
 import numpy as np
 import tflite
 
-from .boards import Board
-from .limits import CONV_MAX_PATCH
-from .model import ModelInfo, OperatorInfo, conv_dilation
-from .requant import ChannelQuant, constant_array
+from microforge.boards import Board
+from microforge.lower.limits import CONV_MAX_PATCH
+from microforge.lower.requant import ChannelQuant, constant_array
+from microforge.model import ModelInfo, OperatorInfo, conv_dilation
 
 CODE_ALLOWANCE = 96 * 1024  # flash kept free for the firmware's code and plan beside the filters
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .verify import VerifyReport
+from microforge.device.verify import VerifyReport
 
 
 def as_dict(r: VerifyReport) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def save_outputs(r: VerifyReport, path: Path) -> None:
 def write_junit(r: VerifyReport, path: Path) -> None:
     """One testsuite, one testcase per input (``input[k]``); a mismatch is a failure."""
     failures = len(r.results) - r.exact
-    suite = ET.Element("testsuite", name=f"microforge.verify.{r.env}", tests=str(len(r.results)),
+    suite = ET.Element("testsuite", name=f"microforge.device.verify.{r.env}", tests=str(len(r.results)),
                        failures=str(failures), errors="0", skipped="0")
     props = ET.SubElement(suite, "properties")
     lat = r.latency()

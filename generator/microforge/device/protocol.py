@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
-from .errors import MicroforgeError
+from microforge.errors import MicroforgeError
 
 DEFAULT_TIMEOUT = 5.0  # the official runner's per-command timeout
 INFER_TIMEOUT = 30.0
@@ -94,7 +94,7 @@ class DeviceInfo:
     inputs: list[TensorDesc] = field(default_factory=list)
     outputs: list[TensorDesc] = field(default_factory=list)
     counter: str = "none"
-    build: str = ""  # the build hash (microforge.buildhash); "" from a firmware that has none
+    build: str = ""  # the build hash (microforge.project.buildhash); "" from a firmware that has none
     stack_used: int | None = None  # painted-stack high-water mark, bytes (None: the port cannot tell)
     stack_size: int | None = None  # the main stack's size, bytes
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import tflite
 
-from .model import ModelInfo
+from microforge.model import ModelInfo
 
 MAX_TENSORS = 0x8000  # record indices are 15 bits (MemoryPlan::kConstantRecord marks constants)
 

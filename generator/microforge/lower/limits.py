@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .resources import runtime_dir
+from microforge.resources import runtime_dir
 
 HEADER = "microforge/kernels/limits.h"  # inside the runtime's src/
 _LINE = re.compile(r"^constexpr int32_t (k\w+) = (\d+);", re.M)

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .buildhash import project_hash
-from .errors import MicroforgeError, ToolError
-from .harness.dut import build, start
-from .harness.project import detect_port, model_path, read_envs
-from .model import read_model
-from .protocol import DeviceClient, DeviceFault, DeviceGone, DeviceTimeout, LinkError, ProtocolError
-from .reference import LiteRtReference, Reference, TensorSpec, to_bytes
+from microforge.device.envs import detect_port, model_path, read_envs
+from microforge.device.protocol import DeviceClient, DeviceFault, DeviceGone, DeviceTimeout, LinkError, ProtocolError
+from microforge.device.reference import LiteRtReference, Reference, TensorSpec, to_bytes
+from microforge.device.runner import build, start
+from microforge.errors import MicroforgeError, ToolError
+from microforge.model import read_model
+from microforge.project.buildhash import project_hash
 
 BOOT_TIMEOUT = 30.0
 RETRIES = 2  # per input, after a device reset or a garbled reply

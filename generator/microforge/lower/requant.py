@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import ModelInfo, OperatorInfo
+from microforge.model import ModelInfo, OperatorInfo
 
 # The operators whose kernels take ChannelQuant (runtime/src/microforge/kernels/channel_quant.h).
 CHANNEL_QUANT_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import UnsupportedOpsError
-from .model import ModelInfo, OperatorInfo, TensorInfo
-from .resources import runtime_dir
+from microforge.errors import UnsupportedOpsError
+from microforge.model import ModelInfo, OperatorInfo, TensorInfo
+from microforge.resources import runtime_dir
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import ToolError
+from microforge.errors import ToolError
 
 if TYPE_CHECKING:
-    from .project import EnvSpec
+    from microforge.device.envs import EnvSpec
 
 _ENV_ITEM = re.compile(r"([\w.+-]+)=(.*)")  # "nano33ble=/dev/ttyACM0"; a URL's head has "://"
 

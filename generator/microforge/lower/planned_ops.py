@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import tflite
 
-from . import limits
-from .model import ModelInfo, OperatorInfo, TensorInfo, builtin_options
-from .requant import ChannelQuant, quantize_multiplier
+from microforge.lower import limits
+from microforge.lower.requant import ChannelQuant, quantize_multiplier
+from microforge.model import ModelInfo, OperatorInfo, TensorInfo, builtin_options
 
 FLT_MAX = float(np.finfo(np.float32).max)
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1

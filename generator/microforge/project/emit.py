@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-import numpy as np
-
-from . import __version__
-from .boards import Board
-from .filters import wide_filters
-from .model import ModelInfo
-from .ops import check_supported, kernel_for
-from .plan import MemoryPlan
-from .prepared import PlannedOp, Pointers, planned_op
-from .records import constant_records
-from .requant import ChannelQuant, channel_quants, quick_blocks
+from microforge import __version__
+from microforge.boards import Board
+from microforge.lower.constant_records import constant_records
+from microforge.lower.lowering import Lowering, OpLowering
+from microforge.lower.planned_ops import PlannedOp
+from microforge.model import ModelInfo
+from microforge.model.ops import check_supported, kernel_for
 
 _MLPERF_PROFILES = {"kws_ref_model": "kws01", "vww_96": "vww01", "pretrainedResnet": "ic01", "ad01": "ad01"}
 
@@ -54,44 +50,11 @@ def model_data_h(model: ModelInfo) -> str:
     )
 
 
-@dataclass(frozen=True)
-class _OpArrays:
-    """One operator's per-channel arrays in model_plan.cpp and the names its op data points at."""
-
-    cq: ChannelQuant | None
-    quick: list[int] | None
-    wide: np.ndarray | None
-    names: Pointers
-
-
-def _op_arrays(model: ModelInfo, wide: bool) -> list[_OpArrays]:
-    """Per operator: its requantization, short forms and (with wide) widened filter, computed once
-    for both kChannelQuant and the planned op data."""
-    quants = channel_quants(model)
-    filters = wide_filters(model, quants) if wide else [None] * len(quants)
-    out = []
-    for op, cq, filt in zip(model.operators, quants, filters, strict=True):
-        if cq is None:
-            out.append(_OpArrays(None, None, None, Pointers()))
-            continue
-        i = op.index
-        quick = quick_blocks(model, op, cq)
-        names = Pointers(f"kMultipliers{i}", f"kShifts{i}", f"kQuick{i}" if quick is not None else None,
-                         f"kWide{i}" if filt is not None else None)
-        out.append(_OpArrays(cq, quick, filt, names))
-    return out
-
-
-def planned_ops(model: ModelInfo, wide: bool = False,
-                arrays: list[_OpArrays] | None = None) -> list[PlannedOp | None]:
-    """Per operator, its params and op data when the plan carries them (microforge.prepared)."""
-    arrays = _op_arrays(model, wide) if arrays is None else arrays
-    return [planned_op(model, op, a.cq, a.names) for op, a in zip(model.operators, arrays, strict=True)]
-
-
-def _kernel_bytes_expr(model: ModelInfo) -> str:
+def _kernel_bytes_expr(lowering: Lowering) -> str:
+    model = lowering.model
     terms = []
-    for op, cq, planned in zip(model.operators, channel_quants(model), planned_ops(model), strict=True):
+    for op, o in zip(model.operators, lowering.ops, strict=True):
+        cq, planned = o.cq, o.planned
         k = kernel_for(op)
         assert k is not None
         if planned is not None:
@@ -104,7 +67,8 @@ def _kernel_bytes_expr(model: ModelInfo) -> str:
     return "\n      + ".join(terms) if terms else "0"
 
 
-def model_h(model: ModelInfo, plan: MemoryPlan) -> str:
+def model_h(lowering: Lowering) -> str:
+    model, plan = lowering.model, lowering.plan
     kernels = check_supported(model)
     includes = "".join(f"#include <{k.header}>\n" for k in kernels)
     io_slots = sum(len(op.inputs) + len(op.outputs) for op in model.operators)
@@ -125,7 +89,7 @@ def model_h(model: ModelInfo, plan: MemoryPlan) -> str:
         + f"inline constexpr size_t kConstantRecords = {len(records or [])};  // in flash (model_plan.cpp)\n"
         + "inline constexpr size_t kArenaSize = mf::arena_bytes(\n"
         + f"    kActivationBytes, kTensors - kConstantRecords, kOperators, /*io_slots=*/{io_slots},\n"
-        + f"    /*kernel_bytes=*/{_kernel_bytes_expr(model)});\n"
+        + f"    /*kernel_bytes=*/{_kernel_bytes_expr(lowering)});\n"
         + f"inline constexpr size_t kInputBytes = {sum(t.nbytes for t in model.input_tensors())};\n"
         + f"inline constexpr size_t kOutputBytes = {sum(t.nbytes for t in model.output_tensors())};\n"
         + f'inline constexpr char kName[] = "{name}";\n'
@@ -135,9 +99,9 @@ def model_h(model: ModelInfo, plan: MemoryPlan) -> str:
     )
 
 
-def model_ops_cpp(model: ModelInfo) -> str:
+def model_ops_cpp(lowering: Lowering) -> str:
+    model, planned = lowering.model, lowering.planned
     kernels = check_supported(model)
-    planned = planned_ops(model)
     regs = []
     for k in kernels:
         nodes = [p for op, p in zip(model.operators, planned, strict=True) if op.op == k.op]
@@ -160,7 +124,8 @@ def model_ops_cpp(model: ModelInfo) -> str:
     )
 
 
-def model_plan_cpp(model: ModelInfo, plan: MemoryPlan, wide: bool = False) -> str:
+def model_plan_cpp(lowering: Lowering) -> str:
+    model, plan = lowering.model, lowering.plan
     rows = []
     for i, off in enumerate(plan.offsets):
         t = model.tensors[i]
@@ -168,10 +133,9 @@ def model_plan_cpp(model: ModelInfo, plan: MemoryPlan, wide: bool = False) -> st
         if i in plan.aliases:
             note += f", shares tensor {plan.aliases[i]}'s bytes"
         rows.append(f"    {off},  // {i}: {note}")
-    arrays = _op_arrays(model, wide)
-    quant, quant_args = _channel_quant_cpp(model, arrays)
+    quant, quant_args = _channel_quant_cpp(model, lowering.ops)
     records, record_args = _records_cpp(model)
-    prepared, prepared_args = _planned_cpp(model, planned_ops(model, wide, arrays))
+    prepared, prepared_args = _planned_cpp(model, lowering.planned)
     args = ["kOffsets, kTensors, kActivationBytes"]
     if quant or records or prepared:
         args.append(quant_args if quant else "nullptr, kOperators")
@@ -200,7 +164,7 @@ def _int_rows(values: tuple[int, ...], per_row: int = 8) -> str:
                      for i in range(0, len(values), per_row))
 
 
-def _channel_quant_cpp(model: ModelInfo, arrays: list[_OpArrays]) -> tuple[str, str]:
+def _channel_quant_cpp(model: ModelInfo, arrays: tuple[OpLowering, ...]) -> tuple[str, str]:
     """The per-channel requantization arrays and the widened filters (flash), and kPlan's
     initializer."""
     if not any(a.cq for a in arrays):
@@ -223,7 +187,7 @@ def _channel_quant_cpp(model: ModelInfo, arrays: list[_OpArrays]) -> tuple[str, 
     text = ("// Per-channel requantization of the operators with per-channel int8 weights, computed\n"
             "// by the generator exactly as the kernels' prepare would: kept in flash, not the arena.\n"
             "// kQuick: the fast kernels' short form of it with the biases (kernels/requant.h);\n"
-            "// kWide: CONV_2D filters widened for the fast kernels (microforge/filters.py).\n"
+            "// kWide: CONV_2D filters widened for the fast kernels (microforge/lower/wide_filters.py).\n"
             + "\n".join(text_arrays) + "\nconst mf::ChannelQuant kChannelQuant[kOperators] = {\n"
             + "\n".join(entries) + "\n};\n\n")
     return text, "kChannelQuant, kOperators"
@@ -253,7 +217,7 @@ def _planned_cpp(model: ModelInfo, planned: list[PlannedOp | None]) -> tuple[str
         params = f"&kParams{i}" if p.params_type is not None else "nullptr"
         entries.append(f"    {{{params}, &kOpData{i}}},  // {i}: {op.op}")
     text = ("// Each operator's parsed options and prepared op data, computed by the generator exactly as\n"
-            "// the kernel's parse and prepare would (microforge/prepared.py): in flash, not the arena.\n"
+            "// the kernel's parse and prepare would (microforge/lower/planned_ops.py): in flash, not the arena.\n"
             "// Members are set by name; those not set are zero.\n"
             + "".join(structs) + "\nconst mf::PlannedOp kPlannedOps[kOperators] = {\n"
             + "\n".join(entries) + "\n};\n\n")
@@ -301,8 +265,8 @@ SRC_FLAGS = "-std=gnu++17 -fno-exceptions -fno-rtti -Wall"
 ARDUINO_PORT_LIB = "microforge-port-arduino"
 
 
-def platformio_ini(boards: list[Board], model_flags: list[str] | None = None) -> str:
-    """model_flags: the kernel variants the model needs (microforge.variants.build_flags)."""
+def platformio_ini(boards: list[Board], model_flags: Sequence[str] = ()) -> str:
+    """model_flags: the kernel variants the model needs (Lowering.flags)."""
     local = [b.id for b in boards if b.local_platform]
     lines = [
         f"; Generated by microforge {__version__}: one env per board, shared settings in [env].",

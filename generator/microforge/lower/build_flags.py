@@ -12,17 +12,24 @@ from __future__ import annotations
 
 import tflite
 
-from . import limits
-from .boards import all_boards
-from .filters import CODE_ALLOWANCE, wide_bytes, wide_filter
-from .model import ModelInfo, OperatorInfo, builtin_options, conv_dilation
-from .prepared import activation_range_int8
-from .requant import channel_quant, channel_quants, constant_array, make_quick, quantize_multiplier, quick_blocks
+from microforge.boards import all_boards
+from microforge.lower import limits
+from microforge.lower.planned_ops import activation_range_int8
+from microforge.lower.requant import (
+    channel_quant,
+    channel_quants,
+    constant_array,
+    make_quick,
+    quantize_multiplier,
+    quick_blocks,
+)
+from microforge.lower.wide_filters import CODE_ALLOWANCE, wide_bytes, wide_filter
+from microforge.model import ModelInfo, OperatorInfo, builtin_options, conv_dilation
 
 # The kernels whose float32 loops MF_MODEL_NO_FLOAT leaves out (runtime kernels/fast/config.h).
 FLOAT_LOOP_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D",
                             "SOFTMAX"})
-# The kernels' limits: runtime kernels/limits.h, read by microforge.limits.
+# The kernels' limits: runtime kernels/limits.h, read by microforge.lower.limits.
 MAX_PATCH = limits.CONV_MAX_PATCH
 MAX_FC_DEPTH = limits.FC_MAX_WIDE_DEPTH
 MAX_POOL_WINDOW = limits.POOL_MAX_FAST_WINDOW
@@ -46,7 +53,7 @@ def _depthwise_block(taps: int) -> int:
 
 def build_flags(model: ModelInfo, wide: bool | None = None) -> list[str]:
     """``-D`` flags for the model's build (empty when every variant may be needed). wide: whether
-    the plan carries the widened CONV_2D filters (microforge.filters.use_wide_filters for the
+    the plan carries the widened CONV_2D filters (microforge.lower.wide_filters.use_wide_filters for the
     project's boards); None: decided from the model where every board gives the same answer."""
     root = tflite.Model.GetRootAsModel(model.data, 0)
     flags = []

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import tflite
 
-from .errors import ModelError
+from microforge.errors import ModelError
 
 MIN_ARENA = 4 << 20  # TFLM's Python interpreter can segfault on a short arena: be generous
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import ModelInfo
+from microforge.model import ModelInfo
 
 ALIGN = 16
 

@@ -17,14 +17,10 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import emit, stackbound
-from .boards import Board
-from .filters import use_wide_filters, wide_bytes
-from .model import ModelInfo
-from .plan import plan_memory
-from .requant import channel_quants
-from .resources import runtime_dir
-from .variants import build_flags
+from microforge.boards import Board
+from microforge.lower.lowering import Lowering
+from microforge.project import emit, stackbound
+from microforge.resources import runtime_dir
 
 STACK_MARGIN = 512          # bytes added to the deepest measured frames
 CODE_ESTIMATE = 24 * 1024   # runtime + app code when nothing can be compiled
@@ -106,26 +102,26 @@ def _totals(board: Board, model_bytes: int, code: int, arena: int, static: int, 
                   stack_budget=board.main_stack_bytes, in_ram=", ".join(copied))
 
 
-def estimate(model: ModelInfo, board: Board, wide: bool = False) -> Budget:
-    """wide: the plan carries widened CONV_2D filters (microforge.filters), counted as code."""
-    plan = plan_memory(model)
+def estimate(lowering: Lowering, board: Board) -> Budget:
+    """Widened filters in the lowering's plan count as code."""
+    model = lowering.model
     state = STATE_ESTIMATE_PER_TENSOR * len(model.tensors) + STATE_ESTIMATE_PER_OP * len(model.operators)
-    extra = wide_bytes(model, channel_quants(model)) if wide else 0
-    return _totals(board, len(model.data), CODE_ESTIMATE + extra, plan.activation_bytes + state, 1024, 2048,
-                   False, "estimate (no compiler for this board here)")
+    extra = sum(o.wide.nbytes for o in lowering.ops if o.wide is not None)
+    return _totals(board, len(model.data), CODE_ESTIMATE + extra, lowering.plan.activation_bytes + state, 1024,
+                   2048, False, "estimate (no compiler for this board here)")
 
 
-def measure(model: ModelInfo, board: Board, wide: bool = False) -> Budget:
+def measure(lowering: Lowering, board: Board) -> Budget:
     """Exact figures from a probe build with the board's flags, else an estimate."""
     cxx = _compiler(board)
     if cxx is None:
-        return estimate(model, board, wide)
+        return estimate(lowering, board)
     with tempfile.TemporaryDirectory(prefix="mf-budget-") as tmp:
-        return _probe(Path(tmp), Path(cxx), model, board, wide)
+        return _probe(Path(tmp), Path(cxx), lowering, board)
 
 
-def _probe(work: Path, cxx: Path, model: ModelInfo, board: Board, wide: bool) -> Budget:
-    plan = plan_memory(model)
+def _probe(work: Path, cxx: Path, lowering: Lowering, board: Board) -> Budget:
+    model = lowering.model
     src = work / "src"
     (src / "model").mkdir(parents=True)
     # Same size, same section as the real array; zeros compile in no time (the probe never runs).
@@ -133,16 +129,16 @@ def _probe(work: Path, cxx: Path, model: ModelInfo, board: Board, wide: bool) ->
         "#pragma once\n#include <stddef.h>\n#include <stdint.h>\nnamespace model {\n"
         f"alignas(16) inline constexpr uint8_t kData[{len(model.data)}] = {{}};\n"
         "inline constexpr size_t kSize = sizeof(kData);\n}\n")
-    (src / "model" / "model.h").write_text(emit.model_h(model, plan))
-    (src / "model" / "model_ops.cpp").write_text(emit.model_ops_cpp(model))
-    (src / "model" / "model_plan.cpp").write_text(emit.model_plan_cpp(model, plan, wide))
+    (src / "model" / "model.h").write_text(emit.model_h(lowering))
+    (src / "model" / "model_ops.cpp").write_text(emit.model_ops_cpp(lowering))
+    (src / "model" / "model_plan.cpp").write_text(emit.model_plan_cpp(lowering))
     (src / "probe.cpp").write_text(_PROBE)
     runtime = runtime_dir() / "src"
     sources = sorted((runtime / "microforge").rglob("*.cpp")) + sorted(src.rglob("*.cpp"))
     arm = board.cpu.startswith("cortex-")
     flags = [*board.cflags, "-std=gnu++17", "-Os", "-fno-exceptions", "-fno-rtti", "-ffunction-sections",
              "-fdata-sections", "-fstack-usage", "-fcallgraph-info=su", f"-I{runtime}", f"-I{src}",
-             *(f.replace("-D ", "-D") for f in build_flags(model, wide))]  # as the project's platformio.ini
+             *(f.replace("-D ", "-D") for f in lowering.flags)]  # as the project's platformio.ini
     objs = []
     for i, source in enumerate(sources):
         obj = work / f"{i:03d}_{source.stem}.o"
@@ -168,7 +164,7 @@ def _probe(work: Path, cxx: Path, model: ModelInfo, board: Board, wide: bool) ->
 def _run(cmd: list[str], cwd: Path) -> None:
     r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     if r.returncode != 0:
-        from .errors import ToolError
+        from microforge.errors import ToolError
 
         raise ToolError(f"probe build failed: {' '.join(cmd[:3])} ...\n{r.stderr[-1500:]}")
 
@@ -235,17 +231,16 @@ def _clearly_fits(b: Budget) -> bool:
             and (b.stack_budget is None or 2 * b.stack_bytes <= b.stack_budget))
 
 
-def check_fit(model: ModelInfo, boards: list[Board]) -> list[Budget]:
-    """Budgets of the boards the model does not fit (measured where close to a limit)."""
+def check_fit(lowering: Lowering, boards: list[Board]) -> list[Budget]:
+    """Budgets of the boards the project's lowering does not fit (measured where close to a limit)."""
     misfits = []
-    wide = use_wide_filters(model, boards, channel_quants(model))  # as the project will be generated
     for board in boards:
         if board.flash_bytes is None and board.ram_bytes is None:
             continue
-        guess = estimate(model, board, wide)
+        guess = estimate(lowering, board)
         if _clearly_fits(guess):
             continue
-        exact = measure(model, board, wide)
+        exact = measure(lowering, board)
         if not exact.fits:
             misfits.append(exact)
     return misfits

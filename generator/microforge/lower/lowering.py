@@ -1,0 +1,70 @@
+"""One model lowered for one set of boards, computed once: the memory plan, each operator's
+requantization, short forms, widened filter and planned op data, and the build flags. Emission,
+the fit check and the CLI all take a ``Lowering`` instead of recomputing its parts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from microforge.boards import Board
+from microforge.lower.build_flags import build_flags
+from microforge.lower.memory_plan import MemoryPlan, plan_memory
+from microforge.lower.planned_ops import PlannedOp, Pointers, planned_op
+from microforge.lower.requant import ChannelQuant, channel_quants, quick_blocks
+from microforge.lower.wide_filters import use_wide_filters, wide_filter
+from microforge.model import ModelInfo
+
+
+@dataclass(frozen=True)
+class OpLowering:
+    """One operator: its per-channel arrays in the plan, the names the plan gives them (which its
+    op data points at), and its planned params and op data (None: prepared on the device)."""
+
+    cq: ChannelQuant | None
+    quick: list[int] | None
+    wide: np.ndarray | None
+    names: Pointers
+    planned: PlannedOp | None
+
+
+@dataclass(frozen=True)
+class Lowering:
+    model: ModelInfo
+    plan: MemoryPlan
+    wide: bool                 # the plan carries widened CONV_2D filters
+    ops: tuple[OpLowering, ...]
+    flags: tuple[str, ...]     # -D MF_MODEL_* kernel variants (build_flags)
+
+    @property
+    def quants(self) -> list[ChannelQuant | None]:
+        return [o.cq for o in self.ops]
+
+    @property
+    def planned(self) -> list[PlannedOp | None]:
+        return [o.planned for o in self.ops]
+
+
+def lower(model: ModelInfo, boards: Sequence[Board]) -> Lowering:
+    """The lowering a project for these boards gets (widened filters where every board has room)."""
+    quants = channel_quants(model)
+    return lower_with(model, use_wide_filters(model, list(boards), quants), quants)
+
+
+def lower_with(model: ModelInfo, wide: bool, quants: list[ChannelQuant | None] | None = None) -> Lowering:
+    """The lowering with widened filters chosen by the caller."""
+    quants = channel_quants(model) if quants is None else quants
+    ops = []
+    for op, cq in zip(model.operators, quants, strict=True):
+        if cq is None:
+            ops.append(OpLowering(None, None, None, Pointers(), planned_op(model, op, None, Pointers())))
+            continue
+        i = op.index
+        quick = quick_blocks(model, op, cq)
+        filt = wide_filter(model, op, cq) if wide else None
+        names = Pointers(f"kMultipliers{i}", f"kShifts{i}", f"kQuick{i}" if quick is not None else None,
+                         f"kWide{i}" if filt is not None else None)
+        ops.append(OpLowering(cq, quick, filt, names, planned_op(model, op, cq, names)))
+    return Lowering(model, plan_memory(model), wide, tuple(ops), tuple(build_flags(model, wide)))
