@@ -90,7 +90,7 @@ def _round_to_int32(v: float) -> int:
 
 
 def activation_range_int8(act: int, scale: float, zero_point: int) -> tuple[int, int]:
-    """activation.h activation_range_int8: the bounds quantized in float32, within [-128, 127]."""
+    """fused_activation.h activation_range_int8: the bounds quantized in float32, within [-128, 127]."""
     def quantize(x: float) -> int:
         with np.errstate(all="ignore"):
             q = float(np.float32(x) / np.float32(scale))
@@ -156,6 +156,16 @@ class _Int8Requant:
     multiplier: int
     shift: int
     per_channel: bool
+
+
+def _float_weighted(w: TensorInfo, y: TensorInfo, bias: TensorInfo | None) -> bool:
+    """A float32 CONV / DEPTHWISE / FC node: weights, output and any bias float32 too."""
+    return w.dtype == "float32" and y.dtype == "float32" and (bias is None or bias.dtype == "float32")
+
+
+def _float_range(act: int) -> tuple[tuple[str, str], ...]:
+    lo, hi = activation_range_float(act)
+    return _named(is_float=_bool(True), f_min=_f32(lo), f_max=_f32(hi))
 
 
 def _requant_fields(rq: _Int8Requant, ptrs: Pointers) -> tuple[tuple[str, str], ...]:
@@ -245,10 +255,9 @@ def _conv(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None, ptrs: Poi
     data = _named(batches=batches, in_h=in_h, in_w=in_w, in_d=in_d, out_h=out_h, out_w=out_w, out_d=out_d,
                   f_h=f_h, f_w=f_w, pad_h=pad_h, pad_w=pad_w)
     if x.dtype == "float32":
-        if w.dtype != "float32" or y.dtype != "float32" or (bias is not None and bias.dtype != "float32"):
+        if not _float_weighted(w, y, bias):
             return None
-        lo, hi = activation_range_float(act)
-        data += _named(is_float=_bool(True), f_min=_f32(lo), f_max=_f32(hi))
+        data += _float_range(act)
     elif x.dtype == "int8":
         rq = _int8_requant(x, w, bias, y, act, cq, False, out_d, 3 if depthwise else 0)
         if rq is None:
@@ -285,10 +294,9 @@ def _fully_connected(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None
         return None
     data = _named(batches=batches, accum_depth=accum, out_depth=out_depth)
     if x.dtype == "float32":
-        if w.dtype != "float32" or y.dtype != "float32" or (bias is not None and bias.dtype != "float32"):
+        if not _float_weighted(w, y, bias):
             return None
-        lo, hi = activation_range_float(act)
-        data += _named(is_float=_bool(True), f_min=_f32(lo), f_max=_f32(hi))
+        data += _float_range(act)
     elif x.dtype == "int8":
         rq = _int8_requant(x, w, bias, y, act, cq, True, out_depth, 0)
         if rq is None:
@@ -325,8 +333,7 @@ def _pool(model: ModelInfo, op: OperatorInfo) -> PlannedOp | None:
     data = _named(batches=batches, in_h=in_h, in_w=in_w, depth=depth, out_h=out_h, out_w=out_w, pad_h=pad_h,
                   pad_w=pad_w)
     if x.dtype == "float32":
-        lo, hi = activation_range_float(act)
-        data += _named(f_min=_f32(lo), f_max=_f32(hi), is_float=_bool(True))
+        data += _float_range(act)
     elif x.dtype == "int8":
         scale = _one_scale(y)
         if scale is None or not _scale_ok(scale) or filter_h * filter_w > (1 << 23):

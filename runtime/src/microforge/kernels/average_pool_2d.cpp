@@ -1,6 +1,6 @@
 #include "microforge/kernels/average_pool_2d.h"
 
-#include "microforge/kernels/activation.h"
+#include "microforge/kernels/fused_activation.h"
 #include "microforge/kernels/fast/fast_int8.h"
 
 namespace mf {

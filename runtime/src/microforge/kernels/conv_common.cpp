@@ -2,7 +2,7 @@
 
 #include <float.h>
 
-#include "microforge/kernels/activation.h"
+#include "microforge/kernels/fused_activation.h"
 #include "microforge/kernels/channel_quant.h"
 #include "microforge/kernels/padding.h"
 #include "microforge/kernels/quant_math.h"

@@ -1,7 +1,7 @@
 #include "microforge/kernels/depthwise_conv_2d.h"
 
 #include "microforge/flatbuffer.h"
-#include "microforge/kernels/activation.h"
+#include "microforge/kernels/fused_activation.h"
 #include "microforge/kernels/fast/fast_int8.h"
 #include "microforge/kernels/padding.h"
 #include "microforge/kernels/quant_math.h"

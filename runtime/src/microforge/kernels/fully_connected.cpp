@@ -3,7 +3,7 @@
 #include <float.h>
 
 #include "microforge/flatbuffer.h"
-#include "microforge/kernels/activation.h"
+#include "microforge/kernels/fused_activation.h"
 #include "microforge/kernels/channel_quant.h"
 #include "microforge/kernels/fast/fast_int8.h"
 #include "microforge/kernels/quant_math.h"

@@ -2,7 +2,7 @@
 
 #include <float.h>
 
-#include "microforge/kernels/activation.h"
+#include "microforge/kernels/fused_activation.h"
 #include "microforge/kernels/fast/config.h"
 #include "microforge/kernels/quant_math.h"
 
