@@ -12,6 +12,9 @@
 #include <microforge/port.h>
 #include <microforge/runtime.h>
 
+#if MF_RECORD_ROUTINES
+#include <microforge/kernels/fast/fast_int8.h>
+#endif
 #include "model/model.h"
 #include "model/model_build.h"
 #include "model/model_data.h"
@@ -277,6 +280,10 @@ void cmd_mf_info() {
   out.str("m-mf-counter-").str(mf::port::cycle_counter_kind()).end();
   const mf::port::StackUse stack = mf::port::stack_use();
   if (stack.size > 0) out.str("m-mf-stack-used-").u64(stack.used).str("-of-").u64(stack.size).end();
+#if MF_RECORD_ROUTINES
+  const mf::kernels::fast::RoutineMasks& r = mf::kernels::fast::recorded_routines();
+  out.str("m-mf-routines-conv-").u64(r.conv_tiles).str("-dw-").u64(r.depthwise_rows).str("-fc-").u64(r.fc_quads).end();
+#endif
 }
 
 #if MF_TEST_FAULT

@@ -92,11 +92,23 @@ _ACTIVATION_OPTIONS = {"CONV_2D": tflite.Conv2DOptions, "DEPTHWISE_CONV_2D": tfl
 
 
 def _fc_quads(model: ModelInfo, root: tflite.Model, fcs: list[OperatorInfo]) -> int:
+    """The quad routines the operators reach (fully_connected_row: a bias, the short requantization
+    and at least one whole quad of rows)."""
     mask = 0
     for op in fcs:
+        if not _fc_quick(model, op) or _fc_quad_count(model, op) == 0:
+            continue
         per_channel = model.tensors[op.inputs[1]].quant.per_channel
         mask |= _range_bits(model, root, op) << (2 if per_channel else 0)
     return mask
+
+
+def _fc_quad_count(model: ModelInfo, op: OperatorInfo) -> int:
+    """Whole quads of output rows fully_connected_row gives the routine (a quad ending at the last
+    row is left to C when the depth is not a multiple of 4)."""
+    out_depth, depth = model.tensors[op.inputs[1]].shape[:2]
+    quads = out_depth // 4
+    return quads - 1 if depth % 4 != 0 and 4 * quads == out_depth else quads
 
 
 def _range_bits(model: ModelInfo, root: tflite.Model, op: OperatorInfo) -> int:
@@ -219,8 +231,14 @@ def _fc_in_quads(model: ModelInfo, op: OperatorInfo) -> bool:
     """Whether the quad routines take every output row of an int8 FULLY_CONNECTED operator
     (fast/fc_quads.inc fully_connected_row): a bias, whole quads of rows over whole groups of four
     inputs, and the short requantization for every channel (FcRequant)."""
+    w = model.tensors[op.inputs[1]]
+    return len(w.shape) == 2 and w.shape[0] % 4 == 0 and w.shape[1] % 4 == 0 and _fc_quick(model, op)
+
+
+def _fc_quick(model: ModelInfo, op: OperatorInfo) -> bool:
+    """A constant bias and the short requantization for every channel (FcRequant.quick)."""
     x, w, y = model.tensors[op.inputs[0]], model.tensors[op.inputs[1]], model.tensors[op.outputs[0]]
-    if len(w.shape) != 2 or w.shape[0] % 4 != 0 or w.shape[1] % 4 != 0 or len(op.inputs) < 3 or op.inputs[2] < 0:
+    if len(w.shape) != 2 or len(op.inputs) < 3 or op.inputs[2] < 0:
         return False
     bias = constant_array(model, op.inputs[2])
     if bias is None or len(y.quant.zero_points) != 1:

@@ -46,6 +46,13 @@
 #define MF_MODEL_NO_FLOAT 0
 #endif
 // Mask of CONV_2D tile routines built: widened filter full range 1, clamped 2; int8 filter 4, 8.
+// -D MF_RECORD_ROUTINES=1 (test builds only): the routine selectors record every routine asked
+// for, as the bits of MF_MODEL_CONV_TILES / _DEPTHWISE_ROWS / _FC_QUADS (fast/fast_int8.h
+// recorded_routines(), reported by the firmware's mf-info), so tests hold the generator's build
+// flags against the dispatch the model really takes.
+#ifndef MF_RECORD_ROUTINES
+#define MF_RECORD_ROUTINES 0
+#endif
 #ifndef MF_MODEL_CONV_TILES
 #define MF_MODEL_CONV_TILES 15
 #endif

@@ -20,6 +20,20 @@
 #include "microforge/kernels/fast/fast_int8.h"
 #include "microforge/kernels/limits.h"
 
+#if MF_RECORD_ROUTINES
+namespace mf {
+namespace kernels {
+namespace fast {
+namespace {
+RoutineMasks g_recorded = {0, 0, 0};
+}  // namespace
+RoutineMasks& recorded_mutable() { return g_recorded; }
+const RoutineMasks& recorded_routines() { return g_recorded; }
+}  // namespace fast
+}  // namespace kernels
+}  // namespace mf
+#endif
+
 #if MF_FAST_KERNELS
 
 // -- AVERAGE_POOL_2D: pool.inc, whose one routine is the entry point (average_pool). First: it

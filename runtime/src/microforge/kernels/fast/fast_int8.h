@@ -20,6 +20,20 @@ namespace mf {
 namespace kernels {
 namespace fast {
 
+#if MF_RECORD_ROUTINES
+// The routines the selectors were asked for since boot, as the MF_MODEL_* masks' bits.
+struct RoutineMasks {
+  uint32_t conv_tiles;
+  uint32_t depthwise_rows;
+  uint32_t fc_quads;
+};
+const RoutineMasks& recorded_routines();
+#define MF_RECORD_ROUTINE(field, bit) (recorded_mutable().field |= (bit))
+RoutineMasks& recorded_mutable();
+#else
+#define MF_RECORD_ROUTINE(field, bit) ((void)0)
+#endif
+
 // The layouts each path covers (prepare checks them when the reference loop is
 // not compiled: fast/config.h, MF_<OP>_REFERENCE); per-model builds may narrow them
 // (fast/config.h: MF_MODEL_DEPTHWISE_3X3_ONLY, MF_MODEL_QUICK_FROM_PLAN, ...).
