@@ -19,7 +19,6 @@ import pytest
 from microforge.device.verify import verify
 from microforge.project.scaffold import generate
 from support.fast_models import MODELS
-from support.random_fc import random_int8_fc
 
 pytestmark = pytest.mark.qemu
 
@@ -42,7 +41,8 @@ def test_fc_quad_routines_left_out_fall_back(tmp_path: Path) -> None:
     import re
 
     model = tmp_path / "fc.tflite"
-    model.write_bytes(random_int8_fc(10, depth=96, out=20, batch=1, use_bias=True, float_io=False)[0])
+    # a model whose rows reach the quads (tests/e2e/test_dispatch_record.py holds the flags to that)
+    model.write_bytes(MODELS["fc_depth_tail_last_quad"]())
     project = generate(model, ["qemu-m4"], tmp_path / "p")
     ini = project / "platformio.ini"
     text = ini.read_text()
