@@ -132,13 +132,25 @@ bool parse_hex(const char* s, size_t n, uint8_t* out) {
   return true;
 }
 
+// Own loops, not strlen/memcmp: newlib's word-at-a-time strlen alone is ~220 B of code.
+// True when the n chars at s begin with p; *p_len is then p's length.
+static bool has_prefix(const char* s, size_t n, const char* p, size_t* p_len) {
+  size_t i = 0;
+  for (; p[i] != '\0'; ++i) {
+    if (i == n || s[i] != p[i]) return false;
+  }
+  *p_len = i;
+  return true;
+}
+
 bool starts_with(const char* s, size_t n, const char* p) {
-  size_t k = strlen(p);
-  return n >= k && memcmp(s, p, k) == 0;
+  size_t len = 0;
+  return has_prefix(s, n, p, &len);
 }
 
 bool equals(const char* s, size_t n, const char* w) {
-  return strlen(w) == n && memcmp(s, w, n) == 0;
+  size_t len = 0;
+  return has_prefix(s, n, w, &len) && len == n;
 }
 
 }  // namespace proto

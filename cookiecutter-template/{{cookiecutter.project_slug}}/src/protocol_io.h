@@ -25,7 +25,7 @@ class Writer {
 
  private:
   void flush();
-  char buf_[128];
+  char buf_[128] = {};  // initialized: a global Writer is then constant-initialized (no constructor)
   size_t len_ = 0;
 };
 

@@ -198,11 +198,6 @@ int64_t dataflow_check(Tensor* records, size_t num_records, const MemoryPlan* pl
 
 }  // namespace
 
-Interpreter::Interpreter(const uint8_t* model, size_t model_size, const OpResolver& ops,
-                         uint8_t* arena, size_t arena_size, const MemoryPlan* plan)
-    : model_(model), model_size_(model_size), ops_(ops), arena_(arena), arena_size_(arena_size),
-      plan_(plan) {}
-
 Status Interpreter::fail(Status s, int32_t op, int32_t code) {
   error_op_ = op;
   error_code_ = code;

@@ -167,8 +167,11 @@ class Interpreter {
  public:
   // arena must be 16-byte aligned. plan may be null: the runtime then places
   // every activation tensor itself (no reuse).
-  Interpreter(const uint8_t* model, size_t model_size, const OpResolver& ops,
-              uint8_t* arena, size_t arena_size, const MemoryPlan* plan = nullptr);
+  // constexpr: a global interpreter is constant-initialized (no static constructor).
+  constexpr Interpreter(const uint8_t* model, size_t model_size, const OpResolver& ops,
+                        uint8_t* arena, size_t arena_size, const MemoryPlan* plan = nullptr)
+      : model_(model), model_size_(model_size), ops_(ops), arena_(arena), arena_size_(arena_size),
+        plan_(plan) {}
 
   Interpreter(const Interpreter&) = delete;
   Interpreter& operator=(const Interpreter&) = delete;
