@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -34,12 +35,13 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """sine on host, qemu-m4 (ARMv7-M: guard words) and qemu-m55 (ARMv8-M: MSPLIM), built with
+    """sine on host, qemu-m4 (ARMv7-M: guard words) and qemu-m55 (ARMv8-M: MSPLIM), each built with
     the test-only ``mf-fault`` command."""
     path = generate(EXAMPLES / "sine_int8.tflite", ["host", "qemu-m4", "qemu-m55"],
                     tmp_path_factory.mktemp("trust") / "proj")
     ini = path / "platformio.ini"
-    ini.write_text(ini.read_text().replace("-D MF_PORT_MPS2=1", "-D MF_PORT_MPS2=1 -D MF_TEST_FAULT=1"))
+    text = ini.read_text().replace("-D MF_PORT_MPS2=1", "-D MF_PORT_MPS2=1 -D MF_TEST_FAULT=1")
+    ini.write_text(text.replace("-D MF_PORT_HOST=1", "-D MF_PORT_HOST=1 -D MF_TEST_FAULT=1"))
     for env in ("host", "qemu-m4", "qemu-m55"):
         build(path, env)
     return path
@@ -84,6 +86,21 @@ def test_a_fault_is_reported_with_its_kind_and_pc(project: Path, env: str, comma
     assert re.search(rf"{name} at pc 0x[0-9a-f]{{8}} \(lr 0x[0-9a-f]{{8}}\) during command '{command}%'", text)
     assert f"m-mf-fault-{kind}-pc-" in text  # the line itself, among the last lines seen
     assert exit_code == 0x80 | {"hard": 3, "bus": 5, "usage": 6}[kind]  # halted: semihosting exit
+
+
+def test_a_fault_on_the_host_env_is_reported_with_its_signal(project: Path) -> None:
+    """The host firmware dies by a signal: it says which before it exits, not a bare EOF."""
+    client = _client(project, "host")
+    try:
+        with pytest.raises(DeviceFault) as err:
+            client.command("mf-fault", timeout=10.0)  # __builtin_trap(): SIGILL on x86 and arm64
+        exit_code = client.transport.proc.wait(5.0)  # type: ignore[attr-defined]
+    finally:
+        client.transport.close()
+    assert err.value.kind == "ill" and err.value.pc is None
+    assert "illegal instruction (SIGILL) during command 'mf-fault%'" in str(err.value)
+    assert "gdb" in err.value.hint
+    assert exit_code == 128 + signal.SIGILL
 
 
 @pytest.mark.parametrize(("env", "kind"), [("qemu-m4", "stack-guard"), ("qemu-m55", "stack")])

@@ -133,7 +133,10 @@ _TENSOR = re.compile(r"^m-mf-(input|output)-(\d+)-([a-z0-9]+)-([0-9x]*)-(\d+)$")
 _FAULT = re.compile(r"^m-mf-fault-([a-z-]+?)(?:-pc-([0-9a-f]{8})-lr-([0-9a-f]{8}))?$")
 FAULT_NAMES = {"hard": "HardFault", "memmanage": "MemManage fault", "bus": "BusFault",
                "usage": "UsageFault", "stack": "stack overflow (MSPLIM: the stack reached its limit)",
-               "stack-guard": "stack overflow (the guard words below the stack were overwritten)"}
+               "stack-guard": "stack overflow (the guard words below the stack were overwritten)",
+               # the host env's signals
+               "segv": "segmentation fault (SIGSEGV)", "ill": "illegal instruction (SIGILL)",
+               "fpe": "arithmetic fault (SIGFPE)"}
 
 
 def _bracketed(line: str, prefix: str) -> str:
@@ -216,9 +219,12 @@ class DeviceClient:
         pc = int(m[2], 16) if m and m[2] else None
         lr = int(m[3], 16) if m and m[3] else None
         where = f" at pc 0x{pc:08x} (lr 0x{lr:08x})" if pc is not None and lr is not None else ""
-        hint = ("the stack is too small for this model: see the fit report's stack bound"
-                if kind.startswith("stack") else
-                "look the pc up in the firmware (arm-none-eabi-addr2line -e .pio/build/<env>/firmware.elf <pc>)")
+        if kind.startswith("stack"):
+            hint = "the stack is too small for this model: see the fit report's stack bound"
+        elif pc is not None:
+            hint = "look the pc up in the firmware (arm-none-eabi-addr2line -e .pio/build/<env>/firmware.elf <pc>)"
+        else:  # the host env: a signal, no pc
+            hint = "run the program under a debugger to see where (gdb .pio/build/<env>/program)"
         return DeviceFault(self._context(f"the firmware faulted: {FAULT_NAMES.get(kind, kind)}{where} "
                                          f"during {what}, and halted"), hint, kind, pc, lr)
 
