@@ -9,8 +9,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BOARDS, COMMON_FLAGS, DEVICE_BOARDS, compiler_for, is_arm, option_text, pio_config, require
 from microforge.boards import Board
+from support.board_tools import (
+    BOARDS,
+    COMMON_FLAGS,
+    DEVICE_BOARDS,
+    compiler_for,
+    is_arm,
+    option_text,
+    pio_config,
+    require,
+)
 
 ARDUINO_BOARDS = [b for b in BOARDS.values() if b.port == "ARDUINO"]
 

@@ -9,11 +9,11 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import BOARDS
 from microforge import boards as boards_mod
 from microforge.boards import Board
 from microforge.cli import main as cli_main
 from microforge.errors import BoardError
+from support.board_tools import BOARDS
 
 HARDWARE = [b for b in BOARDS.values() if b.kind == "hardware"]
 # id -> (PlatformIO platform, board, framework, cpu)

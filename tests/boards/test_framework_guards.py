@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BOARDS, COMMON_FLAGS, DEVICE_BOARDS, compiler_for, require
 from microforge.boards import Board
 from microforge.cli import main as cli_main
 from microforge.project.pio_env import pio_environ, seed_core_dir
 from support import EXAMPLES
+from support.board_tools import BOARDS, COMMON_FLAGS, DEVICE_BOARDS, compiler_for, require
 
 FAKE_PLATFORM = Path(__file__).resolve().parent / "fake_arduino"
 MODEL = EXAMPLES / "sine_int8_float_io.tflite"

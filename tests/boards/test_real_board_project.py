@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import BOARDS, pio_config
 from microforge.cli import main as cli_main
 from microforge.device.verify import verify
 from support import EXAMPLES
+from support.board_tools import BOARDS, pio_config
 
 IDS = ["nano33ble", "nano33ble_rev2", "pico", "teensy41", "qemu-m4"]
 MODEL = EXAMPLES / "sine_int8.tflite"
