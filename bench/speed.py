@@ -13,15 +13,16 @@ QEMU mps2-an386 with `-icount shift=6` and prints per model:
   reported as `m-mf-profile-probe-N`): instructions, share of the inference, and instructions per
   MAC for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED; what is left is the interpreter's loop
   plus the input copy;
-- code bytes without the model and RAM (arena + static data), read from the plain firmware's ELF
-  (see `elf_figures`);
+- code bytes without the model, the whole flash image (code + model + plan, beside TFLM + CMSIS-NN's
+  code + the same model) and RAM (arena + static data), read from the plain firmware's ELF (see
+  `elf_figures`); `--optimize size` generates the projects for the smallest flash;
 - TFLM's figures on the same emulated core where ../shared/docs/anchors.md has them (TFLM_M4).
 
 Every model runs on one input drawn from a fixed seed (instruction counts can depend on the input
 data, e.g. through saturation branches), so two runs print the same counts. A PNG plot of
 instructions per MAC (ours, TFLM reference kernels, TFLM with CMSIS-NN) goes to --plot.
 
-Run: .venv/bin/python bench/speed.py [--only NAME] [--json FILE] [--plot FILE] [--work DIR]
+Run: .venv/bin/python bench/speed.py [--only NAME] [--optimize speed|size] [--json FILE] [--plot FILE] [--work DIR]
                                     [--build-flags '-D MF_FAST_KERNELS=0']
 """
 
@@ -44,6 +45,7 @@ from microforge.device.protocol import DeviceClient
 from microforge.device.reference import TensorSpec, to_bytes
 from microforge.device.runner import build, start
 from microforge.errors import MicroforgeError
+from microforge.lower.optimize import OPTIMIZE
 from microforge.model import ModelInfo, read_model
 from microforge.model.analysis import op_macs
 from microforge.model.ops import kernel_for, type_problems
@@ -122,9 +124,10 @@ def elf_figures(elf: Path) -> dict[str, int]:
     NOBITS: .isr_vector, .text, .rodata, .ARM.exidx, .init_array and the load image of .data);
     the model is the `model::kData` array in .rodata, whose size `nm -S` gives, and the plan the
     generated plan's tables (offsets, per-channel requantization, constant tensor records);
-    code = image - model - plan (runtime, kernels, generated op table, firmware, startup and the
-    newlib parts it links). RAM is .data + .bss (the linker's .stack reservation, 64 KiB on qemu-m4, and the
-    empty .heap are left out); the arena is the firmware's `arena` array (in .bss), static RAM the
+    flash = image (what the board's flash holds); code = image - model - plan (runtime, kernels,
+    generated op table, firmware, startup and the newlib parts it links). RAM is .data + .bss (the
+    linker's .stack reservation, 64 KiB on qemu-m4, and the empty .heap are left out); the arena is
+    the firmware's `arena` array (in .bss), static RAM the
     rest. Debug sections are not allocated and never count.
     """
     syms = _symbols(elf)
@@ -133,7 +136,7 @@ def elf_figures(elf: Path) -> dict[str, int]:
     arena = syms.get("(anonymous namespace)::arena", 0)
     image = sum(size for _, typ, size, flags in _sections(elf) if "A" in flags and typ != "NOBITS")
     ram = sum(size for name, _, size, _ in _sections(elf) if name in (".data", ".bss"))
-    return {"model_bytes": model, "plan_bytes": plan, "code_bytes": image - model - plan,
+    return {"model_bytes": model, "plan_bytes": plan, "code_bytes": image - model - plan, "flash_bytes": image,
             "arena_bytes": arena, "static_bytes": ram - arena, "ram_bytes": ram}
 
 
@@ -201,11 +204,13 @@ def seeded_inputs(model: ModelInfo, seed: int) -> list[np.ndarray]:
     return [s.random(rng) for s in specs]
 
 
-def measure(key: str, path: Path, model: ModelInfo, work: Path, seed: int) -> dict[str, object]:
+def measure(key: str, path: Path, model: ModelInfo, work: Path, seed: int,
+            optimize: str = "speed") -> dict[str, object]:
     """Generates, builds and runs the model's project; all figures of one row."""
     project = work / key.removesuffix(".tflite").replace("/", "_")
     gen = subprocess.run([sys.executable, "-m", "microforge.cli", "new", "--model", str(path), "--board",
-                          "qemu-m4", "--output", str(project), "--force"], capture_output=True, text=True)
+                          "qemu-m4", "--output", str(project), "--force", "--optimize", optimize],
+                         capture_output=True, text=True)
     if gen.returncode != 0:
         raise MicroforgeError(f"microforge new failed: {(gen.stderr or gen.stdout).strip()[:400]}")
     with open(project / "platformio.ini", "a", encoding="utf-8") as ini:
@@ -250,7 +255,7 @@ def by_op_type(r: dict[str, object]) -> list[dict[str, object]]:
     return rows
 
 
-def row(key: str, path: Path, work: Path, seed: int) -> dict[str, object]:
+def row(key: str, path: Path, work: Path, seed: int, optimize: str = "speed") -> dict[str, object]:
     out: dict[str, object] = {"model": key}
     try:
         model = read_model(path)
@@ -267,7 +272,7 @@ def row(key: str, path: Path, work: Path, seed: int) -> dict[str, object]:
         return out
     out["macs"] = sum(op_macs(model, op) for op in model.operators)
     try:
-        out.update(measure(key, path, model, work, seed))
+        out.update(measure(key, path, model, work, seed, optimize))
     except (MicroforgeError, subprocess.SubprocessError, OSError, ValueError) as err:
         out["error"] = str(err).strip().splitlines()[0][:300]
         return out
@@ -290,7 +295,8 @@ def _fmt(v: object, digits: int = 2) -> str:
 
 def print_tables(rows: list[dict[str, object]]) -> None:
     head = ("model", "MACs", "instr/inference", "instr/MAC", "TFLM ref instr/MAC", "TFLM CMSIS-NN instr/MAC",
-            "code B", "plan B", "TFLM code B (ref / CMSIS-NN)", "arena B", "static B", "RAM B", "TFLM arena B")
+            "code B", "plan B", "TFLM code B (ref / CMSIS-NN)", "flash B", "TFLM + CMSIS-NN flash B", "arena B",
+            "static B", "RAM B", "TFLM arena B")
     print(" | ".join(head))
     print(" | ".join("---" for _ in head))
     for r in rows:
@@ -305,6 +311,7 @@ def print_tables(rows: list[dict[str, object]]) -> None:
         print(" | ".join([
             str(r["model"]), _fmt(r["macs"]), _fmt(r["instructions"]), _fmt(r["instr_per_mac"]),
             _fmt(t.get("ref_ipm")), _fmt(t.get("cmsis_ipm")), _fmt(r["code_bytes"]), _fmt(r["plan_bytes"]), code_t,
+            _fmt(r["flash_bytes"]), _fmt(t["code_cmsis"] + r["model_bytes"] if t else None),
             _fmt(r["arena_bytes"]), _fmt(r["static_bytes"]), _fmt(r["ram_bytes"]), _fmt(t.get("arena")),
         ]))
     for r in rows:
@@ -358,6 +365,8 @@ def main() -> int:
     ap.add_argument("--plot", default=str(DEFAULT_PLOT), help="PNG of instr/MAC ('' for none); default %(default)s")
     ap.add_argument("--work", help="keep the generated projects here (default: a temporary folder)")
     ap.add_argument("--seed", type=int, default=SEED, help="seed of the one input per model (default %(default)s)")
+    ap.add_argument("--optimize", choices=OPTIMIZE, default="speed",
+                    help="the projects' flash/speed choice (microforge new --optimize; default speed)")
     ap.add_argument("--build-flags", default="",
                     help="extra compiler flags for both firmwares, e.g. '-D MF_FAST_KERNELS=0' (reference kernels)")
     args = ap.parse_args()
@@ -374,7 +383,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="mf-speed-") as tmp:
         work = Path(args.work).resolve() if args.work else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        rows = [row(k, p, work, args.seed) for k, p in chosen]
+        rows = [row(k, p, work, args.seed, args.optimize) for k, p in chosen]
     print_tables(rows)
     if os.environ.get("PLATFORMIO_BUILD_FLAGS"):
         print(f"\nextra build flags: {os.environ['PLATFORMIO_BUILD_FLAGS']}")

@@ -11,6 +11,7 @@ try:
         Path.cwd(),
         model_path={{ cookiecutter.model_path | tojson }},
         boards={{ cookiecutter.boards | tojson }},
+        optimize={{ cookiecutter.optimize | tojson }},
     )
 except MicroforgeError as err:
     print(f"error: {err}" + (f"\nfix: {err.hint}" if err.hint else ""), file=sys.stderr)

@@ -10,12 +10,13 @@ from pathlib import Path
 
 from microforge import __version__
 from microforge.errors import MicroforgeError, WriteError
+from microforge.lower.optimize import OPTIMIZE
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
     from microforge.project.scaffold import generate
 
-    out = generate(Path(args.model), args.board, Path(args.output), force=args.force)
+    out = generate(Path(args.model), args.board, Path(args.output), force=args.force, optimize=args.optimize)
     print(f"created {out}")
     print(f"next: cd {out} && pio run -e {args.board[0]} && pytest")
     return 0
@@ -34,8 +35,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     plan = plan_memory(model)
     summary["memory"] = {"activation_bytes": plan.activation_bytes, "peak_live_lower_bound": plan.lower_bound}
     boards = get_boards(args.board or [])
-    # Each board as a project for it alone would be generated (widened filters where they fit).
-    budgets = [measure(lower(model, [b]), b) for b in boards] if not summary["unsupported"] else []
+    # Each board as a project for it alone would be generated (at speed: widened filters where they fit).
+    budgets = [measure(lower(model, [b], args.optimize), b) for b in boards] if not summary["unsupported"] else []
     if budgets:
         summary["boards"] = {b.board: b.as_dict() for b in budgets}
     if args.json:
@@ -132,6 +133,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 10
 
 
+OPTIMIZE_HELP = ("speed (default): widened CONV_2D filters (where the boards have room) and short requantization "
+                 "tables in flash, for the fewest instructions; size: neither, for the smallest flash image "
+                 "(same results, more instructions)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="microforge", description=__doc__)
     p.add_argument("--version", action="version", version=f"microforge {__version__}")
@@ -143,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--output", required=True, help="folder to create")
     new.add_argument("--force", action="store_true",
                      help="replace a non-empty output folder, and generate even if the model does not fit")
+    new.add_argument("--optimize", choices=OPTIMIZE, default="speed", help=OPTIMIZE_HELP)
     new.set_defaults(func=_cmd_new)
 
     ins = sub.add_parser("inspect", help="describe a model: ops, parameters, MACs, I/O, memory")
@@ -150,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--json", action="store_true", help="one JSON object")
     ins.add_argument("--board", action="append", help="check flash/RAM against this board (repeatable); "
                                                        "exit code 7 when it does not fit")
+    ins.add_argument("--optimize", choices=OPTIMIZE, default="speed",
+                     help="the flash/speed choice the fit check assumes (as for `new`; default speed)")
     ins.set_defaults(func=_cmd_inspect)
 
     boards = sub.add_parser("boards", help="list the board catalogue")

@@ -51,7 +51,7 @@ def _depthwise_block(taps: int) -> int:
     return min((2 * limits.DEPTHWISE_TAP_WORDS // taps) & ~3, limits.DEPTHWISE_MAX_BLOCK)
 
 
-def build_flags(model: ModelInfo, wide: bool | None = None) -> list[str]:
+def build_flags(model: ModelInfo, wide: bool | None = None, quick: bool = True) -> list[str]:
     """``-D`` flags for the model's build (empty when every variant may be needed). wide: whether
     the plan carries the widened CONV_2D filters (microforge.lower.wide_filters.use_wide_filters for the
     project's boards); None: decided from the model where every board gives the same answer."""
@@ -74,7 +74,7 @@ def build_flags(model: ModelInfo, wide: bool | None = None) -> list[str]:
     if len(wide_rows) == len(fcs):  # no row deeper than the widened row: no loop for such rows
         flags.append("-D MF_MODEL_FC_DEEP=0")
     flags.append(f"-D MF_MODEL_FC_QUADS={_fc_quads(model, root, wide_rows)}")
-    flags += _routine_flags(model, root, convs, dws, fcs, wide)
+    flags += _routine_flags(model, root, convs, dws, fcs, wide, quick)
     if all(_pool_window(root, op) <= MAX_POOL_WINDOW for op in _int8_ops(model, "AVERAGE_POOL_2D", inputs=1)):
         flags.append("-D MF_MODEL_POOL_FAST_ONLY=1")
     if not any(op.op in FLOAT_LOOP_OPS and op.inputs and op.inputs[0] >= 0
@@ -151,7 +151,7 @@ def _depth_multiplier(model: ModelInfo, op: OperatorInfo) -> int:
 
 
 def _routine_flags(model: ModelInfo, root: tflite.Model, int8_convs: list[OperatorInfo], dws: list[OperatorInfo],
-                   fcs: list[OperatorInfo], wide: bool | None) -> list[str]:
+                   fcs: list[OperatorInfo], wide: bool | None, quick: bool = True) -> list[str]:
     """The flags of the routines below for the model's int8 CONV_2D, DEPTHWISE_CONV_2D and
     FULLY_CONNECTED operators (the layouts the fast paths take)."""
     convs = [op for op in int8_convs if conv_dilation(root, op) == (1, 1)
@@ -166,7 +166,7 @@ def _routine_flags(model: ModelInfo, root: tflite.Model, int8_convs: list[Operat
         flags.append("-D MF_MODEL_FC_QUADS_ONLY=1")
     if all(_rows_3x3(model, op) and _out_depth(model, op) % 4 == 0 for op in rows):
         flags.append("-D MF_MODEL_DEPTHWISE_3X3_ONLY=1")
-    if all(quick_blocks(model, op, channel_quant(model, op)) is not None for op in convs + rows):
+    if all(quick and quick_blocks(model, op, channel_quant(model, op)) is not None for op in convs + rows):
         flags.append("-D MF_MODEL_QUICK_FROM_PLAN=1")
     return flags
 

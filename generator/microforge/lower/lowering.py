@@ -12,6 +12,7 @@ import numpy as np
 from microforge.boards import Board
 from microforge.lower.build_flags import build_flags
 from microforge.lower.memory_plan import MemoryPlan, plan_memory
+from microforge.lower.optimize import check_optimize
 from microforge.lower.planned_ops import PlannedOp, Pointers, planned_op
 from microforge.lower.requant import ChannelQuant, channel_quants, quick_blocks
 from microforge.lower.wide_filters import use_wide_filters, wide_filter
@@ -47,14 +48,18 @@ class Lowering:
         return [o.planned for o in self.ops]
 
 
-def lower(model: ModelInfo, boards: Sequence[Board]) -> Lowering:
-    """The lowering a project for these boards gets (widened filters where every board has room)."""
+def lower(model: ModelInfo, boards: Sequence[Board], optimize: str = "speed") -> Lowering:
+    """The lowering a project for these boards gets: at speed, widened filters where every board has
+    room; at size, the smallest plan (lower.optimize)."""
     quants = channel_quants(model)
+    if check_optimize(optimize) == "size":
+        return lower_with(model, False, quants, quick_tables=False)
     return lower_with(model, use_wide_filters(model, list(boards), quants), quants)
 
 
-def lower_with(model: ModelInfo, wide: bool, quants: list[ChannelQuant | None] | None = None) -> Lowering:
-    """The lowering with widened filters chosen by the caller."""
+def lower_with(model: ModelInfo, wide: bool, quants: list[ChannelQuant | None] | None = None,
+               quick_tables: bool = True) -> Lowering:
+    """The lowering with widened filters (and whether the plan carries quick blocks) chosen by the caller."""
     quants = channel_quants(model) if quants is None else quants
     ops = []
     for op, cq in zip(model.operators, quants, strict=True):
@@ -62,9 +67,9 @@ def lower_with(model: ModelInfo, wide: bool, quants: list[ChannelQuant | None] |
             ops.append(OpLowering(None, None, None, Pointers(), planned_op(model, op, None, Pointers())))
             continue
         i = op.index
-        quick = quick_blocks(model, op, cq)
+        quick = quick_blocks(model, op, cq) if quick_tables else None
         filt = wide_filter(model, op, cq) if wide else None
         names = Pointers(f"kMultipliers{i}", f"kShifts{i}", f"kQuick{i}" if quick is not None else None,
                          f"kWide{i}" if filt is not None else None)
         ops.append(OpLowering(cq, quick, filt, names, planned_op(model, op, cq, names)))
-    return Lowering(model, plan_memory(model), wide, tuple(ops), tuple(build_flags(model, wide)))
+    return Lowering(model, plan_memory(model), wide, tuple(ops), tuple(build_flags(model, wide, quick_tables)))

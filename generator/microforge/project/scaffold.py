@@ -20,6 +20,7 @@ from pathlib import Path
 from microforge.boards import Board, get_boards
 from microforge.errors import FitError, MicroforgeError, ModelError, OutputExistsError, WriteError
 from microforge.lower.lowering import lower
+from microforge.lower.optimize import check_optimize
 from microforge.model import ModelInfo, check_runtime_rules, read_model
 from microforge.model.ops import check_supported
 from microforge.project import buildhash, emit
@@ -99,11 +100,11 @@ def check_answers(slug: str, model_path: str, boards: str | list[str]) -> tuple[
     return model, board_list
 
 
-def complete_project(project: Path, model_path: str, boards: str | list[str]) -> None:
+def complete_project(project: Path, model_path: str, boards: str | list[str], optimize: str = "speed") -> None:
     """Write the emitted sources, the model, the runtime and the platform into project."""
     model, board_list = check_answers(project.name if _SLUG.match(project.name) else "project",
                                       model_path, boards)
-    lowering = lower(model, board_list)
+    lowering = lower(model, board_list, optimize)
     (project / "model").mkdir(exist_ok=True)
     (project / "model" / model.path.name).write_bytes(model.data)
     gen = project / "src" / "model"
@@ -164,11 +165,11 @@ def _check_output(output: Path, force: bool) -> None:
 
 
 def generate(model_path: Path, board_ids: list[str], output: Path, force: bool = False,
-             force_fit: bool | None = None) -> Path:
+             force_fit: bool | None = None, optimize: str = "speed") -> Path:
     """Generate a project at output; nothing is left behind when anything fails.
 
     force replaces a non-empty output folder and, unless force_fit says otherwise, also
-    generates a model that does not fit a chosen board.
+    generates a model that does not fit a chosen board. optimize: speed or size (lower.optimize).
     """
     force_fit = force if force_fit is None else force_fit
     from cookiecutter.exceptions import CookiecutterException, FailedHookException
@@ -179,13 +180,17 @@ def generate(model_path: Path, board_ids: list[str], output: Path, force: bool =
     _check_output(output, force)
     _check_not_precious(output, model_path)
     model, boards = check_answers("project", str(model_path), board_ids)  # clear errors before any write
+    check_optimize(optimize)
     if not force_fit:
-        misfits = check_fit(lower(model, boards), boards)  # the lowering the project will get
+        misfits = check_fit(lower(model, boards, optimize), boards)  # the lowering the project will get
         if misfits:
             raise FitError(
                 f"{model.path.name} does not fit " + ", ".join(b.board for b in misfits) + ":\n"
                 + "\n".join(format_budget(b) for b in misfits),
-                "choose a board with more flash/RAM or a smaller model; --force generates it anyway",
+                "choose a board with more flash/RAM or a smaller model"
+                + (", or --optimize size for the smallest flash" if optimize != "size" and any(
+                    b.flash_budget is not None and b.flash_bytes > b.flash_budget for b in misfits) else "")
+                + "; --force generates it anyway",
             )
     created = _first_missing(output.parent)
     try:
@@ -208,6 +213,7 @@ def generate(model_path: Path, board_ids: list[str], output: Path, force: bool =
                         "project_slug": "project",
                         "model_path": jinja_literal(str(model_path)),
                         "boards": jinja_literal(",".join(board_ids)),
+                        "optimize": optimize,
                     },
                 )
         except FailedHookException as exc:
