@@ -19,8 +19,12 @@ Fixtures:
   mf_count, mf_seed   ``--mf-count`` / ``--mf-seed``
 
 Selecting envs: every test of an env carries a marker named after it, so ``-m nano33ble`` selects
-that env and not ``nano33ble_rev2`` (``-k`` matches substrings of test names: ``-k nano33ble``
-selects both; ``-k "[nano33ble]"`` matches the id with its brackets).
+that env and not ``nano33ble_rev2``. ``-k`` matches env names exactly too: a name of the ``-k``
+expression that is the name of an env of the project matches that env's tests only, so
+``-k nano33ble`` (or ``-k "not nano33ble"``) leaves ``nano33ble_rev2`` alone. Every other name is
+pytest's own ``-k``, a case-insensitive substring of the test's names: ``-k nano33`` selects both
+Nanos, ``-k rev2`` the Rev2, ``-k "test_bitexact and nano33ble"`` one test of one env. (This uses
+pytest's private ``-k`` parser and matcher; a pytest without them keeps plain substring matching.)
 
 Ports of real boards (see ``ports.py``): ``--port=PORT`` or ``--port=ENV=PORT`` (pytest-embedded's
 option: one value, always in the ``--port=...`` form), and ``--mf-port ENV=PORT``, once per board.
@@ -32,8 +36,11 @@ anything is built or flashed) with the envs, the ports, and the ``ENV=PORT`` to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Generator, Iterator
+from collections.abc import Set as AbstractSet
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_embedded.app import App
@@ -46,11 +53,20 @@ from microforge.device.runner import QemuSerial, build, file_lock, start
 from microforge.errors import ToolError
 from microforge.harness.dut import MfDut
 
+try:  # pytest's own -k parser and matcher (private): without them -k only loses the exact env names
+    from _pytest.mark import KeywordMatcher
+    from _pytest.mark.expression import Expression
+except ImportError:
+    _KEYWORD_API: tuple[Any, Any] | None = None
+else:
+    _KEYWORD_API = (Expression, KeywordMatcher)
+
 BOOT_TIMEOUT = 30.0
 _BUILT: dict[tuple[Path, str], Path | str] = {}  # per worker: build dir, or the build error
 _PORT_OPTION = pytest.StashKey[PortOption]()
 _PORTS = pytest.StashKey[dict[str, PortChoice]]()  # real-board env -> its port, none, or an error
 _MARKED = pytest.StashKey[set[str]]()  # envs whose tests carry a marker of their name
+_ENV_NAMES = pytest.StashKey[frozenset[str]]()  # the project's env names, lower case (for -k)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,6 +114,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                            f"-m {env.name} selects exactly this env")
         marked.add(env.name)
     config.stash[_MARKED] = marked
+    config.stash[_ENV_NAMES] = frozenset(env.name.lower() for env in envs)
     if _repeated_port_flags(list(config.invocation_params.args)) > 1:
         raise pytest.UsageError(
             "--port is given more than once, and pytest keeps only the last one: give each board "
@@ -121,6 +138,83 @@ def _item_env(item: pytest.Item) -> EnvSpec | None:
     callspec = getattr(item, "callspec", None)
     env = callspec.params.get("mf_env") if callspec is not None else None
     return env if isinstance(env, EnvSpec) else None
+
+
+class _EnvKeywordMatcher:
+    """pytest's ``-k`` matcher for a test of env ``env``, where the name of another env of the project
+    matches only the test's other names: not ``env``'s marker nor its id in the test's name."""
+
+    def __init__(self, matcher: Any, item: pytest.Item, env: str, env_names: AbstractSet[str]) -> None:
+        self._matcher = matcher
+        self._env = env.lower()
+        self._env_names = env_names
+        names: AbstractSet[str] = matcher._names  # AttributeError if pytest changed it: no refinement
+        others = {name for name in names if name.lower() != self._env and name != item.name}
+        # the env's id among the test's parameter ids ("-"-joined); NUL is in no -k identifier
+        head, bracket, ids = item.name.partition("[")
+        others.add(head + bracket + re.sub(rf"(?<![^-]){re.escape(env)}(?=-|\]$)", "\0", ids))
+        self._without_env = type(matcher)(others)
+
+    def __call__(self, name: str, /, **kwargs: Any) -> bool:
+        key = name.lower()
+        if key in self._env_names and key != self._env:
+            return bool(self._without_env(name, **kwargs))
+        return bool(self._matcher(name, **kwargs))
+
+
+def _select_by_keyword(config: pytest.Config,
+                       items: list[pytest.Item]) -> tuple[list[pytest.Item], list[pytest.Item]] | None:
+    """(selected, deselected) by ``-k`` with env names matched exactly; None where that is pytest's
+    own ``-k`` (no ``-k``, no env name in it, a syntax error for pytest to report, no private API)."""
+    expression = (getattr(config.option, "keyword", None) or "").lstrip()
+    env_names = config.stash.get(_ENV_NAMES, frozenset())
+    if not expression or not env_names or _KEYWORD_API is None:
+        return None
+    expression_type, matcher_type = _KEYWORD_API
+    try:
+        expr = expression_type.compile(expression)
+    except SyntaxError:
+        return None
+    idents = getattr(expr, "idents", None)
+    if callable(idents) and not {ident.lower() for ident in idents()} & env_names:
+        return None
+    selected: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    try:
+        for item in items:
+            matcher = matcher_type.from_item(item)
+            env = _item_env(item)
+            if env is not None:
+                matcher = _EnvKeywordMatcher(matcher, item, env.name, env_names)
+            (selected if expr.evaluate(matcher) else deselected).append(item)
+    except (AttributeError, TypeError):  # pytest's private API changed: its own -k decides
+        return None
+    return selected, deselected
+
+
+@pytest.hookimpl(specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_keyword(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``-k`` with exact env names. A plain hook of a plugin registered after pytest's own, it runs
+    before ``_pytest.mark``'s ``-k`` (and after conftests' hooks): when an env name is in ``-k``, it
+    does the ``-k`` selection itself and blanks ``-k`` for pytest's (restored by the wrapper below)."""
+    selection = _select_by_keyword(config, items)
+    if selection is None:
+        return
+    selected, deselected = selection
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+    config.option.keyword = ""
+
+
+@pytest.hookimpl(wrapper=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_keyword_restore(config: pytest.Config) -> Generator[None, None, None]:
+    keyword = getattr(config.option, "keyword", None)
+    try:
+        return (yield)
+    finally:
+        if keyword is not None:
+            config.option.keyword = keyword
 
 
 @pytest.hookimpl(trylast=True)  # after -k / -m deselected: ports go to the envs actually tested
