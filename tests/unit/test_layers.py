@@ -84,3 +84,13 @@ def test_no_import_cycle() -> None:
     for module in graph:
         if module not in state:
             visit(module, [])
+
+
+def test_only_the_model_package_opens_the_flatbuffer() -> None:
+    """Lowering and emission read options and constants through ``ModelInfo`` (``model.root``,
+    ``builtin_options``), so one reading serves them all. The reference interpreter's loader
+    (device/reference.py) reads the I/O counts of the bytes it is handed, before any ModelInfo."""
+    allowed = {PKG / "device" / "reference.py"}
+    openers = sorted(str(p.relative_to(PKG)) for p in PKG.rglob("*.py")
+                     if "GetRootAs" in p.read_text() and p not in allowed and p.parent.name != "model")
+    assert openers == [], f"modules that open the flatbuffer themselves: {openers}"

@@ -55,7 +55,7 @@ def build_flags(model: ModelInfo, wide: bool | None = None, quick: bool = True) 
     """``-D`` flags for the model's build (empty when every variant may be needed). wide: whether
     the plan carries the widened CONV_2D filters (microforge.lower.wide_filters.use_wide_filters for the
     project's boards); None: decided from the model where every board gives the same answer."""
-    root = tflite.Model.GetRootAsModel(model.data, 0)
+    root = model.root
     flags = []
     convs = _int8_ops(model, "CONV_2D")
     if all(conv_dilation(root, op) == (1, 1) and _taps(model, op) * model.tensors[op.inputs[0]].shape[-1] <= MAX_PATCH

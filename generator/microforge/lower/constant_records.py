@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import tflite
-
 from microforge.model import ModelInfo
 
 MAX_TENSORS = 0x8000  # record indices are 15 bits (MemoryPlan::kConstantRecord marks constants)
@@ -56,7 +54,7 @@ def constant_records(model: ModelInfo) -> list[ConstantRecord] | None:
     runtime builds every record itself, as it does without a plan)."""
     if len(model.tensors) >= MAX_TENSORS:
         return None
-    root = tflite.Model.GetRootAsModel(model.data, 0)
+    root = model.root
     sub = root.Subgraphs(0)
     records = []
     for info in model.tensors:

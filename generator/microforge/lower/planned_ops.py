@@ -73,7 +73,7 @@ def _named(**fields: object) -> tuple[tuple[str, str], ...]:
 
 
 def _options(model: ModelInfo, op: OperatorInfo, cls: type) -> object | None:
-    return builtin_options(tflite.Model.GetRootAsModel(model.data, 0), op, cls)
+    return builtin_options(model.root, op, cls)
 
 
 def _round_to_int32(v: float) -> int:

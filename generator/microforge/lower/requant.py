@@ -144,9 +144,8 @@ def constant_quick(m: int, s: int, out_offset: int, bias: int) -> tuple[int, int
 
 def constant_array(model: ModelInfo, index: int) -> np.ndarray | None:
     """A constant int8 or int32 tensor's values in its shape, or None."""
-    import tflite
 
-    root = tflite.Model.GetRootAsModel(model.data, 0)
+    root = model.root
     t = model.tensors[index]
     dtype = {"int8": np.int8, "int32": np.int32}.get(t.dtype)
     data = root.Buffers(t.buffer).DataAsNumpy() if t.constant and dtype is not None else None

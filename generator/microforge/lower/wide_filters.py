@@ -51,7 +51,7 @@ def _words(out: int, k: int) -> int:
 def wide_filter(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None,
                 root: tflite.Model | None = None) -> np.ndarray | None:
     """The operator's widened filter as uint32 words, or None where the fast path would not read it."""
-    root = root if root is not None else tflite.Model.GetRootAsModel(model.data, 0)
+    root = root if root is not None else model.root
     filt = _wide_rows(model, op, cq, root)
     if filt is None:
         return None
@@ -67,13 +67,13 @@ def wide_filter(model: ModelInfo, op: OperatorInfo, cq: ChannelQuant | None,
 
 def wide_filters(model: ModelInfo, quants: list[ChannelQuant | None]) -> list[np.ndarray | None]:
     """Per operator, in order."""
-    root = tflite.Model.GetRootAsModel(model.data, 0)
+    root = model.root
     return [wide_filter(model, op, cq, root) for op, cq in zip(model.operators, quants, strict=True)]
 
 
 def wide_bytes(model: ModelInfo, quants: list[ChannelQuant | None]) -> int:
     """Flash the widened filters take, from the filters' shapes (nothing is widened here)."""
-    root = tflite.Model.GetRootAsModel(model.data, 0)
+    root = model.root
     shapes = [_wide_rows(model, op, cq, root) for op, cq in zip(model.operators, quants, strict=True)]
     return sum(4 * _words(*f.shape) for f in shapes if f is not None)
 

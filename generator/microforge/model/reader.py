@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -107,6 +108,12 @@ class ModelInfo:
     @property
     def name(self) -> str:
         return self.path.stem
+
+    @cached_property
+    def root(self) -> tflite.Model:
+        """The flatbuffer's root table, opened once: options and constants are read through it
+        (builtin_options, conv_dilation), never by re-opening ``data`` elsewhere."""
+        return tflite.Model.GetRootAsModel(self.data, 0)
 
     def input_tensors(self) -> list[TensorInfo]:
         return [self.tensors[i] for i in self.inputs]
