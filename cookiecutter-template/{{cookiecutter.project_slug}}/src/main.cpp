@@ -402,9 +402,32 @@ void dispatch(const char* c, size_t n) {
   ready();
 }
 
+#if MF_PORT_ARDUINO
+// A fault that reset the board before this boot (the Arduino port keeps it across the reset):
+// m-mf-reset-fault-<kind>[-pc-<hex>[-lr-<hex>]], before the banner, so the host sees why the
+// board restarted. Other ports report a fault as it happens (m-mf-fault-...) and never reset.
+void report_reset_fault() {
+  mf::port::ResetFault fault{};
+  if (!mf::port::take_reset_fault(&fault)) return;
+  out.str("m-mf-reset-fault-").str(fault.kind);
+  if (fault.has_pc) {
+    out.str("-pc-");
+    hex32(fault.pc);
+    if (fault.has_lr) {
+      out.str("-lr-");
+      hex32(fault.lr);
+    }
+  }
+  out.end();
+}
+#endif
+
 }  // namespace
 
 void mf_app_setup() {
+#if MF_PORT_ARDUINO
+  report_reset_fault();
+#endif
   out.line("m-timestamp-mode-performance");
   init_status = interp.init();
   check_stack();

@@ -131,12 +131,17 @@ _STACK = re.compile(r"^m-mf-stack-used-(\d+)-of-(\d+)$")
 _TENSOR = re.compile(r"^m-mf-(input|output)-(\d+)-([a-z0-9]+)-([0-9x]*)-(\d+)$")
 # m-mf-fault-<kind>[-pc-<hex>-lr-<hex>]: printed by the port's fault handler before it halts
 _FAULT = re.compile(r"^m-mf-fault-([a-z-]+?)(?:-pc-([0-9a-f]{8})-lr-([0-9a-f]{8}))?$")
+# m-mf-reset-fault-<kind>[-pc-<hex>[-lr-<hex>]]: at boot, a fault that reset the board before it (the
+# Arduino port keeps it across the reset: USB CDC cannot send from a fault handler)
+_RESET_FAULT = re.compile(r"^m-mf-reset-fault-([a-z-]+?)(?:-pc-([0-9a-f]{8})(?:-lr-([0-9a-f]{8}))?)?$")
+RECONNECT_TIMEOUT = 20.0  # a board's port back after a reset (Teensy 4 waits 8 s before it reboots)
 FAULT_NAMES = {"hard": "HardFault", "memmanage": "MemManage fault", "bus": "BusFault",
                "usage": "UsageFault", "stack": "stack overflow (MSPLIM: the stack reached its limit)",
                "stack-guard": "stack overflow (the guard words below the stack were overwritten)",
                # the host env's signals
                "segv": "segmentation fault (SIGSEGV)", "ill": "illegal instruction (SIGILL)",
-               "fpe": "arithmetic fault (SIGFPE)"}
+               "fpe": "arithmetic fault (SIGFPE)",
+               "os": "fatal RTOS error (mbed)"}
 
 
 def _bracketed(line: str, prefix: str) -> str:
@@ -167,6 +172,9 @@ class DeviceClient:
         self.expected_build = expected_build
         self.input_index = -1  # the input being run: loads counted from 0 unless the caller sets it
         self._loaded_crc: int | None = None  # CRC-32 of the last complete load()
+        # The fault line the board printed at its last boot (m-mf-reset-fault-): the fault happened
+        # before that boot, in an earlier run; wait_boot() keeps it (previous_fault) instead of failing.
+        self._boot_fault_line = ""
 
     # -- plumbing -------------------------------------------------------------------------
     def _context(self, what: str) -> str:
@@ -194,6 +202,8 @@ class DeviceClient:
                     hint="check that the firmware runs and speaks the protocol (baud, port)",
                 ) from None
             except EOFError:
+                if not booting:
+                    self._after_lost_link(what)  # raises what the board says when it is back
                 detail = getattr(self.transport, "exit_detail", None)
                 how = f" ({detail()})" if callable(detail) else ""
                 raise DeviceGone(
@@ -206,6 +216,11 @@ class DeviceClient:
                 continue
             if line.startswith("m-mf-fault-"):
                 raise self._fault(line, what)
+            if line.startswith("m-mf-reset-fault-"):
+                if not booting:  # a board whose port stays (a UART bridge) restarted mid-command
+                    raise self._reset_fault(line, what)
+                self._boot_fault_line = line
+                continue
             if not booting and line in BOOT_MARKERS:
                 raise DeviceReset(self._context(f"the device restarted during {what}"),
                                   hint="a reset or brown-out mid-run: check power and the reset line")
@@ -227,6 +242,42 @@ class DeviceClient:
             hint = "run the program under a debugger to see where (gdb .pio/build/<env>/program)"
         return DeviceFault(self._context(f"the firmware faulted: {FAULT_NAMES.get(kind, kind)}{where} "
                                          f"during {what}, and halted"), hint, kind, pc, lr)
+
+    def _reset_fault(self, line: str, what: str) -> DeviceFault:
+        m = _RESET_FAULT.match(line)
+        kind = m[1] if m else line.removeprefix("m-mf-reset-fault-")
+        pc = int(m[2], 16) if m and m[2] else None
+        lr = int(m[3], 16) if m and m[3] else None
+        where = "" if pc is None else f" at pc 0x{pc:08x}" + ("" if lr is None else f" (lr 0x{lr:08x})")
+        hint = ("look the pc up in the firmware (arm-none-eabi-addr2line -e .pio/build/<env>/firmware.elf <pc>)"
+                if pc is not None else "see the fault's kind; rebuild with a larger stack if it is 'stack'")
+        return DeviceFault(self._context(f"the firmware faulted: {FAULT_NAMES.get(kind, kind)}{where} during "
+                                         f"{what}; the board reset and reported it when it restarted"),
+                           hint, kind, pc, lr)
+
+    def _after_lost_link(self, what: str) -> None:
+        """The link closed during ``what``. A real board's port (``transport.reopen``) may come back
+        after a reset (USB CDC re-enumerates): reopen it, read the boot banner, and raise the fault
+        it reports (``m-mf-reset-fault-``), or ``DeviceReset``. Returns when the port stays away."""
+        reopen = getattr(self.transport, "reopen", None)
+        if not callable(reopen):
+            return
+        try:
+            self.transport = reopen(RECONNECT_TIMEOUT)
+        except MicroforgeError:
+            return
+        self._boot_fault_line = ""
+        self._read_reply(f"the restart after {what}", RECONNECT_TIMEOUT, booting=True)
+        line, self._boot_fault_line = self._boot_fault_line, ""
+        if line:
+            raise self._reset_fault(line, what)
+        raise DeviceReset(self._context(f"the device restarted during {what}"),
+                          hint="a reset or brown-out mid-run: check power and the reset line")
+
+    @property
+    def previous_fault(self) -> DeviceFault | None:
+        """The fault the board reported at its last boot: one that ended an earlier run."""
+        return self._reset_fault(self._boot_fault_line, "an earlier run") if self._boot_fault_line else None
 
     def wait_boot(self, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
         """Reads the boot banner up to ``m-ready``; raises if init failed (or, with

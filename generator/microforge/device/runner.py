@@ -219,5 +219,5 @@ def start(spec: EnvSpec, build_dir: Path, port: str | None, baud: int, sink: Sin
     if spec.kind == "hardware" and port:
         if flash:
             upload(project, spec.name, port)
-        return SerialTransport(port, baud, sink=sink)
+        return SerialTransport(port, baud, sink=sink, reopenable=True)
     raise ToolError(f"env '{spec.name}' (kind '{spec.kind}') cannot be started here")

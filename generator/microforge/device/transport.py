@@ -196,11 +196,14 @@ class SerialTransport:
     POLL = 0.1  # how often a waiting read_line looks at the port's health
 
     def __init__(self, port: str, baud: int = 115200, sink: Sink | None = None,
-                 open_timeout: float = 5.0) -> None:
+                 open_timeout: float = 5.0, reopenable: bool = False) -> None:
+        """reopenable: a real board's port, which ``reopen()`` may open again after the board reset
+        (an emulator's pty ends with its process)."""
         import serial as pyserial
         from pytest_embedded_serial.serial import Serial
 
         self.name = port
+        self._baud, self._sink, self.reopenable = baud, sink, reopenable
         self._lines = _LineQueue(sink)
         self.gone = ""
         self._ended = False
@@ -260,6 +263,15 @@ class SerialTransport:
 
     def exit_detail(self) -> str:
         return self.gone or "the port closed"
+
+    def reopen(self, timeout: float) -> SerialTransport:
+        """This port opened again, within ``timeout`` seconds: a board that reset re-enumerates
+        (USB CDC) under the same name once this end lets it go. Raises ToolError when it does not
+        come back, or at once for a port that is not ``reopenable``."""
+        if not self.reopenable:
+            raise ToolError(f"{self.name} is not a board's port: not reopened")
+        self.close(timeout=0.5)
+        return SerialTransport(self.name, self._baud, self._sink, open_timeout=timeout, reopenable=True)
 
     def close(self, timeout: float = 2.0) -> None:
         """The stock close; it waits for its reader, which may sit in ~9 s of reconnect attempts

@@ -70,6 +70,7 @@ class VerifyReport:
     output_specs: list[TensorSpec] = field(default_factory=list)
     results: list[InputResult] = field(default_factory=list)
     samples: list[list[np.ndarray]] = field(default_factory=list, repr=False)  # the inputs sent
+    previous_fault: str = ""  # a fault that ended an earlier run, reported by the board at boot
 
     @property
     def exact(self) -> int:
@@ -237,6 +238,8 @@ def verify(project: Path, env: str, count: int = 100, seed: int = 1234, inputs: 
             client.sync(BOOT_TIMEOUT)
         else:
             client.wait_boot(BOOT_TIMEOUT)
+        if client.previous_fault is not None:
+            report.previous_fault = str(client.previous_fault).splitlines()[0]
         info = client.info()
         report.counter, report.arena_bytes = info.counter, info.arena_bytes
         for k, arrays in enumerate(samples):

@@ -90,6 +90,8 @@ def format_report(r: VerifyReport) -> str:
             lines.append(f"  {unit} per inference: median {lat['count_median']:,.0f} "
                          f"(min {lat['count_min']:,.0f}, max {lat['count_max']:,.0f})")
     lines.append(f"  arena    {r.arena_bytes:,} B")
+    if r.previous_fault:
+        lines.append(f"  note     at boot the board reported a fault that ended an earlier run: {r.previous_fault}")
     retried = sum(1 for x in r.results if x.retries)
     if retried:
         lines.append(f"  link     {retried} input(s) repeated after a device reset or a garbled reply")

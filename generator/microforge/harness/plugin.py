@@ -37,6 +37,7 @@ anything is built or flashed) with the envs, the ports, and the ``ENV=PORT`` to 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Generator, Iterator
 from collections.abc import Set as AbstractSet
 from pathlib import Path
@@ -370,6 +371,9 @@ def mf_dut(request: pytest.FixtureRequest, mf_project: Path, mf_env: EnvSpec) ->
         dut.close()
         pytest.fail(f"{mf_env.name}: the firmware did not boot: {exc} (log: {logfile})",
                     pytrace=False)
+    if dut.client.previous_fault is not None:
+        warnings.warn(f"{mf_env.name}: at boot the board reported a fault that ended an earlier run: "
+                      f"{str(dut.client.previous_fault).splitlines()[0]}", stacklevel=1)
     yield dut
     _finish(dut, mf_env, logfile)
 

@@ -7,6 +7,18 @@
 // - Clock: micros(), extended to 64 bits.
 // - Cycle counter: DWT CYCCNT on ARMv7-M (Cortex-M3/M4/M7), probed at init; CCOUNT on Xtensa;
 //   none on ARMv6-M (Cortex-M0+, RP2040), which has no DWT cycle counter.
+// - Faults: USB CDC cannot send from a fault handler (it needs interrupts), so a fault is reported
+//   after the reset it causes (take_reset_fault(), printed at boot as m-mf-reset-fault-...):
+//   - ArduinoCore-mbed and Seeed's mbed core: an mbed error hook (mbed_set_error_hook) sees every
+//     fatal error, the CPU faults among them (their pc and lr from mbed's fault context), keeps it
+//     in the variant's no-init RAM (linker section below) and resets the board, where mbed would
+//     halt and blink the LED.
+//   - Teensy 4.x: the core's own fault handler keeps the fault (CrashReport, pc but no lr) and
+//     reboots after 8 s; we read it at boot.
+//   - STM32duino, nRF5 and arduino-esp32: not yet (their faults end in the core's own handler).
+// - Stack (mbed cores): the main thread's RTX stack is painted at init below the current frame;
+//   stack_use() finds the high-water mark, stack_intact() checks RTX's magic word at its base and
+//   the first painted word above it. Other cores: unknown (the weak defaults).
 // The Arduino core owns main(): setup()/loop() below call the application hooks.
 // This is the only microforge file that includes Arduino.h, so it is a library of its own
 // (library.json here) built with the core's own C++ standard and flags: ArduinoCore-mbed's
@@ -16,6 +28,14 @@
 #include <Arduino.h>
 
 #include "microforge/port.h"
+
+#if defined(ARDUINO_ARCH_MBED)
+#include "cmsis.h"
+#include "cmsis_os2.h"
+#include "mbed_error.h"
+#include "mbed_fault_handler.h"
+#include "rtx_os.h"
+#endif
 
 namespace mf {
 namespace port {
@@ -63,6 +83,84 @@ uint32_t cycles32() { return 0; }
 bool start_cycles() { return false; }
 #endif
 
+// -- faults kept across a reset -----------------------------------------------------------------
+#if defined(ARDUINO_ARCH_MBED)
+// The variant's RAM that startup neither loads nor zeroes (its linker script's section name).
+#if defined(TARGET_RP2040)
+#define MF_NOINIT_SECTION ".uninitialized_data.microforge"
+#elif defined(TARGET_PORTENTA_H7)
+#define MF_NOINIT_SECTION ".uninitialized"
+#elif defined(TARGET_MCU_NRF52840)
+#define MF_NOINIT_SECTION ".noinit"
+#endif
+#endif
+
+#ifdef MF_NOINIT_SECTION
+struct KeptFault {
+  uint32_t magic;  // kKeptMagic while a fault is kept
+  uint32_t kind;   // index into kFaultKinds
+  uint32_t pc;
+  uint32_t lr;
+  uint32_t check;  // ~(magic ^ kind ^ pc ^ lr): RAM after power-on is random
+};
+constexpr uint32_t kKeptMagic = 0x6D664654u;  // "mfFT"
+const char* const kFaultKinds[] = {"hard", "memmanage", "bus", "usage", "stack", "os"};
+__attribute__((section(MF_NOINIT_SECTION))) volatile KeptFault g_kept;
+
+uint32_t kept_check(uint32_t kind, uint32_t pc, uint32_t lr) { return ~(kKeptMagic ^ kind ^ pc ^ lr); }
+
+// Runs inside mbed's fatal-error path (in the fault handler, for a CPU fault): keep the fault and
+// reset. Warnings (mbed_warning) reach the hook too: they are left alone.
+void on_mbed_error(const mbed_error_ctx* ctx) {
+  if (!mbed_get_error_in_progress()) return;  // a warning: mbed_error() sets this before the hook
+  uint32_t kind = 5;
+  uint32_t pc = ctx->error_address;
+  uint32_t lr = 0;
+  const int code = MBED_GET_ERROR_CODE(ctx->error_status);
+  if (code == MBED_ERROR_CODE_HARDFAULT_EXCEPTION || code == MBED_ERROR_CODE_MEMMANAGE_EXCEPTION ||
+      code == MBED_ERROR_CODE_BUSFAULT_EXCEPTION || code == MBED_ERROR_CODE_USAGEFAULT_EXCEPTION) {
+    kind = code == MBED_ERROR_CODE_HARDFAULT_EXCEPTION    ? 0
+           : code == MBED_ERROR_CODE_MEMMANAGE_EXCEPTION ? 1
+           : code == MBED_ERROR_CODE_BUSFAULT_EXCEPTION  ? 2
+                                                           : 3;
+    const mbed_fault_context_t* context = reinterpret_cast<const mbed_fault_context_t*>(ctx->error_value);
+    pc = context->PC_reg;
+    lr = context->LR_reg;
+  } else if (code == MBED_ERROR_CODE_STACK_OVERFLOW) {
+    kind = 4;  // RTX found a thread's stack overflowed
+  }
+  g_kept.kind = kind;
+  g_kept.pc = pc;
+  g_kept.lr = lr;
+  g_kept.check = kept_check(kind, pc, lr);
+  g_kept.magic = kKeptMagic;
+  __DSB();
+  NVIC_SystemReset();
+}
+#endif  // MF_NOINIT_SECTION
+
+// -- the main thread's stack (mbed: an RTX thread) ------------------------------------------------
+#if defined(ARDUINO_ARCH_MBED)
+constexpr uint32_t kStackPaint = 0x6D665354u;  // "mfST"
+uint32_t* g_stack_base = nullptr;  // RTX's magic word; painted words follow it
+size_t g_stack_bytes = 0;
+
+// Paints the main thread's stack from above RTX's magic word to 64 bytes below the current frame
+// (interrupts run on the MSP, not on this thread's stack).
+void paint_stack() {
+  const osRtxThread_t* thread = static_cast<const osRtxThread_t*>(osThreadGetId());
+  if (thread == nullptr || thread->stack_mem == nullptr) return;
+  uint32_t* base = static_cast<uint32_t*>(thread->stack_mem);
+  uintptr_t sp = 0;
+  __asm__ volatile("mov %0, sp" : "=r"(sp));
+  uint32_t* const end = reinterpret_cast<uint32_t*>((sp - 64u) & ~uintptr_t{3});
+  if (base[0] != osRtxStackMagicWord || end <= base + 1) return;
+  for (uint32_t* p = base + 1; p < end; ++p) *p = kStackPaint;
+  g_stack_base = base;
+  g_stack_bytes = thread->stack_size;
+}
+#endif
+
 bool g_has_cycles = false;
 uint32_t g_cyc_last = 0;
 uint64_t g_cyc_high = 0;
@@ -73,6 +171,12 @@ uint64_t g_us_high = 0;
 }  // namespace
 
 void init() {
+#ifdef MF_NOINIT_SECTION
+  mbed_set_error_hook(on_mbed_error);
+#endif
+#if defined(ARDUINO_ARCH_MBED)
+  paint_stack();
+#endif
   Serial.begin(115200);
   while (!Serial) {
     // USB CDC: wait until the host opens the port so the boot lines are not lost.
@@ -113,6 +217,51 @@ uint64_t cycle_count() {
   return g_cyc_high + now;
 }
 const char* cycle_counter_kind() { return g_has_cycles ? "cycles" : "none"; }
+
+#if defined(ARDUINO_ARCH_MBED)
+StackUse stack_use() {
+  if (g_stack_base == nullptr) return StackUse{0, 0, nullptr};
+  const uint32_t* p = g_stack_base + 1;
+  const uint32_t* const top = g_stack_base + g_stack_bytes / 4;
+  while (p < top && *p == kStackPaint) ++p;
+  return StackUse{g_stack_bytes, static_cast<size_t>(top - p) * 4u, g_stack_base};
+}
+
+bool stack_intact() {
+  return g_stack_base == nullptr || (g_stack_base[0] == osRtxStackMagicWord && g_stack_base[1] == kStackPaint);
+}
+#endif
+
+bool take_reset_fault(ResetFault* fault) {
+#ifdef MF_NOINIT_SECTION
+  if (g_kept.magic != kKeptMagic || g_kept.check != kept_check(g_kept.kind, g_kept.pc, g_kept.lr) ||
+      g_kept.kind >= sizeof(kFaultKinds) / sizeof(kFaultKinds[0])) {
+    return false;
+  }
+  g_kept.magic = 0;
+  fault->kind = kFaultKinds[g_kept.kind];
+  fault->pc = g_kept.pc;
+  fault->lr = g_kept.lr;
+  fault->has_pc = true;
+  fault->has_lr = g_kept.kind < 4;  // a CPU fault: mbed's fault context has the lr
+  return true;
+#elif defined(__IMXRT1062__)
+  if (!CrashReport) return false;
+  // The core's record (imxrt.h), kept by its fault handler in the top of OCRAM.
+  const arm_fault_info_struct* info = reinterpret_cast<const arm_fault_info_struct*>(0x2027FF80u);
+  static const char* const kByException[] = {"hard", "hard", "hard", "hard", "memmanage", "bus", "usage"};
+  fault->kind = info->ipsr < 7 ? kByException[info->ipsr] : "hard";
+  fault->pc = info->ret;
+  fault->lr = 0;
+  fault->has_pc = true;
+  fault->has_lr = false;
+  CrashReport.clear();
+  return true;
+#else
+  (void)fault;
+  return false;
+#endif
+}
 
 void exit(int code) {
   (void)code;

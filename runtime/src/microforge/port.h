@@ -47,6 +47,20 @@ StackUse stack_use();
 // into the memory below it (the arena). A few loads: checked after each invoke, outside its timing.
 bool stack_intact();
 
+// A fault that reset the board before this boot. Where a fault cannot be reported as it happens
+// (USB CDC needs interrupts a fault handler does not have), the port keeps a record of it in RAM
+// that survives the reset and the firmware reports it at the next boot (m-mf-reset-fault-...).
+// Returns true and fills `fault` once per recorded fault, then forgets it; the weak default of
+// port_defaults.cpp records nothing (ports that report faults directly: host, QEMU).
+struct ResetFault {
+  const char* kind;  // "hard", "memmanage", "bus", "usage", "stack", or "os" (an RTOS fatal error)
+  uint32_t pc;
+  uint32_t lr;
+  bool has_pc;
+  bool has_lr;
+};
+bool take_reset_fault(ResetFault* fault);
+
 }  // namespace port
 }  // namespace mf
 

@@ -9,5 +9,10 @@ __attribute__((weak)) StackUse stack_use() { return StackUse{0, 0, nullptr}; }
 
 __attribute__((weak)) bool stack_intact() { return true; }
 
+__attribute__((weak)) bool take_reset_fault(ResetFault* fault) {
+  (void)fault;
+  return false;
+}
+
 }  // namespace port
 }  // namespace mf
