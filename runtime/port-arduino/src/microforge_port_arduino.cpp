@@ -16,9 +16,9 @@
 //   - Teensy 4.x: the core's own fault handler keeps the fault (CrashReport, pc but no lr) and
 //     reboots after 8 s; we read it at boot.
 //   - STM32duino, nRF5 and arduino-esp32: not yet (their faults end in the core's own handler).
-// - Stack (mbed cores): the main thread's RTX stack is painted at init below the current frame;
-//   stack_use() finds the high-water mark, stack_intact() checks RTX's magic word at its base and
-//   the first painted word above it. Other cores: unknown (the weak defaults).
+// - Stack (mbed cores, Teensy 4): the main stack is painted at init below the current frame;
+//   stack_use() finds the high-water mark, stack_intact() checks the lowest painted word (and, on
+//   mbed, RTX's magic word below it). Other cores: unknown (the weak defaults).
 // The Arduino core owns main(): setup()/loop() below call the application hooks.
 // This is the only microforge file that includes Arduino.h, so it is a library of its own
 // (library.json here) built with the core's own C++ standard and flags: ArduinoCore-mbed's
@@ -35,6 +35,11 @@
 #include "mbed_error.h"
 #include "mbed_fault_handler.h"
 #include "rtx_os.h"
+#endif
+
+#if defined(__IMXRT1062__)
+extern "C" unsigned long _ebss;   // the Teensy 4 linker script's end of .bss in DTCM: the stack's bottom
+extern "C" unsigned long _estack;  // its top
 #endif
 
 namespace mf {
@@ -139,25 +144,39 @@ void on_mbed_error(const mbed_error_ctx* ctx) {
 }
 #endif  // MF_NOINIT_SECTION
 
-// -- the main thread's stack (mbed: an RTX thread) ------------------------------------------------
-#if defined(ARDUINO_ARCH_MBED)
+// -- the main stack, painted at init where the core tells its bounds ------------------------------
+// mbed: the main thread's RTX stack, RTX's magic word at its base. Teensy 4: DTCM from the end of
+// .bss (its first 32 bytes an MPU region that traps an overflow) to _estack.
+#if defined(ARDUINO_ARCH_MBED) || defined(__IMXRT1062__)
+#define MF_PAINTED_STACK 1
 constexpr uint32_t kStackPaint = 0x6D665354u;  // "mfST"
-uint32_t* g_stack_base = nullptr;  // RTX's magic word; painted words follow it
+const uint32_t* g_stack_bottom = nullptr;  // the stack's lowest word
+uint32_t* g_painted = nullptr;             // the lowest painted word: the guard
 size_t g_stack_bytes = 0;
 
-// Paints the main thread's stack from above RTX's magic word to 64 bytes below the current frame
-// (interrupts run on the MSP, not on this thread's stack).
+// Paints from the lowest free word to 64 bytes below the current frame (on mbed, interrupts run on
+// the MSP, not on this thread's stack; on Teensy nothing else uses it yet).
 void paint_stack() {
+#if defined(ARDUINO_ARCH_MBED)
   const osRtxThread_t* thread = static_cast<const osRtxThread_t*>(osThreadGetId());
   if (thread == nullptr || thread->stack_mem == nullptr) return;
-  uint32_t* base = static_cast<uint32_t*>(thread->stack_mem);
+  uint32_t* const bottom = static_cast<uint32_t*>(thread->stack_mem);
+  if (bottom[0] != osRtxStackMagicWord) return;
+  uint32_t* const lowest = bottom + 1;
+  const size_t bytes = thread->stack_size;
+#else
+  uint32_t* const bottom = reinterpret_cast<uint32_t*>(&_ebss);
+  uint32_t* const lowest = bottom + 8;  // above the MPU guard region
+  const size_t bytes = static_cast<size_t>(reinterpret_cast<uintptr_t>(&_estack) - reinterpret_cast<uintptr_t>(bottom));
+#endif
   uintptr_t sp = 0;
   __asm__ volatile("mov %0, sp" : "=r"(sp));
   uint32_t* const end = reinterpret_cast<uint32_t*>((sp - 64u) & ~uintptr_t{3});
-  if (base[0] != osRtxStackMagicWord || end <= base + 1) return;
-  for (uint32_t* p = base + 1; p < end; ++p) *p = kStackPaint;
-  g_stack_base = base;
-  g_stack_bytes = thread->stack_size;
+  if (end <= lowest) return;
+  for (uint32_t* p = lowest; p < end; ++p) *p = kStackPaint;
+  g_stack_bottom = bottom;
+  g_painted = lowest;
+  g_stack_bytes = bytes;
 }
 #endif
 
@@ -174,7 +193,7 @@ void init() {
 #ifdef MF_NOINIT_SECTION
   mbed_set_error_hook(on_mbed_error);
 #endif
-#if defined(ARDUINO_ARCH_MBED)
+#ifdef MF_PAINTED_STACK
   paint_stack();
 #endif
   Serial.begin(115200);
@@ -218,17 +237,20 @@ uint64_t cycle_count() {
 }
 const char* cycle_counter_kind() { return g_has_cycles ? "cycles" : "none"; }
 
-#if defined(ARDUINO_ARCH_MBED)
+#ifdef MF_PAINTED_STACK
 StackUse stack_use() {
-  if (g_stack_base == nullptr) return StackUse{0, 0, nullptr};
-  const uint32_t* p = g_stack_base + 1;
-  const uint32_t* const top = g_stack_base + g_stack_bytes / 4;
+  if (g_painted == nullptr) return StackUse{0, 0, nullptr};
+  const uint32_t* p = g_painted;
+  const uint32_t* const top = g_stack_bottom + g_stack_bytes / 4;
   while (p < top && *p == kStackPaint) ++p;
-  return StackUse{g_stack_bytes, static_cast<size_t>(top - p) * 4u, g_stack_base};
+  return StackUse{g_stack_bytes, static_cast<size_t>(top - p) * 4u, g_stack_bottom};
 }
 
 bool stack_intact() {
-  return g_stack_base == nullptr || (g_stack_base[0] == osRtxStackMagicWord && g_stack_base[1] == kStackPaint);
+#if defined(ARDUINO_ARCH_MBED)
+  if (g_painted != nullptr && g_stack_bottom[0] != osRtxStackMagicWord) return false;
+#endif
+  return g_painted == nullptr || g_painted[0] == kStackPaint;
 }
 #endif
 
