@@ -15,7 +15,10 @@
 //     halt and blink the LED.
 //   - Teensy 4.x: the core's own fault handler keeps the fault (CrashReport, pc but no lr) and
 //     reboots after 8 s; we read it at boot.
-//   - STM32duino, nRF5 and arduino-esp32: not yet (their faults end in the core's own handler).
+//   - STM32duino and nRF5 (boards behind a UART bridge: Nucleo, micro:bit): our fault handlers
+//     (their startup's are weak) print m-mf-fault-<kind>-pc-<hex>-lr-<hex> at once, polling the
+//     UART (STM32: Serial's USART registers; nRF5: Serial.write() polls already), then halt.
+//   - arduino-esp32: not yet (its panic handler prints on the UART and reboots).
 // - Stack (mbed cores, Teensy 4): the main stack is painted at init below the current frame;
 //   stack_use() finds the high-water mark, stack_intact() checks the lowest painted word (and, on
 //   mbed, RTX's magic word below it). Other cores: unknown (the weak defaults).
@@ -35,6 +38,15 @@
 #include "mbed_error.h"
 #include "mbed_fault_handler.h"
 #include "rtx_os.h"
+#endif
+
+#if (defined(ARDUINO_ARCH_STM32) || defined(ARDUINO_ARCH_NRF5)) && \
+    (defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_7M__))
+#define MF_DIRECT_FAULTS 1
+#if defined(ARDUINO_ARCH_STM32)
+#include "PeripheralPins.h"
+#include "pinmap.h"
+#endif
 #endif
 
 #if defined(__IMXRT1062__)
@@ -180,6 +192,40 @@ void paint_stack() {
 }
 #endif
 
+// -- faults reported as they happen (UART-bridged boards) -----------------------------------------
+#ifdef MF_DIRECT_FAULTS
+#if defined(ARDUINO_ARCH_STM32)
+USART_TypeDef* g_fault_uart = nullptr;  // Serial's USART, found at init
+
+void fault_put(char c) {
+  if (g_fault_uart == nullptr) return;
+#if defined(USART_ISR_TXE) || defined(USART_ISR_TXE_TXFNF)  // ISR/TDR (L4, L4+, G4, F7, H7)
+#ifndef USART_ISR_TXE
+#define USART_ISR_TXE USART_ISR_TXE_TXFNF
+#endif
+  while ((g_fault_uart->ISR & USART_ISR_TXE) == 0) {
+  }
+  g_fault_uart->TDR = static_cast<uint8_t>(c);
+#else  // SR/DR (F1, F4)
+  while ((g_fault_uart->SR & USART_SR_TXE) == 0) {
+  }
+  g_fault_uart->DR = static_cast<uint8_t>(c);
+#endif
+}
+#else
+void fault_put(char c) { Serial.write(static_cast<uint8_t>(c)); }  // nRF5: polled, no interrupts
+#endif
+
+void fault_puts(const char* s) {
+  while (*s != '\0') fault_put(*s++);
+}
+
+void fault_hex(uint32_t v) {
+  static const char kDigits[] = "0123456789abcdef";
+  for (int shift = 28; shift >= 0; shift -= 4) fault_put(kDigits[(v >> shift) & 0xFu]);
+}
+#endif  // MF_DIRECT_FAULTS
+
 bool g_has_cycles = false;
 uint32_t g_cyc_last = 0;
 uint64_t g_cyc_high = 0;
@@ -190,6 +236,12 @@ uint64_t g_us_high = 0;
 }  // namespace
 
 void init() {
+#ifdef MF_DIRECT_FAULTS
+  reg32(0xE000ED24u) |= (1u << 16) | (1u << 17) | (1u << 18);  // SHCSR: MemManage, BusFault, UsageFault
+#if defined(ARDUINO_ARCH_STM32)
+  g_fault_uart = static_cast<USART_TypeDef*>(pinmap_peripheral(digitalPinToPinName(PIN_SERIAL_TX), PinMap_UART_TX));
+#endif
+#endif
 #ifdef MF_NOINIT_SECTION
   mbed_set_error_hook(on_mbed_error);
 #endif
@@ -293,8 +345,45 @@ void exit(int code) {
   }
 }
 
+#ifdef MF_DIRECT_FAULTS
+// The stacked frame of the fault: its pc (frame[6]) and lr (frame[5]); one line, then halt.
+extern "C" [[noreturn]] void mf_arduino_fault(const uint32_t* frame) {
+  uint32_t ipsr = 0;
+  __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
+  const uint32_t exception = ipsr & 0x1FFu;
+  fault_puts("m-mf-fault-");
+  fault_puts(exception == 4 ? "memmanage" : exception == 5 ? "bus" : exception == 6 ? "usage" : "hard");
+  fault_puts("-pc-");
+  fault_hex(frame[6]);
+  fault_puts("-lr-");
+  fault_hex(frame[5]);
+  fault_puts("\r\n");
+  for (;;) {
+    // Halted: the report is out; a reset starts over.
+  }
+}
+#endif
+
 }  // namespace port
 }  // namespace mf
+
+#ifdef MF_DIRECT_FAULTS
+// The core's startup declares these weak: ours take their place. Each finds the frame on the
+// stack the fault was taken from (EXC_RETURN bit 2: PSP or MSP).
+#define MF_FAULT_HANDLER(name)                                                           \
+  extern "C" __attribute__((naked)) void name() {                                        \
+    __asm__ volatile("tst lr, #4\n\tite eq\n\tmrseq r0, msp\n\tmrsne r0, psp\n\t" \
+                     "b mf_arduino_fault\n\t");                                      \
+  }
+MF_FAULT_HANDLER(HardFault_Handler)
+#if defined(ARDUINO_ARCH_NRF5)
+MF_FAULT_HANDLER(MemoryManagement_Handler)  // Nordic's startup names the MemManage vector so
+#else
+MF_FAULT_HANDLER(MemManage_Handler)
+#endif
+MF_FAULT_HANDLER(BusFault_Handler)
+MF_FAULT_HANDLER(UsageFault_Handler)
+#endif
 
 void setup() {
   mf::port::init();
