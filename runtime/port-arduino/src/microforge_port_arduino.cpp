@@ -7,8 +7,9 @@
 // - Clock: micros(), extended to 64 bits.
 // - Cycle counter: DWT CYCCNT on ARMv7-M (Cortex-M3/M4/M7), probed at init; CCOUNT on Xtensa;
 //   none on ARMv6-M (Cortex-M0+, RP2040), which has no DWT cycle counter.
-// - Faults: USB CDC cannot send from a fault handler (it needs interrupts), so a fault is reported
-//   after the reset it causes (take_reset_fault(), printed at boot as m-mf-reset-fault-...):
+// - Faults: on native USB a fault is reported after the reset it causes (take_reset_fault(),
+//   printed at boot as m-mf-reset-fault-...), since USB CDC needs interrupts a fault handler does
+//   not have; behind a UART bridge it is reported at once:
 //   - ArduinoCore-mbed and Seeed's mbed core: an mbed error hook (mbed_set_error_hook) sees every
 //     fatal error, the CPU faults among them (their pc and lr from mbed's fault context), keeps it
 //     in the variant's no-init RAM (linker section below) and resets the board, where mbed would
