@@ -84,7 +84,7 @@ def _board(banner_after_reset: list[str]) -> tuple[str, threading.Event]:
 
         # Every later connection is served at once and on its own: pytest-embedded's reader also
         # reconnects by itself after the loss, and that stale connection must not hold up ours.
-        server.settimeout(15.0)
+        server.settimeout(60.0)
         try:
             while not done.is_set():
                 threading.Thread(target=greet, args=(server.accept()[0],), daemon=True).start()
