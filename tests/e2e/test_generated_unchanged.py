@@ -9,8 +9,8 @@ of the headers through a probe unit), each side compiled with arm-none-eabi-g++ 
 runtime and flags, must give the same objects: every allocated section's bytes, symbols and
 relocations. Comments and layout may differ (module paths in comments; planned op data set by
 member name in constexpr lambdas instead of positionally), since they do not reach the objects.
-The allowed differences are named where they are checked: the build hash, the FC quads mask fix
-and where the C++ standard is set.
+The allowed differences are named where they are checked: the build hash, the FC quads mask fix,
+where the C++ standard is set, and the full plan (issues 22, 23).
 
 Default run: the bundled examples, the coverage models and KWS. `slow`: the rest of the zoo's
 firmware models and the synthetic fast-path models (support.fast_models)."""
@@ -35,6 +35,28 @@ BUNDLED = sorted(EXAMPLES.glob("*.tflite")) + sorted((ROOT / "tests" / "models" 
 DEFAULT_ZOO = {"kws_ref_model"}  # the rest of the zoo is slow (VWW, IC, AD and person_detect take 5-15 s each)
 FC_QUADS = "MF_MODEL_FC_QUADS"
 BUILD_HASH = "_ZN5model10kBuildHashE"  # model::kBuildHash
+# The full plan (issues 22, 23; FULL_PLAN_SINCE and after): a model whose every operator is planned
+# gets -D MF_MODEL_FULL_PLAN=1 and a model_plan.cpp whose non-verifying build is new (the arena, every
+# tensor's record, the nodes in flash, no tables for the model reader). Its -D MF_VERIFY_PLAN=1 build
+# (the host env's) still holds BEFORE's every table: compared with BEFORE's verifying build, only the
+# symbols below are new. Every model's kPlan (full plan or not) gains one pointer at its end,
+# MemoryPlan::full (null unless full): BEFORE's bytes and relocations are its prefix.
+FULL_PLAN = "MF_MODEL_FULL_PLAN"
+FULL_PLAN_SINCE = "e2e830e"
+FULL_PLAN_NEW_PLAN = ".rodata._ZN5model12_GLOBAL__N_1L9kFullPlanE"  # kFullPlan, MemoryPlan::full's target
+FULL_PLAN_NEW = {  # (unit, section) of the verifying build, only after
+    ("model_plan", ".bss._ZN5model6kArenaE"),                          # model::kArena
+    ("model_plan", ".rodata._ZN5model12_GLOBAL__N_1L14kTensorRecordsE"),  # every tensor's record
+    ("model_plan", ".rodata._ZN5model12_GLOBAL__N_1L6kSlotsE"),          # the nodes' io slots
+    ("model_plan", ".rodata._ZN5model12_GLOBAL__N_1L6kNodesE"),
+    ("model_plan", ".rodata._ZN5model12_GLOBAL__N_1L9kNodeRegsE"),
+    ("model_plan", ".rodata._ZN5model12_GLOBAL__N_1L7kInputsE"),
+    ("model_plan", ".rodata._ZN5model12_GLOBAL__N_1L8kOutputsE"),
+    ("model_plan", ".rodata._ZN5model12_GLOBAL__N_1L9kFullPlanE"),      # mf::FullPlan of the above
+    (gc.PROBE, ".rodata._ZN5model11kArenaBytesE"),                      # model.h: kArenaBytes
+    (gc.PROBE, ".rodata.mf_probe_kArenaBytes"),
+}
+PLAN = ".rodata._ZN5model5kPlanE"  # model::kPlan
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +70,9 @@ def before_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _check_flags(before: Path, after: Path) -> None:
     old, new = gc.macros(gc.build_flags(before)), gc.macros(gc.build_flags(after))
+    # FULL_PLAN: after only, exactly on a full plan (its model_plan.cpp has the flash nodes)
+    full = "kNodes" in (after / "src" / "model" / "model_plan.cpp").read_text()
+    assert FULL_PLAN not in old and new.pop(FULL_PLAN, None) == ("1" if full else None), f"{FULL_PLAN}: {full}"
     # 61825c2 (issue 17) fixed the FC quads mask: BEFORE built quad routines for FULLY_CONNECTED
     # operators that never reach them (no bias, no short requantization, no whole quad of rows),
     # so the mask may only lose bits (sine_int8_float_io 5 -> 4, VWW 1 -> 0).
@@ -67,9 +92,18 @@ def _check_flags(before: Path, after: Path) -> None:
 
 
 def _check_objects(model: Path, before: Path, after: Path, tmp_path: Path) -> None:
-    old = gc.compile_project(before, tmp_path / "obj-before")
-    new = gc.compile_project(after, tmp_path / "obj-after")
+    full = FULL_PLAN in gc.macros(gc.build_flags(after))
+    verify = ("-DMF_VERIFY_PLAN=1",) if full else ()  # FULL_PLAN: both sides' verifying builds
+    old = gc.compile_project(before, tmp_path / "obj-before", verify)
+    new = gc.compile_project(after, tmp_path / "obj-after", verify)
     found = gc.compare_objects(old, new)
+    if full:
+        for key in FULL_PLAN_NEW:
+            assert found.pop(key, [""])[0].startswith("only after"), f"{key}: not after only"
+    was, now = gc.read_sections(old["model_plan"])[PLAN], gc.read_sections(new["model_plan"])[PLAN]
+    full_at = [(len(was.data), "R_ARM_ABS32", f"[{FULL_PLAN_NEW_PLAN}]")] if full else []
+    assert now.data == was.data + bytes(4) and now.relocs == (*was.relocs, *full_at), "kPlan: not + MemoryPlan::full"
+    found.pop(("model_plan", PLAN), None)
     # The build hash (src/model/model_build.h, 9e1211e, after BEFORE): SHA-256 of the model and the
     # generated sources as written, comments included, so any comment changes it; BEFORE had none.
     # Allowed: model::kBuildHash, after only, holding exactly this project's hash, and the probe

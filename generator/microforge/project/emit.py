@@ -230,14 +230,15 @@ def _full_plan_cpp(lowering: Lowering) -> str:
         + "const mf::Node kNodes[kOperators] = {\n" + "\n".join(nodes) + "\n};\n"
         + "const mf::Registration* const kNodeRegs[kOperators] = {\n" + "\n".join(regs) + "\n};\n"
         + f"const int32_t kInputs[] = {{{', '.join(map(str, ins))}}};\n"
-        + f"const int32_t kOutputs[] = {{{', '.join(map(str, outs))}}};\n\n"
+        + f"const int32_t kOutputs[] = {{{', '.join(map(str, outs))}}};\n"
+        + "const mf::FullPlan kFullPlan{kTensorRecords, kNodes, kNodeRegs, kOperators,\n"
+        + f"                            kInputs, {len(ins)}, kOutputs, {len(outs)}, kArena}};\n\n"
         + "}  // namespace\n\n"
         + "const mf::MemoryPlan kPlan{\n#if MF_VERIFY_PLAN\n"
         + f"    {verify_args},\n#else\n"
         + "    nullptr, kTensors, kActivationBytes, nullptr, kOperators, nullptr, nullptr, 0, nullptr,\n"
         + "#endif\n"
-        + f"    kTensorRecords, kNodes, kNodeRegs, kOperators, kInputs, {len(ins)}, kOutputs, {len(outs)},\n"
-        + "    kArena};\n\n"
+        + "    &kFullPlan};\n\n"
         + "}  // namespace model\n"
     )
 

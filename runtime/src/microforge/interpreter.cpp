@@ -3,7 +3,7 @@
 // Arena layout (activations 16-byte aligned, the rest 8, sizes exactly as mf::arena_bytes):
 //   [activations | Tensor[records] | Node[num_nodes] | Registration*[num_nodes]
 //    | Tensor*[io_slots] | per node: params, op_data]
-// With a full plan (MemoryPlan::nodes) the arena is the activations only: records, nodes and
+// With a full plan (MemoryPlan::full) the arena is the activations only: records, nodes and
 // registrations are the generator's, in flash.
 #include <string.h>
 
@@ -224,7 +224,7 @@ Status Interpreter::init() {
   error_op_ = error_code_ = -1;
   arena_required_ = arena_used_ = 0;
   num_inputs_ = num_outputs_ = 0;
-  const bool full = plan_ != nullptr && plan_->nodes != nullptr;
+  const bool full = plan_ != nullptr && plan_->full != nullptr;
 #if !MF_VERIFY_PLAN
   if (full) return init_full();
 #endif
@@ -246,13 +246,13 @@ Status Interpreter::init() {
 }
 
 Status Interpreter::init_full() {
-  const MemoryPlan& p = *plan_;
-  const size_t need = arena_bytes(p.activation_bytes, 0, 0, 0, 0);
+  const FullPlan& p = *plan_->full;
+  const size_t need = arena_bytes(plan_->activation_bytes, 0, 0, 0, 0);
   arena_required_ = need;
   if (arena_ == nullptr || (reinterpret_cast<uintptr_t>(arena_) & 15u) != 0) {
     return fail(Status::kBadArgument, -1, -1);
   }
-  if (arena_ != p.arena || p.records == nullptr || p.node_regs == nullptr ||
+  if (arena_ != p.arena || p.records == nullptr || p.nodes == nullptr || p.node_regs == nullptr ||
       (p.num_inputs > 0 && p.inputs == nullptr) || (p.num_outputs > 0 && p.outputs == nullptr)) {
     return fail(Status::kBadPlan, -1, -1);
   }
@@ -273,10 +273,11 @@ Status Interpreter::init_full() {
 // After init_model(): every flash record, node, registration and io id of the full plan must
 // be what the model reader and the kernels gave.
 Status Interpreter::verify_full() const {
-  const MemoryPlan& p = *plan_;
+  const FullPlan& p = *plan_->full;
   const Tensor* const rec = p.records;
-  const size_t nt = p.num_tensors;
-  if (p.arena != arena_ || rec == nullptr || p.node_regs == nullptr || p.num_nodes != num_nodes_ ||
+  const size_t nt = plan_->num_tensors;
+  if (p.arena != arena_ || rec == nullptr || p.nodes == nullptr || p.node_regs == nullptr ||
+      p.num_nodes != num_nodes_ ||
       p.num_inputs != num_inputs_ || p.num_outputs != num_outputs_) {
     return Status::kBadPlan;
   }
@@ -558,7 +559,7 @@ size_t Interpreter::num_outputs() const { return num_outputs_; }
 
 Tensor* Interpreter::record(int32_t tensor_index) {
   // A full plan's records are in flash and never written through (kernels write ->data only).
-  if (full_) return const_cast<Tensor*>(&plan_->records[tensor_index]);
+  if (full_) return const_cast<Tensor*>(&plan_->full->records[tensor_index]);
   return record_of(tensors_, plan_, tensor_index);
 }
 
