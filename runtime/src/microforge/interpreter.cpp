@@ -236,8 +236,10 @@ Status Interpreter::init() {
   s = verify_full();
   if (s != Status::kOk) return s;
 #endif
-  const size_t used = arena_used_;
-  s = init_full();  // the verified flash state is what runs
+  // The verified flash state is what runs; the figures stay the reader's (its tail is in use).
+  const size_t required = arena_required_, used = arena_used_;
+  s = init_full();
+  arena_required_ = required;
   arena_used_ = used;
   return s;
 #else
