@@ -42,7 +42,7 @@ BUILD_HASH = "_ZN5model10kBuildHashE"  # model::kBuildHash
 # symbols below are new. Every model's kPlan (full plan or not) gains one pointer at its end,
 # MemoryPlan::full (null unless full): BEFORE's bytes and relocations are its prefix.
 FULL_PLAN = "MF_MODEL_FULL_PLAN"
-FULL_PLAN_SINCE = "e2e830e"
+FULL_PLAN_SINCE = "e2e830e"  # the full plan; MemoryPlan::full (one pointer, FULL_PLAN_NEW_PLAN) since 2ee3641
 FULL_PLAN_NEW_PLAN = ".rodata._ZN5model12_GLOBAL__N_1L9kFullPlanE"  # kFullPlan, MemoryPlan::full's target
 FULL_PLAN_NEW = {  # (unit, section) of the verifying build, only after
     ("model_plan", ".bss._ZN5model6kArenaE"),                          # model::kArena
