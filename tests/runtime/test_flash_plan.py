@@ -115,6 +115,12 @@ def test_flash_plan_matches_the_runtimes_own_path(name: str, make, tmp_path: Pat
     assert first_planned is not None  # every model here has a planned operator
     tampered_op_status, op = lines["tampered-op"].split()
     assert tampered_op_status == "bad-plan" and int(op) == planned.index(first_planned)
+    # a full plan (every operator planned): its flash records, nodes and io ids are checked too
+    assert lowering.full_plan == all(p is not None for p in planned)
+    if lowering.full_plan:
+        assert lines["tampered-node"] == lines["tampered-full-record"] == lines["tampered-io"] == "bad-plan"
+    else:
+        assert "tampered-node" not in lines
 
 
 def _runtime_quick(tmp_path: Path, rows: list[tuple[int, ...]]) -> list[str]:
