@@ -56,7 +56,7 @@ def _check_flags(before: Path, after: Path) -> None:
     if FC_QUADS in old:
         was, now = int(old.pop(FC_QUADS)), int(new.pop(FC_QUADS))
         assert now & ~was == 0, f"{FC_QUADS} {was:#x} -> {now:#x}: bits {now & ~was:#x} the mask before did not have"
-    # DW_ROWS_COMMIT (issue 22) made MF_MODEL_DEPTHWISE_ROWS a mask of line routines by range and
+    # f362b0b (issue 22, branch speed-dw) made MF_MODEL_DEPTHWISE_ROWS a mask of line routines by range and
     # stride along the line (full 1, clamped 2 at stride 1; 4, 8 at stride 2; none beyond): an
     # operator's range bits move up by 2 where its lines run at stride 2 (VWW, person_detect
     # 1 -> 5) and go where they run at stride 3 or more; never a range the mask before lacked.
