@@ -159,7 +159,7 @@ def _routine_flags(model: ModelInfo, root: tflite.Model, int8_convs: list[Operat
     tiles, tiles_only = _conv_tiles(model, root, convs, dws, _wide_everywhere(model) if wide is None else wide)
     rows = [op for op in dws if conv_dilation(root, op) == (1, 1) and _depth_multiplier(model, op) == 1]
     flags = [f"-D MF_MODEL_CONV_TILES={tiles}",
-             f"-D MF_MODEL_DEPTHWISE_ROWS={_or(_range_bits(model, root, op) for op in rows if _rows_3x3(model, op))}"]
+             f"-D MF_MODEL_DEPTHWISE_ROWS={_or(_line_bits(model, root, op) for op in rows if _rows_3x3(model, op))}"]
     if tiles_only:
         flags.append("-D MF_MODEL_CONV_TILES_ONLY=1")
     if all(_fc_in_quads(model, op) for op in fcs if model.tensors[op.inputs[1]].shape[-1] <= MAX_FC_DEPTH):
@@ -180,6 +180,20 @@ def _or(masks) -> int:
 
 def _out_depth(model: ModelInfo, op: OperatorInfo) -> int:
     return model.tensors[op.outputs[0]].shape[-1]
+
+
+def _line_bits(model: ModelInfo, root: tflite.Model, op: OperatorInfo) -> int:
+    """The line routines depthwise_3x3_rows takes for a depth multiplier 1 operator
+    (fast/depthwise_rows.inc: LineGeometry, depthwise_rows): its range bits at stride 1 along the
+    line, shifted by 2 at stride 2, none beyond."""
+    _, out_h, out_w, _ = model.tensors[op.outputs[0]].shape
+    opts = builtin_options(root, op, tflite.DepthwiseConv2DOptions)
+    stride_h, stride_w = (opts.StrideH(), opts.StrideW()) if opts is not None else (1, 1)
+    # Output columns as the lines where they take fewer pair steps (and stride_h <= 2), else rows.
+    rows_cost = out_h * ((out_w + 1) // 2 * 32 + 24)
+    cols_cost = out_w * ((out_h + 1) // 2 * 32 + 24)
+    along = stride_h if cols_cost < rows_cost and stride_h <= 2 else stride_w
+    return 0 if along > 2 else _range_bits(model, root, op) << (2 if along == 2 else 0)
 
 
 def _rows_3x3(model: ModelInfo, op: OperatorInfo) -> bool:

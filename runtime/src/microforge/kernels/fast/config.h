@@ -60,9 +60,10 @@
 #ifndef MF_MODEL_CONV_TILES_ONLY
 #define MF_MODEL_CONV_TILES_ONLY 0
 #endif
-// Mask of 3x3 DEPTHWISE_CONV_2D row routines built: full range 1, clamped 2.
+// Mask of 3x3 DEPTHWISE_CONV_2D line routines built (depthwise_rows.inc): stride 1 along the
+// line full range 1, clamped 2; stride 2 full range 4, clamped 8.
 #ifndef MF_MODEL_DEPTHWISE_ROWS
-#define MF_MODEL_DEPTHWISE_ROWS 3
+#define MF_MODEL_DEPTHWISE_ROWS 15
 #endif
 // 1: depth multiplier 1 only as 3x3 rows on whole groups of 4 channels; depthwise_blocks left out.
 #ifndef MF_MODEL_DEPTHWISE_3X3_ONLY
