@@ -93,7 +93,8 @@ def _allow_fc_wide(found: dict, old: dict, new: dict, fc_wide: dict[int, np.ndar
     of found: for each such operator i, model_plan's kWide<i> (after only, exactly the generator's
     words) and the pointer to it in operator i's kChannelQuant entry (one relocation at its `wide`
     member, no byte changed); a model without per-channel weights had no kChannelQuant: then the
-    array is after only, all zeros but those pointers, and kPlan gains its pointer and count."""
+    array is after only, all zeros but those pointers, and kPlan gains the pointer to it (its
+    num_ops was the operator count already, for kPlannedOps)."""
     unit = "model_plan"
     before, after = gc.read_sections(old[unit]), gc.read_sections(new[unit])
     expected = []
@@ -111,9 +112,8 @@ def _allow_fc_wide(found: dict, old: dict, new: dict, fc_wide: dict[int, np.ndar
         plan, old_plan = after[PLAN], before[PLAN]
         pointer = (PLAN_CHANNEL_QUANT, "R_ARM_ABS32", f"[{CHANNEL_QUANT}]")
         assert sorted(plan.relocs) == sorted((*old_plan.relocs, pointer)), "kPlan"
-        count = operators.to_bytes(4, "little")
-        assert old_plan.data[PLAN_NUM_OPS:PLAN_NUM_OPS + 4] == bytes(4), "kPlan"
-        assert plan.data == old_plan.data[:PLAN_NUM_OPS] + count + old_plan.data[PLAN_NUM_OPS + 4:], "kPlan"
+        count = operators.to_bytes(4, "little")  # num_ops: already the operator count (kPlannedOps)
+        assert plan.data == old_plan.data and plan.data[PLAN_NUM_OPS:PLAN_NUM_OPS + 4] == count, "kPlan"
         found.pop((unit, PLAN), None)
     found.pop((unit, CHANNEL_QUANT), None)
 

@@ -68,9 +68,10 @@
 #ifndef MF_MODEL_DEPTHWISE_3X3_ONLY
 #define MF_MODEL_DEPTHWISE_3X3_ONLY 0
 #endif
-// Mask of FULLY_CONNECTED quad routines built: per-tensor full range 1, clamped 2; per-channel 4, 8.
+// Mask of FULLY_CONNECTED quad routines built: per-tensor full range 1, clamped 2; per-channel 4, 8;
+// the same over the plan's widened filter 16, 32, 64, 128.
 #ifndef MF_MODEL_FC_QUADS
-#define MF_MODEL_FC_QUADS 15
+#define MF_MODEL_FC_QUADS 255
 #endif
 // 1: the quad routines take every row quad, so the C 1x4 quads are left out (dot_row remains).
 #ifndef MF_MODEL_FC_QUADS_ONLY
