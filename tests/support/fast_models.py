@@ -17,10 +17,11 @@ def _conv(kind: str, seed: int, **kw) -> bytes:
                          kw.pop("max_cout", 11), **kw)
 
 
-def _binary(op: str, act: int, shape: tuple[int, ...] = (3, 5, 7)) -> bytes:
+def _binary(op: str, act: int, shape: tuple[int, ...] = (3, 5, 7),
+            scales: list[tuple[float, int]] | None = None) -> bytes:
     """Two same-shape int8 graph inputs: the flat ADD / SUB / MUL loop (ADD / SUB from 512
-    elements with tables of both inputs' terms)."""
-    scales = [(0.031, -5), (0.047, 9), (0.09 if op == "MUL" else 0.055, -20)]
+    elements with tables of both inputs' terms, four elements a step in assembly)."""
+    scales = scales or [(0.031, -5), (0.047, 9), (0.09 if op == "MUL" else 0.055, -20)]
     tensors = [tb.T(list(shape), tb.INT8, scale=[s], zero_point=[z]) for s, z in scales]
     kind = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}[op]
     node = tb.Op(getattr(be, op), [0, 1], [2], version=2, options=be.options(kind, FusedActivationFunction=act))
@@ -32,6 +33,13 @@ MODELS = {
     "mul_same_shape": lambda: _binary("MUL", tb.NONE),
     "add_same_shape_tables": lambda: _binary("ADD", tb.NONE, (4, 8, 17)),
     "sub_same_shape_tables_relu6": lambda: _binary("SUB", tb.RELU6, (2, 16, 19)),
+    # issue 22: the assembly's groups of four with 3 / 2 / 1 elements left to C, the int8 range's
+    # zero points, outputs saturating (a small output scale), every activation
+    "add_tables_tail3_saturating": lambda: _binary("ADD", tb.NONE, (5, 103), [(0.05, -128), (0.07, 127), (0.011, 3)]),
+    "add_tables_tail1_relu_n1": lambda: _binary("ADD", tb.RELU_N1_TO_1, (3, 3, 57), [(0.02, 127), (0.013, -128),
+                                                                                      (0.009, -128)]),
+    "sub_tables_tail2_relu": lambda: _binary("SUB", tb.RELU, (2, 257), [(0.6, 0), (0.9, -3), (0.05, -100)]),
+    "add_tables_16k_relu6": lambda: _binary("ADD", tb.RELU6, (64, 64, 4), [(0.1, -10), (0.02, 20), (0.03, -128)]),
     "fc_rows_mod4_1_no_bias_zp0": lambda: random_int8_fc(1, depth=37, out=13, batch=1, use_bias=False,
                                                          float_io=False, in_zp=0)[0],
     "fc_rows_mod4_2": lambda: random_int8_fc(2, depth=64, out=6, batch=2, float_io=False)[0],
