@@ -166,6 +166,8 @@ def _routine_flags(model: ModelInfo, root: tflite.Model, int8_convs: list[Operat
              f"-D MF_MODEL_DEPTHWISE_ROWS={_or(_range_bits(model, root, op) for op in rows if _rows_3x3(model, op))}"]
     if tiles_only:
         flags.append("-D MF_MODEL_CONV_TILES_ONLY=1")
+    if any(_widens_rows(model, root, op) for op in convs):
+        flags.append("-D MF_MODEL_CONV_WIDEN_ROWS=1")
     if all(_fc_in_quads(model, op) for op in fcs if model.tensors[op.inputs[1]].shape[-1] <= MAX_FC_DEPTH):
         flags.append("-D MF_MODEL_FC_QUADS_ONLY=1")
     if all(_rows_3x3(model, op) and _out_depth(model, op) % 4 == 0 for op in rows):
@@ -173,6 +175,17 @@ def _routine_flags(model: ModelInfo, root: tflite.Model, int8_convs: list[Operat
     if all(quick and quick_blocks(model, op, channel_quant(model, op)) is not None for op in convs + rows):
         flags.append("-D MF_MODEL_QUICK_FROM_PLAN=1")
     return flags
+
+
+def _widens_rows(model: ModelInfo, root: tflite.Model, op: OperatorInfo) -> bool:
+    """Whether a CONV_2D the fast path takes widens patches of a multiple of 16 bytes four groups an LDM
+    (fast/conv_tiles.inc widen_rows_dsp, MF_MODEL_CONV_WIDEN_ROWS): not the input's pixels one after
+    another (a 1x1 filter at stride 1, conv_2d_widened's `flat`)."""
+    if _taps(model, op) * model.tensors[op.inputs[0]].shape[-1] % 16 != 0:
+        return False
+    opts = builtin_options(root, op, tflite.Conv2DOptions)
+    strides = (opts.StrideW(), opts.StrideH()) if opts is not None else (1, 1)
+    return _taps(model, op) != 1 or strides != (1, 1)
 
 
 def _or(masks) -> int:

@@ -77,6 +77,12 @@
 #ifndef MF_MODEL_FC_QUADS_ONLY
 #define MF_MODEL_FC_QUADS_ONLY 0
 #endif
+// 1: some int8 CONV_2D's patches are rows of a multiple of 16 bytes (not the input's pixels one
+// after another): they are widened four groups an LDM (widen_rows_dsp), word fills for the
+// border patches. 0 (the default) leaves that out; such patches then take the general loops.
+#ifndef MF_MODEL_CONV_WIDEN_ROWS
+#define MF_MODEL_CONV_WIDEN_ROWS 0
+#endif
 // 0: no int8 FULLY_CONNECTED row is deeper than WideRow holds; the deep-row loop is left out.
 #ifndef MF_MODEL_FC_DEEP
 #define MF_MODEL_FC_DEEP 1

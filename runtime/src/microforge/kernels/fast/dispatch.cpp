@@ -66,7 +66,7 @@ bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const i
   if (!conv_2d_covers(d, p)) return false;
   const Requant rq = op_requant(d);
   PatchPair patches;
-  int8_t staging[PatchPair::kMaxPatch];
+  alignas(4) int8_t staging[PatchPair::kMaxPatch];  // word-aligned: PatchPair::widen's LDMs
   RequantTable table;
   conv_2d_widened(d, p, x, w, bias, rq, y, patches, staging, table);
   return true;
