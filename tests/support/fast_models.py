@@ -70,6 +70,21 @@ MODELS = {
     "conv_3x2_odd_channels_no_bias": lambda: bc.conv_model(bc.Case("conv", False, tb.NONE, bc.SAME, per_channel=True),
                                                            25, False, 3, 8, 5, filt=(3, 2), cin=8, size=(2, 3)),
     "conv_reference_fallback_k_over_576": lambda: _conv("conv", 13, filt=(3, 3), cin=67),
+    # issue 22 (MF_MODEL_CONV_WIDEN_ROWS): patches of 16-byte rows widened four groups an LDM, inside the
+    # input (the plan's windows) and at its borders (staged), 1 to 4 LDMs a row, strided 1x1 filters
+    "conv_rows16_3x3_same_cin16": lambda: bc.conv_model(bc.Case("conv", False, tb.RELU, bc.SAME, per_channel=True),
+                                                        36, True, 3, 16, 9, filt=(3, 3), cin=16, size=(6, 7)),
+    "conv_rows16_3x3_same_cin16_per_tensor": lambda: bc.conv_model(
+        bc.Case("conv", False, tb.RELU, bc.SAME, per_channel=False), 36, True, 3, 16, 9, filt=(3, 3), cin=16,
+        size=(6, 7)),
+    "conv_rows16_2x2_strided_cin32": lambda: bc.conv_model(
+        bc.Case("conv", False, tb.NONE, bc.VALID, per_channel=True, stride=(2, 2)), 36, True, 3, 32, 6, filt=(2, 2),
+        cin=32, size=(7, 6)),
+    "conv_rows16_1x1_stride2_cin48_zp": lambda: bc.conv_model(
+        bc.Case("conv", False, tb.RELU6, bc.SAME, per_channel=True, stride=(2, 2)), 36, False, 3, 48, 10, filt=(1, 1),
+        cin=48, in_zp=-128, size=(5, 5)),
+    "conv_rows16_3x1_cin64_zp": lambda: bc.conv_model(bc.Case("conv", False, tb.NONE, bc.SAME, per_channel=True),
+                                                      36, True, 3, 64, 5, filt=(3, 1), cin=64, in_zp=127),
     "dw_3x3_interior_tails_zp0": lambda: _conv("dw", 14, filt=(3, 3), cin=13, in_zp=0),
     "dw_3x3_wide": lambda: _conv("dw", 15, filt=(3, 3), cin=40),
     "dw_5x5": lambda: _conv("dw", 16, filt=(5, 5), cin=9),
