@@ -138,9 +138,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 10
 
 
-OPTIMIZE_HELP = ("speed (default): widened CONV_2D filters (where the boards have room) and short requantization "
-                 "tables in flash, for the fewest instructions; size: neither, for the smallest flash image "
-                 "(same results, more instructions)")
+OPTIMIZE_HELP = ("speed (default): widened CONV_2D and FULLY_CONNECTED filters (where the boards have room) and "
+                 "short requantization tables in flash, for the fewest instructions; size: neither, for the smallest "
+                 "flash image (same results, more instructions)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,7 +36,7 @@ class OpLowering:
 class Lowering:
     model: ModelInfo
     plan: MemoryPlan
-    wide: bool                 # the plan carries widened CONV_2D filters
+    wide: bool                 # the plan carries widened CONV_2D and FULLY_CONNECTED filters
     ops: tuple[OpLowering, ...]
     flags: tuple[str, ...]     # -D MF_MODEL_* kernel variants (build_flags)
 
@@ -76,10 +76,12 @@ def lower_with(model: ModelInfo, wide: bool, quants: list[ChannelQuant | None] |
     quants = channel_quants(model) if quants is None else quants
     ops = []
     for op, cq in zip(model.operators, quants, strict=True):
-        if cq is None:
-            ops.append(OpLowering(None, None, None, Pointers(), planned_op(model, op, None, Pointers())))
-            continue
         i = op.index
+        if cq is None:  # per-tensor weights: a FULLY_CONNECTED's widened filter at most
+            filt = wide_filter(model, op, None) if wide and op.op == "FULLY_CONNECTED" else None
+            names = Pointers(wide=f"kWide{i}") if filt is not None else Pointers()
+            ops.append(OpLowering(None, None, filt, names, planned_op(model, op, None, Pointers())))
+            continue
         quick = quick_blocks(model, op, cq) if quick_tables else None
         filt = wide_filter(model, op, cq) if wide else None
         names = Pointers(f"kMultipliers{i}", f"kShifts{i}", f"kQuick{i}" if quick is not None else None,

@@ -265,12 +265,16 @@ def _int_rows(values: tuple[int, ...], per_row: int = 8) -> str:
 def _channel_quant_cpp(model: ModelInfo, arrays: tuple[OpLowering, ...]) -> tuple[str, str]:
     """The per-channel requantization arrays and the widened filters (flash), and kPlan's
     initializer."""
-    if not any(a.cq for a in arrays):
+    if not any(a.cq or a.wide is not None for a in arrays):
         return "", "nullptr, 0"
     text_arrays, entries = [], []
     for op, a in zip(model.operators, arrays, strict=True):
-        if a.cq is None:
-            entries.append(f"    {{nullptr, nullptr, 0, nullptr, nullptr}},  // {op.index}: {op.op}")
+        if a.cq is None:  # per-tensor weights: an entry for a FULLY_CONNECTED's widened filter only
+            if a.wide is not None:
+                hexes = tuple(f"0x{v:08x}u" for v in a.wide.tolist())
+                text_arrays.append(f"const uint32_t {a.names.wide}[] = {{\n{_int_rows(hexes, 8)}\n}};\n")
+            wide = a.names.wide or "nullptr"
+            entries.append(f"    {{nullptr, nullptr, 0, nullptr, {wide}}},  // {op.index}: {op.op}")
             continue
         n = a.names
         text_arrays.append(f"const int32_t {n.multipliers}[] = {{\n{_int_rows(a.cq.multipliers)}\n}};\n"
@@ -285,7 +289,8 @@ def _channel_quant_cpp(model: ModelInfo, arrays: tuple[OpLowering, ...]) -> tupl
     text = ("// Per-channel requantization of the operators with per-channel int8 weights, computed\n"
             "// by the generator exactly as the kernels' prepare would: kept in flash, not the arena.\n"
             "// kQuick: the fast kernels' short form of it with the biases (kernels/requant.h);\n"
-            "// kWide: CONV_2D filters widened for the fast kernels (microforge/lower/wide_filters.py).\n"
+            "// kWide: CONV_2D and FULLY_CONNECTED filters widened for the fast kernels\n"
+            "// (microforge/lower/wide_filters.py).\n"
             + "\n".join(text_arrays) + "\nconst mf::ChannelQuant kChannelQuant[kOperators] = {\n"
             + "\n".join(entries) + "\n};\n\n")
     return text, "kChannelQuant, kOperators"

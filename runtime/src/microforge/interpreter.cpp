@@ -75,13 +75,18 @@ int32_t out_channels(const tfl::ModelView& mv, const tfl::OpView& op) {
 }
 
 // The generator's ChannelQuant for operator i, or nullptr; false if the plan's
-// entry contradicts the model (wrong channel count, missing arrays).
+// entry contradicts the model (wrong channel count, missing arrays). An entry
+// without channels is the node's only for its widened filter (a FULLY_CONNECTED
+// with per-tensor weights).
 bool plan_channel_quant(const MemoryPlan* plan, uint32_t i, int32_t channels,
                         const ChannelQuant** cq) {
   *cq = nullptr;
   if (plan == nullptr || plan->channel_quant == nullptr) return true;
   const ChannelQuant& q = plan->channel_quant[i];
-  if (q.channels == 0) return true;
+  if (q.channels == 0) {
+    if (q.wide != nullptr && q.multipliers == nullptr && q.shifts == nullptr && channels == 0) *cq = &q;
+    return true;
+  }
   if (q.channels != channels || q.multipliers == nullptr || q.shifts == nullptr) return false;
   *cq = &q;
   return true;

@@ -108,8 +108,10 @@ struct ChannelQuant {
   // RequantTable's quick blocks: 2 channels a block for CONV_2D, 4 for
   // DEPTHWISE_CONV_2D), or nullptr: the kernel then derives it per call.
   const int32_t* quick = nullptr;
-  // CONV_2D only: the filter widened for the fast kernels (microforge/lower/wide_filters.py: channel pairs,
-  // per group of four elements the int16 pairs both channels' loop reads), or nullptr.
+  // CONV_2D and FULLY_CONNECTED: the filter widened for the fast kernels (microforge/lower/
+  // wide_filters.py: CONV_2D channel pairs, per group of four elements the int16 pairs both
+  // channels' loop reads; FULLY_CONNECTED the same for quads of rows), or nullptr. A
+  // FULLY_CONNECTED with per-tensor weights has an entry with channels 0 for it alone.
   const uint32_t* wide = nullptr;
 };
 
