@@ -200,7 +200,8 @@ def _full_plan_cpp(lowering: Lowering) -> str:
         tensors = ", ".join("nullptr" if t < 0 else f"MF_T({t})" for t in ids)
         slots.append(f"    {tensors},  // {i}: {op.op}")
         params = f"&kParams{i}" if p.params_type is not None else "nullptr"
-        cq = f"&kChannelQuant[{i}]" if o.cq is not None else "nullptr"
+        # the runtime binds an entry with per-channel arrays or a widened filter (plan_channel_quant)
+        cq = f"&kChannelQuant[{i}]" if o.cq is not None or o.wide is not None else "nullptr"
         nodes.append(f"    {{kSlots + {sum(len(s.inputs) + len(s.outputs) for s in model.operators[:i])}, {params}, "
                      f"const_cast<{p.op_data_type}*>(&kOpData{i}), {cq}, {len(op.inputs)}, {len(op.outputs)}}},"
                      f"  // {i}: {op.op}")
