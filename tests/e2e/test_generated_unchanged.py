@@ -45,7 +45,7 @@ PLAN = ".rodata._ZN5model5kPlanE"
 CHANNEL_QUANT_BYTES, CHANNEL_QUANT_WIDE = 20, 16  # sizeof(mf::ChannelQuant) on the M4, offsetof(.., wide)
 PLAN_CHANNEL_QUANT, PLAN_NUM_OPS = 12, 16  # offsetof(mf::MemoryPlan, channel_quant), (.., num_ops)
 FC_WIDE_SINCE = "a62cec0"  # issue 22: FULLY_CONNECTED filters widened into the plan
-WIDEN_ROWS = "MF_MODEL_CONV_WIDEN_ROWS"  # issue 22 (commit after f5594ae): CONV_2D patches of 16-byte rows
+WIDEN_ROWS = "MF_MODEL_CONV_WIDEN_ROWS"  # issue 22, since c6be168: CONV_2D patches of 16-byte rows
 
 
 @pytest.fixture(scope="session")
