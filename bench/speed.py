@@ -127,13 +127,13 @@ def elf_figures(elf: Path) -> dict[str, int]:
     flash = image (what the board's flash holds); code = image - model - plan (runtime, kernels,
     generated op table, firmware, startup and the newlib parts it links). RAM is .data + .bss (the
     linker's .stack reservation, 64 KiB on qemu-m4, and the empty .heap are left out); the arena is
-    the firmware's `arena` array (in .bss), static RAM the
+    the firmware's `arena` array (in .bss), or a full plan's `model::kArena`, static RAM the
     rest. Debug sections are not allocated and never count.
     """
     syms = _symbols(elf)
     model = syms.get("model::kData", 0)
     plan = sum(size for name, size in syms.items() if _PLAN_TABLE.fullmatch(name))
-    arena = syms.get("(anonymous namespace)::arena", 0)
+    arena = syms.get("(anonymous namespace)::arena", 0) or syms.get("model::kArena", 0)  # a full plan's
     image = sum(size for _, typ, size, flags in _sections(elf) if "A" in flags and typ != "NOBITS")
     ram = sum(size for name, _, size, _ in _sections(elf) if name in (".data", ".bss"))
     return {"model_bytes": model, "plan_bytes": plan, "code_bytes": image - model - plan, "flash_bytes": image,
@@ -142,10 +142,12 @@ def elf_figures(elf: Path) -> dict[str, int]:
 
 # The generated plan's flash tables (model_plan.cpp): data computed from the model, counted
 # apart from code (offsets, per-channel requantization and its short form, widened filters,
-# constant tensor records, the operators' prepared params and op data).
+# constant tensor records, the operators' prepared params and op data; a full plan's every tensor
+# record, nodes, io slots, node registrations, io ids and its FullPlan).
 _PLAN_TABLE = re.compile(r"model::(\(anonymous namespace\)::)?"
                          r"(kOffsets|kChannelQuant|kMultipliers\d+|kShifts\d+|kQuick\d+|kWide\d+|kConstantTensors"
-                         r"|kRecordIndex|kParams\d+|kOpData\d+|kPlannedOps|kPlan)")
+                         r"|kRecordIndex|kParams\d+|kOpData\d+|kPlannedOps|kPlan"
+                         r"|kTensorRecords|kNodes|kSlots|kNodeRegs|kInputs|kOutputs|kFullPlan)")
 
 
 # -- running the firmware ----------------------------------------------------------------------

@@ -24,7 +24,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from microforge.boards import get_boards
-    from microforge.lower.lowering import lower
+    from microforge.lower.lowering import lower, lower_with
     from microforge.lower.memory_plan import plan_memory
     from microforge.model import read_model
     from microforge.model.analysis import format_summary, summarize
@@ -34,6 +34,9 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     summary = summarize(model)
     plan = plan_memory(model)
     summary["memory"] = {"activation_bytes": plan.activation_bytes, "peak_live_lower_bound": plan.lower_bound}
+    full_arena = lower_with(model, False).arena_bytes if not summary["unsupported"] else None
+    if full_arena is not None:  # full plan: the whole arena (otherwise each target's compiler sizes it)
+        summary["memory"]["full_plan_arena_bytes"] = full_arena
     boards = get_boards(args.board or [])
     # Each board as a project for it alone would be generated (at speed: widened filters where they fit).
     budgets = [measure(lower(model, [b], args.optimize), b) for b in boards] if not summary["unsupported"] else []
@@ -44,6 +47,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     else:
         print(format_summary(summary))
         print(f"activations {plan.activation_bytes:,} B planned (peak-live lower bound {plan.lower_bound:,} B)")
+        if full_arena is not None:
+            print(f"full plan: arena {full_arena:,} B (the activations; records and nodes in flash)")
         for b in budgets:
             print(format_budget(b))
     if args.board and summary["unsupported"]:
@@ -133,9 +138,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 10
 
 
-OPTIMIZE_HELP = ("speed (default): widened CONV_2D filters (where the boards have room) and short requantization "
-                 "tables in flash, for the fewest instructions; size: neither, for the smallest flash image "
-                 "(same results, more instructions)")
+OPTIMIZE_HELP = ("speed (default): widened CONV_2D and FULLY_CONNECTED filters (where the boards have room) and "
+                 "short requantization tables in flash, for the fewest instructions; size: neither, for the smallest "
+                 "flash image (same results, more instructions)")
 
 
 def build_parser() -> argparse.ArgumentParser:

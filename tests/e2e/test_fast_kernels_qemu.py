@@ -35,6 +35,21 @@ def test_fast_kernel_on_qemu_m4_bit_exact(name: str, tmp_path: Path) -> None:
     assert len({o for r in report.results for o in r.outputs}) > 1  # the inputs matter
 
 
+@pytest.mark.parametrize("name", sorted(n for n in MODELS if n.startswith("fc_")))
+def test_fc_int8_filter_quads_at_size_bit_exact(name: str, tmp_path: Path) -> None:
+    """At --optimize size (as where a board has no room for them) the plan carries no widened
+    FULLY_CONNECTED filter: the quads read the int8 filter (MF_MODEL_FC_QUADS bits 1..8), bit-exact."""
+    import re
+
+    model = tmp_path / f"{name}.tflite"
+    model.write_bytes(MODELS[name]())
+    project = generate(model, ["qemu-m4"], tmp_path / "p", optimize="size")
+    quads = int(re.search(r"-D MF_MODEL_FC_QUADS=(\d+)", (project / "platformio.ini").read_text())[1])
+    assert quads < 16, quads
+    report = verify(project, "qemu-m4", count=6, seed=5, litert=False)
+    assert len(report.results) == 6 and all(r.exact for r in report.results)
+
+
 def test_fc_quad_routines_left_out_fall_back(tmp_path: Path) -> None:
     """microforge.lower.build_flags builds only the FULLY_CONNECTED quad routines a model calls
     (MF_MODEL_FC_QUADS); built without any, the same firmware runs the C loop, bit-exact."""

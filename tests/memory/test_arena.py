@@ -15,6 +15,8 @@ from microforge.device.envs import read_envs
 from microforge.device.protocol import DeviceClient, DeviceError
 from microforge.device.reference import Reference, to_bytes
 from microforge.device.runner import build, start
+from microforge.lower.lowering import lower
+from microforge.model import read_model
 from support import EXAMPLES
 from support.make_models import FC, FLOAT32, Writer
 from support.zoo import select, uses_float_libm
@@ -74,6 +76,28 @@ def test_firmware_runs_with_exactly_the_reported_arena(model: Path, tmp_path: Pa
             client.wait_boot(30)
     finally:
         transport.close()
+
+
+FULL_PLAN_MODELS = [EXAMPLES / "sine_int8.tflite", EXAMPLES / "sine_float.tflite"] + [
+    pytest.param(z.path, marks=pytest.mark.shared_models) for z in select("firmware")]
+FULL_PLAN_SLACK = 1024  # issue 23: the runtime's state beyond the activations, at most
+
+
+@pytest.mark.parametrize("model", FULL_PLAN_MODELS, ids=lambda p: p.stem)
+def test_full_plan_arena_is_the_activations(model: Path, capsys) -> None:
+    """Every fully planned model's whole arena (inspect's figure for qemu-m4, from the probe build's
+    model::kArenaSize where the compiler is here) is within 1 KiB of its activations: in fact the
+    activations 16-aligned, the lowering's figure (one source for inspect, the fit check and model.h)."""
+    if not model.is_file():
+        pytest.skip(f"{model} not present (../shared is optional)")
+    lowering = lower(read_model(model), get_boards(["qemu-m4"]))
+    if not lowering.full_plan:
+        pytest.skip(f"{model.name}: not fully planned (an operator is prepared on the device)")
+    assert cli_main(["inspect", str(model), "--board", "qemu-m4", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    memory, arena = report["memory"], report["boards"]["qemu-m4"]["arena_bytes"]
+    assert arena == memory["full_plan_arena_bytes"] == lowering.arena_bytes == -(-memory["activation_bytes"] // 16) * 16
+    assert arena <= memory["activation_bytes"] + FULL_PLAN_SLACK
 
 
 def _big_model(path: Path, megabytes: int = 2) -> Path:

@@ -10,10 +10,16 @@
 //   "tampered-op <status> <error_op>"               the first planned op data's first field + 1
 //                                                   (built with -D MF_VERIFY_PLAN=1 and
 //                                                   -D MF_TAMPER_TYPE=<its OpData type>)
+// With a full plan (model::kPlan.full, checked by the verifying init against the reader's):
+//   "tampered-node <status>"                        node 0's first input and last output swapped
+//   "tampered-full-record <status>"                 an activation record moved by 16 bytes
+//   "tampered-io <status>"                          the graph's output id changed
+// The other interpreters drop the full plan and use their own arena (the reader's path).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <utility>
 #include <vector>
 
 #include "model/model.h"
@@ -21,7 +27,9 @@
 
 namespace {
 
+#if !MF_MODEL_FULL_PLAN
 alignas(16) uint8_t g_arena_a[1 << 20];
+#endif
 alignas(16) uint8_t g_arena_b[1 << 20];
 
 std::vector<uint8_t> run(mf::Interpreter& it, const std::vector<uint8_t>& in) {
@@ -39,11 +47,19 @@ int main() {
   std::vector<uint8_t> in(1 << 20);
   in.resize(fread(in.data(), 1, in.size(), stdin));
 
-  mf::Interpreter a(model::kData, model::kSize, model::kOps, g_arena_a, sizeof(g_arena_a), &model::kPlan);
+#if MF_MODEL_FULL_PLAN
+  uint8_t* const arena_a = model::kArena;  // a full plan's records point into it
+  const size_t arena_a_bytes = model::kArenaBytes;
+#else
+  uint8_t* const arena_a = g_arena_a;
+  const size_t arena_a_bytes = sizeof(g_arena_a);
+#endif
+  mf::Interpreter a(model::kData, model::kSize, model::kOps, arena_a, arena_a_bytes, &model::kPlan);
   const mf::Status sa = a.init();
   printf("plan %s %zu %zu\n", mf::status_name(sa), a.arena_required(), model::kArenaSize);
 
   mf::MemoryPlan computed = model::kPlan;
+  computed.full = nullptr;
   computed.channel_quant = nullptr;
   computed.planned_ops = nullptr;
   computed.num_ops = 0;
@@ -64,6 +80,7 @@ int main() {
       }
     }
     mf::MemoryPlan tampered = model::kPlan;
+    tampered.full = nullptr;
     tampered.channel_quant = bad.data();
     mf::Interpreter c(model::kData, model::kSize, model::kOps, g_arena_b, sizeof(g_arena_b), &tampered);
     const mf::Status sc = c.init();
@@ -71,6 +88,7 @@ int main() {
   }
 
   mf::MemoryPlan arena_records = model::kPlan;
+  arena_records.full = nullptr;
   arena_records.constant_tensors = nullptr;
   arena_records.record_index = nullptr;
   arena_records.num_constants = 0;
@@ -86,6 +104,7 @@ int main() {
                                 model::kPlan.constant_tensors + model::kConstantRecords);
     bad.back().zero_point += 1;
     mf::MemoryPlan tampered = model::kPlan;
+    tampered.full = nullptr;
     tampered.constant_tensors = bad.data();
     mf::Interpreter e(model::kData, model::kSize, model::kOps, g_arena_b, sizeof(g_arena_b), &tampered);
     printf("tampered-record %s\n", mf::status_name(e.init()));
@@ -102,11 +121,47 @@ int main() {
     memcpy(&copy, &first, sizeof(first));
     ops[i].op_data = &copy;
     mf::MemoryPlan tampered = model::kPlan;
+    tampered.full = nullptr;
     tampered.planned_ops = ops.data();
     mf::Interpreter f(model::kData, model::kSize, model::kOps, g_arena_b, sizeof(g_arena_b), &tampered);
     const mf::Status sf = f.init();
     printf("tampered-op %s %ld\n", mf::status_name(sf), static_cast<long>(f.error_op()));
   }
 #endif
+  if (const mf::FullPlan* full = model::kPlan.full) {
+    std::vector<mf::Node> nodes(full->nodes, full->nodes + full->num_nodes);
+    std::vector<mf::Tensor*> slots(nodes[0].inputs, nodes[0].outputs() + nodes[0].num_outputs);
+    std::swap(slots.front(), slots.back());
+    nodes[0].inputs = slots.data();
+    mf::FullPlan bad_nodes = *full;
+    bad_nodes.nodes = nodes.data();
+    mf::MemoryPlan p1 = model::kPlan;
+    p1.full = &bad_nodes;
+    mf::Interpreter g(model::kData, model::kSize, model::kOps, arena_a, arena_a_bytes, &p1);
+    printf("tampered-node %s\n", mf::status_name(g.init()));
+
+    std::vector<mf::Tensor> records(full->records, full->records + model::kTensors);
+    for (mf::Tensor& t : records) {
+      if (!t.is_constant && t.data != nullptr) {
+        t.data = static_cast<uint8_t*>(t.data) + 16;
+        break;
+      }
+    }
+    mf::FullPlan bad_records = *full;
+    bad_records.records = records.data();
+    mf::MemoryPlan p2 = model::kPlan;
+    p2.full = &bad_records;
+    mf::Interpreter h(model::kData, model::kSize, model::kOps, arena_a, arena_a_bytes, &p2);
+    printf("tampered-full-record %s\n", mf::status_name(h.init()));
+
+    std::vector<int32_t> outputs(full->outputs, full->outputs + full->num_outputs);
+    outputs[0] = full->inputs[0];
+    mf::FullPlan bad_io = *full;
+    bad_io.outputs = outputs.data();
+    mf::MemoryPlan p3 = model::kPlan;
+    p3.full = &bad_io;
+    mf::Interpreter k(model::kData, model::kSize, model::kOps, arena_a, arena_a_bytes, &p3);
+    printf("tampered-io %s\n", mf::status_name(k.init()));
+  }
   return 0;
 }

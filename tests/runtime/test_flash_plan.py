@@ -115,6 +115,12 @@ def test_flash_plan_matches_the_runtimes_own_path(name: str, make, tmp_path: Pat
     assert first_planned is not None  # every model here has a planned operator
     tampered_op_status, op = lines["tampered-op"].split()
     assert tampered_op_status == "bad-plan" and int(op) == planned.index(first_planned)
+    # a full plan (every operator planned): its flash records, nodes and io ids are checked too
+    assert lowering.full_plan == all(p is not None for p in planned)
+    if lowering.full_plan:
+        assert lines["tampered-node"] == lines["tampered-full-record"] == lines["tampered-io"] == "bad-plan"
+    else:
+        assert "tampered-node" not in lines
 
 
 def _runtime_quick(tmp_path: Path, rows: list[tuple[int, ...]]) -> list[str]:
@@ -225,8 +231,11 @@ def test_wide_filters_only_where_they_run_and_fit() -> None:
     model = read_model(shared_model("mlperf_tiny/kws/kws_ref_model.tflite"))
     quants = channel_quants(model)
     extra = wide_bytes(model, quants)
+    # every CONV_2D filter of KWS has an even channel count; its FULLY_CONNECTED (12 x 64) has 3 whole quads
+    fc = next(op for op in model.operators if op.op == "FULLY_CONNECTED")
+    assert tuple(model.tensors[fc.inputs[1]].shape) == (12, 64)
     assert extra == 2 * sum(model.tensors[op.inputs[1]].elements for op in model.operators
-                            if op.op == "CONV_2D")  # every filter of KWS has an even channel count
+                            if op.op in ("CONV_2D", "FULLY_CONNECTED"))
     m4, host = get_boards(["qemu-m4", "host"])
     small = dataclasses.replace(m4, flash_bytes=len(model.data) + extra)  # no room left for the code
     assert use_wide_filters(model, [m4], quants) and use_wide_filters(model, [m4, host], quants)
@@ -235,3 +244,70 @@ def test_wide_filters_only_where_they_run_and_fit() -> None:
     assert "const uint32_t kWide" in emit.model_plan_cpp(lower_with(model, wide=True))
     assert "const uint32_t kWide" not in emit.model_plan_cpp(lower_with(model, wide=False))
     assert sum(o.wide.nbytes for o in lower_with(model, wide=True).ops if o.wide is not None) == extra
+
+
+def test_wide_fc_filter_layout_reads_back_as_the_filter() -> None:
+    """microforge.lower.wide_filters' widened FULLY_CONNECTED filter (issue 22): per quad of rows and
+    group of four inputs the four rows' int16 pairs (k, k+2), (k+1, k+3), not doubled, zeros past the
+    row; the last out % 4 rows left out; none where the quads do not run (no bias)."""
+    from microforge.lower.wide_filters import wide_fc_filter
+
+    for seed, depth, out in ((106, 20, 9), (105, 64, 12), (113, 1, 4), (100, 1024, 5)):
+        model = parse_model(random_int8_fc(seed, depth=depth, out=out, float_io=False, use_bias=True,
+                                           extreme_weights=True)[0])
+        op = model.operators[0]
+        words = wide_fc_filter(model, op)
+        assert words is not None
+        rows = requant.constant_array(model, op.inputs[1]).astype(np.int64)
+        groups = -(-depth // 4)
+        assert len(words) == (out // 4) * groups * 8
+        halves = words.astype(np.uint32).view(np.int16).reshape(out // 4, groups, 4, 2, 2)  # quad, g, row, word, half
+        for q in range(out // 4):
+            for g in range(groups):
+                for r in range(4):
+                    for t in range(2):
+                        for h in range(2):
+                            e = 4 * g + t + 2 * h
+                            want = rows[4 * q + r, e] if e < depth else 0
+                            assert halves[q, g, r, t, h] == want, (seed, q, g, r, t, h)
+    no_bias = parse_model(random_int8_fc(106, depth=8, out=8, float_io=False, use_bias=False)[0])
+    assert wide_fc_filter(no_bias, no_bias.operators[0]) is None
+
+
+@pytest.mark.parametrize("seed,depth,out,batch", [(106, 20, 8, 3), (100, 7, 7, 1), (113, 41, 9, 2), (105, 64, 14, 1),
+                                                  (11, 33, 24, 2), (107, 1, 4, 1), (108, 1024, 6, 1)])
+def test_wide_fc_plan_matches_the_runtimes_own_path(seed: int, depth: int, out: int, batch: int,
+                                                    tmp_path: Path) -> None:
+    """The widened FULLY_CONNECTED filter through the plan (kChannelQuant's wide; an entry without
+    channels for per-tensor weights) in the host's fast kernels (MF_FAST_KERNELS=1: the C loop over
+    it), against the same build without the plan's arrays (the int8 filter's path, which
+    tests/runtime/test_fast_kernels.py holds to TFLM): the same outputs, the plan's op data equal to
+    prepare's (MF_VERIFY_PLAN), inputs over the whole int8 range."""
+    data, _ = random_int8_fc(seed, depth=depth, out=out, batch=batch, float_io=False, use_bias=True,
+                             extreme_weights=seed % 2 == 1)
+    path = tmp_path / "fc.tflite"
+    path.write_bytes(data)
+    model = read_model(path)
+    lowering = lower_with(model, wide=True)
+    assert lowering.ops[0].wide is not None
+    src = tmp_path / "model"
+    src.mkdir()
+    (src / "model_data.h").write_text(emit.model_data_h(model))
+    (src / "model.h").write_text(emit.model_h(lowering))
+    (src / "model_ops.cpp").write_text(emit.model_ops_cpp(lowering))
+    (src / "model_plan.cpp").write_text(emit.model_plan_cpp(lowering))
+    exe = tmp_path / "plan_check"
+    subprocess.run(["g++", *FLAGS, "-DMF_VERIFY_PLAN=1", "-DMF_FAST_KERNELS=1", "-O1", "-g",
+                    "-fsanitize=address,undefined", "-fno-sanitize-recover=all", f"-I{RUNTIME_SRC}", f"-I{tmp_path}",
+                    str(HERE / "plan_check.cpp"), str(src / "model_ops.cpp"), str(src / "model_plan.cpp"),
+                    *map(str, runtime_sources()), "-o", str(exe)], check=True)
+    rng = np.random.default_rng(seed)
+    for i in range(4):
+        raw = rng.integers(-128, 128, batch * depth).astype(np.int8)
+        if i == 0:
+            raw[::2], raw[1::2] = -128, 127
+        res = subprocess.run([str(exe)], input=raw.tobytes(), capture_output=True, timeout=120)
+        assert res.returncode == 0, res.stdout.decode() + res.stderr.decode()
+        lines = dict(line.split(" ", 1) for line in res.stdout.decode().splitlines())
+        assert lines["plan"].split()[0] == "ok" and lines["computed"].split()[0] == "ok"
+        assert lines["same-outputs"] == "1", (seed, i)

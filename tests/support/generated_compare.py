@@ -130,14 +130,14 @@ def header_constants(model_dir: Path) -> list[str]:
         text = header.read_text()
         found = [m[1] for m in _HEADER_CONSTANT.finditer(text)]
         assert len(found) == text.count("inline constexpr"), f"{header}: a constant of a form the probe misses"
-        names += found
+        names += [n for n in dict.fromkeys(found) if n not in names]  # one defined on both sides of an #if: once
     return names
 
 
-def compile_project(project: Path, out: Path) -> dict[str, Path]:
+def compile_project(project: Path, out: Path, extra: tuple[str, ...] = ()) -> dict[str, Path]:
     """Each generated .cpp of src/model/, and a probe unit that odr-uses every header constant
     (they are emitted only where odr-used), compiled as the qemu-m4 env compiles src/ with the
-    project's -D flags: unit name -> object file."""
+    project's -D flags (and extra ones): unit name -> object file."""
     gen = project / "src" / "model"
     out.mkdir(parents=True, exist_ok=True)
     probe = out / f"{PROBE}.cpp"
@@ -145,7 +145,7 @@ def compile_project(project: Path, out: Path) -> dict[str, Path]:
                      + "".join(f'extern "C" const void* const mf_probe_{n} = &model::{n};\n'
                                for n in header_constants(gen)))
     runtime = project / "lib" / "microforge-runtime" / "src"  # the project's copy of its generator's runtime
-    defines = [f"-D{k}={v}" for k, v in macros(build_flags(project)).items()]
+    defines = [*(f"-D{k}={v}" for k, v in macros(build_flags(project)).items()), *extra]
     objects = {}
     for src in [*sorted(gen.glob("*.cpp")), probe]:
         obj = out / f"{src.stem}.o"

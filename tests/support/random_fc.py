@@ -9,7 +9,8 @@ from support import tflite_build as tb
 
 def random_int8_fc(seed: int, **fixed) -> tuple[bytes, list[np.ndarray]]:
     """A random int8 FULLY_CONNECTED model and 20 inputs; keyword arguments fix any of depth, out,
-    batch, use_bias, float_io and in_zp (the random draws stay the same)."""
+    batch, use_bias, float_io and in_zp (the random draws stay the same); extreme_weights=True then
+    sets every third weight to -128 and the next to 127 (the int8 range's ends)."""
     rng = np.random.default_rng(seed)
     depth, out, batch = int(rng.integers(1, 64)), int(rng.integers(1, 40)), int(rng.integers(1, 4))
     act, per_channel = int(rng.integers(0, 4)), bool(rng.integers(0, 2))
@@ -20,6 +21,8 @@ def random_int8_fc(seed: int, **fixed) -> tuple[bytes, list[np.ndarray]]:
     in_zp = fixed.get("in_zp", in_zp)
     out_s, out_zp = float(np.float32(10 ** rng.uniform(-3, 1))), int(rng.integers(-128, 128))
     w = rng.integers(-127, 128, (out, depth)).astype(np.int8)
+    if fixed.get("extreme_weights"):
+        w[:, ::3], w[:, 1::3] = -128, 127
     ws = [float(x) for x in (10 ** rng.uniform(-4, -1, out if per_channel else 1)).astype(np.float32)]
     bs = [float(np.float32(np.float64(np.float32(in_s)) * np.float64(s))) for s in ws]
     tensors, ops, x = [], [], 0

@@ -152,13 +152,13 @@ def test_fc_quads_only_per_tensor(tmp_path):
 @pytest.mark.shared_models
 def test_kws_links_one_routine_of_each(tmp_path):
     """KWS: every CONV_2D on its widened filter with a full-range output, 3x3 depthwise on 64
-    channels, one FC of 12 x 64."""
+    channels, one FC of 12 x 64 (on its widened filter too: issue 22's per-tensor full-range quads, 16)."""
     flags = dict(f.removeprefix("-D ").split("=") for f in
                  build_flags(read_model(shared_model("mlperf_tiny/kws/kws_ref_model.tflite"))))
     assert {k: v for k, v in flags.items() if k in {
         "MF_MODEL_CONV_TILES", "MF_MODEL_DEPTHWISE_ROWS", "MF_MODEL_FC_QUADS", "MF_MODEL_CONV_TILES_ONLY",
         "MF_MODEL_FC_QUADS_ONLY", "MF_MODEL_DEPTHWISE_3X3_ONLY"}} == {
-        "MF_MODEL_CONV_TILES": "1", "MF_MODEL_DEPTHWISE_ROWS": "1", "MF_MODEL_FC_QUADS": "1",
+        "MF_MODEL_CONV_TILES": "1", "MF_MODEL_DEPTHWISE_ROWS": "1", "MF_MODEL_FC_QUADS": "16",
         "MF_MODEL_CONV_TILES_ONLY": "1", "MF_MODEL_FC_QUADS_ONLY": "1", "MF_MODEL_DEPTHWISE_3X3_ONLY": "1"}
 
 
@@ -173,6 +173,20 @@ def test_large_models_leave_the_tiles_to_the_boards(tmp_path):
 
     assert tiles(None) == tiles(True) | tiles(False)
     assert tiles(True) & 12 == 0 and tiles(False) & 3 == 0
+
+
+@pytest.mark.shared_models
+def test_fc_quads_follow_the_widened_filters():
+    """AD (issue 22): its FULLY_CONNECTED filters (528 KB widened) take the quads over the plan's
+    widened filter where the plan carries them (16), the int8 filter's otherwise (1); without the
+    project's answer both."""
+    model = read_model(shared_model("mlperf_tiny/ad/ad01_int8.tflite"))
+
+    def quads(wide: bool | None) -> int:
+        return int(dict(f.removeprefix("-D ").split("=") for f in build_flags(model, wide))["MF_MODEL_FC_QUADS"])
+
+    assert (quads(True), quads(False)) == (16, 1)
+    assert quads(None) in (16, 17)  # 17 where a catalogue board's flash has no room for them
 
 
 def test_quick_from_plan(tmp_path):

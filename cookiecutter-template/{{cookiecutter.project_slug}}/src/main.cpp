@@ -27,13 +27,19 @@ constexpr size_t kDbBytes = model::kInputBytes > 0 ? model::kInputBytes : 1;
 
 // The exact arena the generator computed; -D MF_ARENA_BYTES=<n> overrides it (e.g. to
 // check that the generated size is the smallest that works).
+#if MF_MODEL_FULL_PLAN
+// A full plan's records point into the generator's own arena (model_plan.cpp, same override).
+constexpr size_t kArenaBytes = model::kArenaBytes;
+constexpr uint8_t* arena = model::kArena;
+#else
 #ifdef MF_ARENA_BYTES
 constexpr size_t kArenaBytes = MF_ARENA_BYTES;
 #else
 constexpr size_t kArenaBytes = model::kArenaSize;
 #endif
 alignas(16) uint8_t arena[kArenaBytes];
-mf::Interpreter interp(model::kData, model::kSize, model::kOps, arena, sizeof(arena),
+#endif
+mf::Interpreter interp(model::kData, model::kSize, model::kOps, arena, kArenaBytes,
                        &model::kPlan);
 mf::Status init_status = mf::Status::kBadArgument;
 
@@ -58,7 +64,7 @@ void init_error() {
   out.str("e-init-failed-").str(mf::status_name(init_status)).str("-op-");
   out.i64(interp.error_op());
   if (init_status == mf::Status::kArenaTooSmall) {
-    out.str("-needs-").u64(interp.arena_required()).str("-has-").u64(sizeof(arena));
+    out.str("-needs-").u64(interp.arena_required()).str("-has-").u64(kArenaBytes);
   }
   out.end();
 }

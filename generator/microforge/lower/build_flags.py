@@ -18,12 +18,9 @@ from microforge.lower.planned_ops import activation_range_int8
 from microforge.lower.requant import (
     channel_quant,
     channel_quants,
-    constant_array,
-    make_quick,
-    quantize_multiplier,
     quick_blocks,
 )
-from microforge.lower.wide_filters import CODE_ALLOWANCE, wide_bytes, wide_filter
+from microforge.lower.wide_filters import CODE_ALLOWANCE, fc_quick, wide_bytes, wide_fc_filter, wide_filter
 from microforge.model import ModelInfo, OperatorInfo, builtin_options, conv_dilation
 
 # The kernels whose float32 loops MF_MODEL_NO_FLOAT leaves out (runtime kernels/fast/config.h).
@@ -73,7 +70,8 @@ def build_flags(model: ModelInfo, wide: bool | None = None, quick: bool = True) 
     flags.append("-D MF_MODEL_FC_FAST_ONLY=1")  # fully_connected_covers: every int8 FULLY_CONNECTED
     if len(wide_rows) == len(fcs):  # no row deeper than the widened row: no loop for such rows
         flags.append("-D MF_MODEL_FC_DEEP=0")
-    flags.append(f"-D MF_MODEL_FC_QUADS={_fc_quads(model, root, wide_rows)}")
+    fc_wide = _wide_everywhere(model) if wide is None else wide
+    flags.append(f"-D MF_MODEL_FC_QUADS={_fc_quads(model, root, wide_rows, fc_wide)}")
     flags += _routine_flags(model, root, convs, dws, fcs, wide, quick)
     if all(_pool_window(root, op) <= MAX_POOL_WINDOW for op in _int8_ops(model, "AVERAGE_POOL_2D", inputs=1)):
         flags.append("-D MF_MODEL_POOL_FAST_ONLY=1")
@@ -84,22 +82,28 @@ def build_flags(model: ModelInfo, wide: bool | None = None, quick: bool = True) 
 
 
 # FULLY_CONNECTED's quad routines (fast/fc_quads.inc, MF_MODEL_FC_QUADS): per-tensor full range 1,
-# per-tensor clamped 2, per-channel full range 4, per-channel clamped 8. A routine left out only
-# leaves its quads to the C loop (same results, slower), so an unsure case takes both.
+# per-tensor clamped 2, per-channel full range 4, per-channel clamped 8; over the plan's widened
+# filter (wide_filters.wide_fc_filter) the same bits times 16. A routine left out only leaves its
+# quads to the C loop (same results, slower), so an unsure case takes both.
 _RELU, _RELU_N1_TO_1, _RELU6 = 1, 2, 3
 _ACTIVATION_OPTIONS = {"CONV_2D": tflite.Conv2DOptions, "DEPTHWISE_CONV_2D": tflite.DepthwiseConv2DOptions,
                        "FULLY_CONNECTED": tflite.FullyConnectedOptions}
 
 
-def _fc_quads(model: ModelInfo, root: tflite.Model, fcs: list[OperatorInfo]) -> int:
+def _fc_quads(model: ModelInfo, root: tflite.Model, fcs: list[OperatorInfo], wide: bool | None) -> int:
     """The quad routines the operators reach (fully_connected_row: a bias, the short requantization
-    and at least one whole quad of rows)."""
+    and at least one whole quad of rows; over the widened filter where the plan carries it: wide
+    True, or None where that depends on the boards)."""
     mask = 0
     for op in fcs:
-        if not _fc_quick(model, op) or _fc_quad_count(model, op) == 0:
+        if not fc_quick(model, op):
             continue
-        per_channel = model.tensors[op.inputs[1]].quant.per_channel
-        mask |= _range_bits(model, root, op) << (2 if per_channel else 0)
+        bits = _range_bits(model, root, op) << (2 if model.tensors[op.inputs[1]].quant.per_channel else 0)
+        has_wide = wide is not False and wide_fc_filter(model, op) is not None
+        if has_wide:
+            mask |= bits << 4
+        if (not has_wide or wide is None) and _fc_quad_count(model, op) > 0:
+            mask |= bits
     return mask
 
 
@@ -159,9 +163,11 @@ def _routine_flags(model: ModelInfo, root: tflite.Model, int8_convs: list[Operat
     tiles, tiles_only = _conv_tiles(model, root, convs, dws, _wide_everywhere(model) if wide is None else wide)
     rows = [op for op in dws if conv_dilation(root, op) == (1, 1) and _depth_multiplier(model, op) == 1]
     flags = [f"-D MF_MODEL_CONV_TILES={tiles}",
-             f"-D MF_MODEL_DEPTHWISE_ROWS={_or(_range_bits(model, root, op) for op in rows if _rows_3x3(model, op))}"]
+             f"-D MF_MODEL_DEPTHWISE_ROWS={_or(_line_bits(model, root, op) for op in rows if _rows_3x3(model, op))}"]
     if tiles_only:
         flags.append("-D MF_MODEL_CONV_TILES_ONLY=1")
+    if any(_widens_rows(model, root, op) for op in convs):
+        flags.append("-D MF_MODEL_CONV_WIDEN_ROWS=1")
     if all(_fc_in_quads(model, op) for op in fcs if model.tensors[op.inputs[1]].shape[-1] <= MAX_FC_DEPTH):
         flags.append("-D MF_MODEL_FC_QUADS_ONLY=1")
     if all(_rows_3x3(model, op) and _out_depth(model, op) % 4 == 0 for op in rows):
@@ -169,6 +175,17 @@ def _routine_flags(model: ModelInfo, root: tflite.Model, int8_convs: list[Operat
     if all(quick and quick_blocks(model, op, channel_quant(model, op)) is not None for op in convs + rows):
         flags.append("-D MF_MODEL_QUICK_FROM_PLAN=1")
     return flags
+
+
+def _widens_rows(model: ModelInfo, root: tflite.Model, op: OperatorInfo) -> bool:
+    """Whether a CONV_2D the fast path takes widens patches of a multiple of 16 bytes four groups an LDM
+    (fast/conv_tiles.inc widen_rows_dsp, MF_MODEL_CONV_WIDEN_ROWS): not the input's pixels one after
+    another (a 1x1 filter at stride 1, conv_2d_widened's `flat`)."""
+    if _taps(model, op) * model.tensors[op.inputs[0]].shape[-1] % 16 != 0:
+        return False
+    opts = builtin_options(root, op, tflite.Conv2DOptions)
+    strides = (opts.StrideW(), opts.StrideH()) if opts is not None else (1, 1)
+    return _taps(model, op) != 1 or strides != (1, 1)
 
 
 def _or(masks) -> int:
@@ -180,6 +197,20 @@ def _or(masks) -> int:
 
 def _out_depth(model: ModelInfo, op: OperatorInfo) -> int:
     return model.tensors[op.outputs[0]].shape[-1]
+
+
+def _line_bits(model: ModelInfo, root: tflite.Model, op: OperatorInfo) -> int:
+    """The line routines depthwise_3x3_rows takes for a depth multiplier 1 operator
+    (fast/depthwise_rows.inc: LineGeometry, depthwise_rows): its range bits at stride 1 along the
+    line, shifted by 2 at stride 2, none beyond."""
+    _, out_h, out_w, _ = model.tensors[op.outputs[0]].shape
+    opts = builtin_options(root, op, tflite.DepthwiseConv2DOptions)
+    stride_h, stride_w = (opts.StrideH(), opts.StrideW()) if opts is not None else (1, 1)
+    # Output columns as the lines where they take fewer pair steps (and stride_h <= 2), else rows.
+    rows_cost = out_h * ((out_w + 1) // 2 * 32 + 24)
+    cols_cost = out_w * ((out_h + 1) // 2 * 32 + 24)
+    along = stride_h if cols_cost < rows_cost and stride_h <= 2 else stride_w
+    return 0 if along > 2 else _range_bits(model, root, op) << (2 if along == 2 else 0)
 
 
 def _rows_3x3(model: ModelInfo, op: OperatorInfo) -> bool:
@@ -232,27 +263,4 @@ def _fc_in_quads(model: ModelInfo, op: OperatorInfo) -> bool:
     (fast/fc_quads.inc fully_connected_row): a bias, whole quads of rows over whole groups of four
     inputs, and the short requantization for every channel (FcRequant)."""
     w = model.tensors[op.inputs[1]]
-    return len(w.shape) == 2 and w.shape[0] % 4 == 0 and w.shape[1] % 4 == 0 and _fc_quick(model, op)
-
-
-def _fc_quick(model: ModelInfo, op: OperatorInfo) -> bool:
-    """A constant bias and the short requantization for every channel (FcRequant.quick)."""
-    x, w, y = model.tensors[op.inputs[0]], model.tensors[op.inputs[1]], model.tensors[op.outputs[0]]
-    if len(w.shape) != 2 or len(op.inputs) < 3 or op.inputs[2] < 0:
-        return False
-    bias = constant_array(model, op.inputs[2])
-    if bias is None or len(y.quant.zero_points) != 1:
-        return False
-    if w.quant.per_channel:
-        cq = channel_quant(model, op)
-        forms = list(zip(cq.multipliers, cq.shifts, strict=True)) if cq is not None else []
-    elif len(x.quant.scales) == len(w.quant.scales) == len(y.quant.scales) == 1 and y.quant.scales[0] > 0:
-        q = quantize_multiplier(x.quant.scales[0] * w.quant.scales[0] / y.quant.scales[0])
-        forms = [q] if q is not None else []
-    else:
-        forms = []
-    if not 0 < len(forms) <= limits.FC_QUICK_CHANNELS:
-        return False
-    bits = _or(int(b) ^ (int(b) >> 31) for b in bias.reshape(-1))  # FcRequant's bound of every |bias|
-    bound = w.shape[1] * 255 * 128 + (bits & 0xFFFFFFFF) + 1
-    return all(make_quick(m, s, y.quant.zero_points[0], bound) is not None for m, s in forms)
+    return len(w.shape) == 2 and w.shape[0] % 4 == 0 and w.shape[1] % 4 == 0 and fc_quick(model, op)

@@ -52,6 +52,16 @@ def _vector(table: object, slot: int) -> tuple[int, int] | None:
 def constant_records(model: ModelInfo) -> list[ConstantRecord] | None:
     """The records in tensor order, or None when the model is outside what they cover (then the
     runtime builds every record itself, as it does without a plan)."""
+    return _records(model, activations=False)
+
+
+def tensor_records(model: ModelInfo) -> list[ConstantRecord] | None:
+    """A record for every tensor in tensor order (a full plan's flash records): activations have
+    data -1 (the memory plan places them in the arena), or None as for constant_records."""
+    return _records(model, activations=True)
+
+
+def _records(model: ModelInfo, activations: bool) -> list[ConstantRecord] | None:
     if len(model.tensors) >= MAX_TENSORS:
         return None
     root = model.root
@@ -63,11 +73,12 @@ def constant_records(model: ModelInfo) -> list[ConstantRecord] | None:
         data = _vector(buf, _BUFFER_DATA) if buf is not None else None
         if (data is not None and data[1] > 0) != info.constant:
             return None  # buffer 0 with data: the runtime would call it a constant, plan.py not
-        if not info.constant:
+        if not info.constant and not activations:
             continue
         shape = _vector(t, _TENSOR_SHAPE)
         rank = shape[1] if shape else 0
-        record = dict(index=info.index, data=data[0], dims=shape[0] if shape else 0, bytes=info.nbytes,
+        start = data[0] if info.constant and data is not None else -1
+        record = dict(index=info.index, data=start, dims=shape[0] if shape else 0, bytes=info.nbytes,
                       num_channels=0, scale=0.0, zero_point=0, scales=None, zero_points=None, rank=rank,
                       dtype=t.Type(), quantized_dimension=0)
         q = t.Quantization()

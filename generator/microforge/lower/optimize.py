@@ -1,6 +1,6 @@
 """What a project's flash is spent on (`microforge new --optimize`), chosen per project:
 
-- speed: the plan carries widened CONV_2D filters where every board has room for them, and each
+- speed: the plan carries widened CONV_2D and FULLY_CONNECTED filters where every board has room for them, and each
   operator's short requantization blocks (quick blocks): the fewest instructions.
 - size: neither; the device widens filters and derives the short forms as it runs (same results,
   more instructions), so the image is the model, its requantization arrays and the code.

@@ -33,9 +33,13 @@ _PROBE = """\
 #include "model/model.h"
 #include "model/model_data.h"
 extern "C" const uint32_t mf_probe_arena = static_cast<uint32_t>(model::kArenaSize);
+#if MF_MODEL_FULL_PLAN
+static uint8_t* const arena = model::kArena;  // a full plan's own (model_plan.cpp)
+#else
 alignas(16) static uint8_t arena[model::kArenaSize];
+#endif
 int main() {
-  mf::Interpreter it(model::kData, model::kSize, model::kOps, arena, sizeof(arena), &model::kPlan);
+  mf::Interpreter it(model::kData, model::kSize, model::kOps, arena, model::kArenaSize, &model::kPlan);
   if (it.init() != mf::Status::kOk) return 1;
   return it.invoke() == mf::Status::kOk ? 0 : 2;
 }
@@ -107,7 +111,8 @@ def estimate(lowering: Lowering, board: Board) -> Budget:
     model = lowering.model
     state = STATE_ESTIMATE_PER_TENSOR * len(model.tensors) + STATE_ESTIMATE_PER_OP * len(model.operators)
     extra = sum(o.wide.nbytes for o in lowering.ops if o.wide is not None)
-    return _totals(board, len(model.data), CODE_ESTIMATE + extra, lowering.plan.activation_bytes + state, 1024,
+    arena = lowering.arena_bytes if lowering.arena_bytes is not None else lowering.plan.activation_bytes + state
+    return _totals(board, len(model.data), CODE_ESTIMATE + extra, arena, 1024,
                    2048, False, "estimate (no compiler for this board here)")
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from microforge import __version__
 from microforge.boards import Board
-from microforge.lower.constant_records import constant_records
+from microforge.lower.constant_records import ConstantRecord, constant_records, tensor_records
 from microforge.lower.lowering import Lowering, OpLowering
 from microforge.lower.planned_ops import PlannedOp
 from microforge.model import ModelInfo
@@ -74,11 +74,26 @@ def model_h(lowering: Lowering) -> str:
     io_slots = sum(len(op.inputs) + len(op.outputs) for op in model.operators)
     records = constant_records(model)
     name = c_identifier_text(model.name)
+    arena = (f"inline constexpr size_t kArenaSize = mf::arena_bytes(\n"
+             f"    kActivationBytes, kTensors - kConstantRecords, kOperators, /*io_slots=*/{io_slots},\n"
+             f"    /*kernel_bytes=*/{_kernel_bytes_expr(lowering)});\n")
+    full = ""
+    if lowering.full_plan:
+        full = ("// Full plan: every record and node is in model_plan.cpp, the device reads no flatbuffer.\n"
+                "#ifndef MF_MODEL_FULL_PLAN\n#define MF_MODEL_FULL_PLAN 1\n#endif\n")
+        arena = ("// The arena is the activations: the runtime's state is in flash (model_plan.cpp). The host\n"
+                 "// env's -D MF_VERIFY_PLAN=1 also runs the model reader's init, which needs the old tail.\n"
+                 "#if MF_VERIFY_PLAN\n" + arena + "#else\n"
+                 "inline constexpr size_t kArenaSize = mf::arena_bytes(kActivationBytes, 0, 0, 0, 0);\n#endif\n"
+                 "#ifdef MF_ARENA_BYTES\ninline constexpr size_t kArenaBytes = MF_ARENA_BYTES;\n"
+                 "#else\ninline constexpr size_t kArenaBytes = kArenaSize;\n#endif\n"
+                 "extern uint8_t kArena[kArenaBytes];  // model_plan.cpp: the records point into it\n")
     return (
         _stamp(model)
         + "#pragma once\n\n#include <stddef.h>\n#include <stdint.h>\n\n#include <microforge/runtime.h>\n"
         + includes
         + "\nnamespace model {\n\n"
+        + full
         + "extern const mf::OpResolver kOps;   // model_ops.cpp: exactly this model's kernels\n"
         + "extern const mf::MemoryPlan kPlan;  // model_plan.cpp: activation offsets\n\n"
         + f"inline constexpr size_t kTensors = {len(model.tensors)};\n"
@@ -87,9 +102,7 @@ def model_h(lowering: Lowering) -> str:
         + "// Exact arena: planned activations plus the runtime's own state, sized by this\n"
         + "// target's compiler.\n"
         + f"inline constexpr size_t kConstantRecords = {len(records or [])};  // in flash (model_plan.cpp)\n"
-        + "inline constexpr size_t kArenaSize = mf::arena_bytes(\n"
-        + f"    kActivationBytes, kTensors - kConstantRecords, kOperators, /*io_slots=*/{io_slots},\n"
-        + f"    /*kernel_bytes=*/{_kernel_bytes_expr(lowering)});\n"
+        + arena
         + f"inline constexpr size_t kInputBytes = {sum(t.nbytes for t in model.input_tensors())};\n"
         + f"inline constexpr size_t kOutputBytes = {sum(t.nbytes for t in model.output_tensors())};\n"
         + f'inline constexpr char kName[] = "{name}";\n'
@@ -125,14 +138,9 @@ def model_ops_cpp(lowering: Lowering) -> str:
 
 
 def model_plan_cpp(lowering: Lowering) -> str:
+    if lowering.full_plan:
+        return _full_plan_cpp(lowering)
     model, plan = lowering.model, lowering.plan
-    rows = []
-    for i, off in enumerate(plan.offsets):
-        t = model.tensors[i]
-        note = "constant" if t.constant else ("unused" if off < 0 else f"{t.nbytes} B")
-        if i in plan.aliases:
-            note += f", shares tensor {plan.aliases[i]}'s bytes"
-        rows.append(f"    {off},  // {i}: {note}")
     quant, quant_args = _channel_quant_cpp(model, lowering.ops)
     records, record_args = _records_cpp(model)
     prepared, prepared_args = _planned_cpp(model, lowering.planned)
@@ -149,7 +157,7 @@ def model_plan_cpp(lowering: Lowering) -> str:
         + '#include "model.h"\n#include "model_data.h"\n\nnamespace model {\nnamespace {\n\n'
         + "// Arena offset of each tensor's data; -1 = constant or unused. Peak-live lower bound: "
         + f"{plan.lower_bound} B.\n"
-        + "const int32_t kOffsets[kTensors] = {\n" + "\n".join(rows) + "\n};\n\n"
+        + "const int32_t kOffsets[kTensors] = {\n" + _offset_rows(lowering) + "\n};\n\n"
         + quant
         + records
         + prepared
@@ -157,6 +165,97 @@ def model_plan_cpp(lowering: Lowering) -> str:
         + f"const mf::MemoryPlan kPlan{{{plan_args}}};\n\n"
         + "}  // namespace model\n"
     )
+
+
+def _offset_rows(lowering: Lowering) -> str:
+    model, plan = lowering.model, lowering.plan
+    rows = []
+    for i, off in enumerate(plan.offsets):
+        t = model.tensors[i]
+        note = "constant" if t.constant else ("unused" if off < 0 else f"{t.nbytes} B")
+        if i in plan.aliases:
+            note += f", shares tensor {plan.aliases[i]}'s bytes"
+        rows.append(f"    {off},  // {i}: {note}")
+    return "\n".join(rows)
+
+
+def _full_plan_cpp(lowering: Lowering) -> str:
+    """A full plan (issues 22, 23): the arena, a flash record for every tensor, the wired nodes, their
+    registrations and the graph's io ids, all constant-initialized. The tables init() needs to read
+    the model (offsets, constant records, planned ops) only in verifying builds, which check the
+    flash state against them."""
+    model, plan = lowering.model, lowering.plan
+    quant, _ = _channel_quant_cpp(model, lowering.ops)
+    records, record_args = _records_cpp(model)
+    structs, planned_array = _planned_parts(model, lowering.planned)
+    regs, slots, nodes = [], [], []
+    for op, o in zip(model.operators, lowering.ops, strict=True):
+        p = o.planned
+        assert p is not None
+        k = kernel_for(op)
+        assert k is not None
+        i = op.index
+        regs.append(f"    MF_NODE_REG({k.namespace}),  // {i}: {op.op}")
+        ids = [*op.inputs, *op.outputs]
+        tensors = ", ".join("nullptr" if t < 0 else f"MF_T({t})" for t in ids)
+        slots.append(f"    {tensors},  // {i}: {op.op}")
+        params = f"&kParams{i}" if p.params_type is not None else "nullptr"
+        # the runtime binds an entry with per-channel arrays or a widened filter (plan_channel_quant)
+        cq = f"&kChannelQuant[{i}]" if o.cq is not None or o.wide is not None else "nullptr"
+        nodes.append(f"    {{kSlots + {sum(len(s.inputs) + len(s.outputs) for s in model.operators[:i])}, {params}, "
+                     f"const_cast<{p.op_data_type}*>(&kOpData{i}), {cq}, {len(op.inputs)}, {len(op.outputs)}}},"
+                     f"  // {i}: {op.op}")
+    rows = [_record_row(model, r, plan.offsets[r.index]) for r in tensor_records(model) or []]
+    ins, outs = list(model.inputs), list(model.outputs)
+    cq_args = "kChannelQuant, kOperators" if quant else "nullptr, kOperators"
+    verify_args = (f"kOffsets, kTensors, kActivationBytes, {cq_args}, {record_args or 'nullptr, nullptr, 0'}, "
+                   "kPlannedOps")
+    return (
+        _stamp(model)
+        + '#include "model.h"\n#include "model_data.h"\n\n'
+        + "// Each node's registration: eval only, or the full one where init() verifies the plan.\n"
+        + "#if MF_VERIFY_PLAN\n#define MF_NODE_REG(ns) &mf::kernels::ns::kRegistration\n"
+        + "#else\n#define MF_NODE_REG(ns) &mf::kernels::ns::kPlanned\n#endif\n\n"
+        + "namespace model {\n\n"
+        + f"// The activations (peak-live lower bound {plan.lower_bound} B); the records below point into it.\n"
+        + "alignas(16) uint8_t kArena[kArenaBytes];\n\nnamespace {\n\n"
+        + quant + structs
+        + "#if MF_VERIFY_PLAN\n// What the model reader's init takes, to check the full plan against.\n"
+        + "const int32_t kOffsets[kTensors] = {\n" + _offset_rows(lowering) + "\n};\n\n"
+        + records + planned_array + "#endif  // MF_VERIFY_PLAN\n\n"
+        + "// Every tensor's record (activations in kArena at the plan's offsets, -1: unused).\n"
+        + "const mf::Tensor kTensorRecords[kTensors] = {\n" + "\n".join(rows) + "\n};\n"
+        + "// Each node's inputs then outputs (kernels write the data, never the record).\n"
+        + "#define MF_T(i) const_cast<mf::Tensor*>(&kTensorRecords[i])\n"
+        + "mf::Tensor* const kSlots[] = {\n" + "\n".join(slots) + "\n};\n#undef MF_T\n"
+        + "const mf::Node kNodes[kOperators] = {\n" + "\n".join(nodes) + "\n};\n"
+        + "const mf::Registration* const kNodeRegs[kOperators] = {\n" + "\n".join(regs) + "\n};\n"
+        + f"const int32_t kInputs[] = {{{', '.join(map(str, ins))}}};\n"
+        + f"const int32_t kOutputs[] = {{{', '.join(map(str, outs))}}};\n"
+        + "const mf::FullPlan kFullPlan{kTensorRecords, kNodes, kNodeRegs, kOperators,\n"
+        + f"                            kInputs, {len(ins)}, kOutputs, {len(outs)}, kArena}};\n\n"
+        + "}  // namespace\n\n"
+        + "const mf::MemoryPlan kPlan{\n#if MF_VERIFY_PLAN\n"
+        + f"    {verify_args},\n#else\n"
+        + "    nullptr, kTensors, kActivationBytes, nullptr, kOperators, nullptr, nullptr, 0, nullptr,\n"
+        + "#endif\n"
+        + "    &kFullPlan};\n\n"
+        + "}  // namespace model\n"
+    )
+
+
+def _record_row(model: ModelInfo, r: ConstantRecord, offset: int) -> str:
+    t = model.tensors[r.index]
+    if t.constant:
+        data = f"const_cast<uint8_t*>(kData + {r.data})"
+    else:
+        data = f"&kArena[{offset}]" if offset >= 0 else "nullptr"
+    scales = _address(r.scales, "float") if r.scales is not None else "nullptr"
+    zps = _address(r.zero_points, "int64_t") if r.zero_points is not None else "nullptr"
+    return (f"    {{{data}, {_address(r.dims, 'int32_t')}, {r.bytes}u, "
+            f"{r.num_channels}, {float(r.scale).hex()}f, {r.zero_point}, {scales}, {zps}, {r.rank}, "
+            f"static_cast<mf::DType>({r.dtype}), {'true' if t.constant else 'false'}, {r.quantized_dimension}}},"
+            f"  // {r.index}: {t.dtype} {list(t.shape)}")
 
 
 def _int_rows(values: tuple[int, ...], per_row: int = 8) -> str:
@@ -167,12 +266,16 @@ def _int_rows(values: tuple[int, ...], per_row: int = 8) -> str:
 def _channel_quant_cpp(model: ModelInfo, arrays: tuple[OpLowering, ...]) -> tuple[str, str]:
     """The per-channel requantization arrays and the widened filters (flash), and kPlan's
     initializer."""
-    if not any(a.cq for a in arrays):
+    if not any(a.cq or a.wide is not None for a in arrays):
         return "", "nullptr, 0"
     text_arrays, entries = [], []
     for op, a in zip(model.operators, arrays, strict=True):
-        if a.cq is None:
-            entries.append(f"    {{nullptr, nullptr, 0, nullptr, nullptr}},  // {op.index}: {op.op}")
+        if a.cq is None:  # per-tensor weights: an entry for a FULLY_CONNECTED's widened filter only
+            if a.wide is not None:
+                hexes = tuple(f"0x{v:08x}u" for v in a.wide.tolist())
+                text_arrays.append(f"const uint32_t {a.names.wide}[] = {{\n{_int_rows(hexes, 8)}\n}};\n")
+            wide = a.names.wide or "nullptr"
+            entries.append(f"    {{nullptr, nullptr, 0, nullptr, {wide}}},  // {op.index}: {op.op}")
             continue
         n = a.names
         text_arrays.append(f"const int32_t {n.multipliers}[] = {{\n{_int_rows(a.cq.multipliers)}\n}};\n"
@@ -187,7 +290,8 @@ def _channel_quant_cpp(model: ModelInfo, arrays: tuple[OpLowering, ...]) -> tupl
     text = ("// Per-channel requantization of the operators with per-channel int8 weights, computed\n"
             "// by the generator exactly as the kernels' prepare would: kept in flash, not the arena.\n"
             "// kQuick: the fast kernels' short form of it with the biases (kernels/requant.h);\n"
-            "// kWide: CONV_2D filters widened for the fast kernels (microforge/lower/wide_filters.py).\n"
+            "// kWide: CONV_2D and FULLY_CONNECTED filters widened for the fast kernels\n"
+            "// (microforge/lower/wide_filters.py).\n"
             + "\n".join(text_arrays) + "\nconst mf::ChannelQuant kChannelQuant[kOperators] = {\n"
             + "\n".join(entries) + "\n};\n\n")
     return text, "kChannelQuant, kOperators"
@@ -205,6 +309,12 @@ def _planned_cpp(model: ModelInfo, planned: list[PlannedOp | None]) -> tuple[str
     """Each planned operator's params and op data (flash) and kPlan's initializer, or nothing."""
     if not any(planned):
         return "", ""
+    structs, array = _planned_parts(model, planned)
+    return structs + array, "kPlannedOps"
+
+
+def _planned_parts(model: ModelInfo, planned: list[PlannedOp | None]) -> tuple[str, str]:
+    """The planned operators' params and op data structs, and the kPlannedOps array."""
     structs, entries = [], []
     for op, p in zip(model.operators, planned, strict=True):
         if p is None:
@@ -219,9 +329,8 @@ def _planned_cpp(model: ModelInfo, planned: list[PlannedOp | None]) -> tuple[str
     text = ("// Each operator's parsed options and prepared op data, computed by the generator exactly as\n"
             "// the kernel's parse and prepare would (microforge/lower/planned_ops.py): in flash, not the arena.\n"
             "// Members are set by name; those not set are zero.\n"
-            + "".join(structs) + "\nconst mf::PlannedOp kPlannedOps[kOperators] = {\n"
-            + "\n".join(entries) + "\n};\n\n")
-    return text, "kPlannedOps"
+            + "".join(structs))
+    return text, ("\nconst mf::PlannedOp kPlannedOps[kOperators] = {\n" + "\n".join(entries) + "\n};\n\n")
 
 
 def _address(offset: int, ctype: str) -> str:

@@ -3,10 +3,20 @@
 // Arena layout (activations 16-byte aligned, the rest 8, sizes exactly as mf::arena_bytes):
 //   [activations | Tensor[records] | Node[num_nodes] | Registration*[num_nodes]
 //    | Tensor*[io_slots] | per node: params, op_data]
+// With a full plan (MemoryPlan::full) the arena is the activations only: records, nodes and
+// registrations are the generator's, in flash.
 #include <string.h>
 
-#include "microforge/model_reader.h"
 #include "microforge/runtime.h"
+
+// -D MF_MODEL_FULL_PLAN=1 without MF_VERIFY_PLAN: the firmware's plan is full, so the model
+// reader (and all of init_model) is left out.
+#if defined(MF_MODEL_FULL_PLAN) && MF_MODEL_FULL_PLAN && !MF_VERIFY_PLAN
+#define MF_READS_MODEL 0
+#else
+#define MF_READS_MODEL 1
+#include "microforge/model_reader.h"
+#endif
 
 #ifdef MF_PROFILE_OPS
 #include "microforge/port.h"
@@ -52,6 +62,7 @@ const Registration* OpResolver::find(int32_t builtin_code, int32_t version) cons
 
 namespace {
 
+#if MF_READS_MODEL
 // The channels of the arena contract: the number of per-channel quantization
 // parameters of the operator's weights (input 1), or 0 when they are per-tensor
 // or absent. Only per-channel ops need per-channel state.
@@ -64,13 +75,18 @@ int32_t out_channels(const tfl::ModelView& mv, const tfl::OpView& op) {
 }
 
 // The generator's ChannelQuant for operator i, or nullptr; false if the plan's
-// entry contradicts the model (wrong channel count, missing arrays).
+// entry contradicts the model (wrong channel count, missing arrays). An entry
+// without channels is the node's only for its widened filter (a FULLY_CONNECTED
+// with per-tensor weights).
 bool plan_channel_quant(const MemoryPlan* plan, uint32_t i, int32_t channels,
                         const ChannelQuant** cq) {
   *cq = nullptr;
   if (plan == nullptr || plan->channel_quant == nullptr) return true;
   const ChannelQuant& q = plan->channel_quant[i];
-  if (q.channels == 0) return true;
+  if (q.channels == 0) {
+    if (q.wide != nullptr && q.multipliers == nullptr && q.shifts == nullptr && channels == 0) *cq = &q;
+    return true;
+  }
   if (q.channels != channels || q.multipliers == nullptr || q.shifts == nullptr) return false;
   *cq = &q;
   return true;
@@ -148,6 +164,8 @@ bool plan_entry_ok(const MemoryPlan& plan, size_t i, const Tensor& t) {
          t.bytes <= plan.activation_bytes - static_cast<size_t>(off);
 }
 
+#endif  // MF_READS_MODEL
+
 // Tensor id -> its record: the arena's, or the plan's flash record of a constant.
 Tensor* record_of(Tensor* arena_records, const MemoryPlan* plan, int32_t id) {
   if (plan == nullptr || plan->record_index == nullptr) return &arena_records[id];
@@ -158,6 +176,7 @@ Tensor* record_of(Tensor* arena_records, const MemoryPlan* plan, int32_t id) {
   return const_cast<Tensor*>(&plan->constant_tensors[e & ~MemoryPlan::kConstantRecord]);
 }
 
+#if MF_READS_MODEL
 // Dataflow order, checked once in init(): every tensor an operator reads is a
 // constant, a variable (the caller marks those), a graph input or an earlier
 // operator's output; no tensor is written twice (graph inputs count as
@@ -195,6 +214,7 @@ int64_t dataflow_check(Tensor* records, size_t num_records, const MemoryPlan* pl
   for (size_t i = 0; i < num_records; ++i) records[i].rank &= static_cast<uint8_t>(~kWritten);
   return bad;
 }
+#endif  // MF_READS_MODEL
 
 }  // namespace
 
@@ -205,10 +225,101 @@ Status Interpreter::fail(Status s, int32_t op, int32_t code) {
 }
 
 Status Interpreter::init() {
-  ready_ = false;
+  ready_ = full_ = false;
   error_op_ = error_code_ = -1;
   arena_required_ = arena_used_ = 0;
   num_inputs_ = num_outputs_ = 0;
+  const bool full = plan_ != nullptr && plan_->full != nullptr;
+#if !MF_VERIFY_PLAN
+  if (full) return init_full();
+#endif
+#if MF_READS_MODEL
+  Status s = init_model();
+  if (s != Status::kOk || !full) return s;
+#if MF_VERIFY_PLAN
+  ready_ = false;
+  s = verify_full();
+  if (s != Status::kOk) return s;
+#endif
+  // The verified flash state is what runs; the figures stay the reader's (its tail is in use).
+  const size_t required = arena_required_, used = arena_used_;
+  s = init_full();
+  arena_required_ = required;
+  arena_used_ = used;
+  return s;
+#else
+  return fail(Status::kBadPlan, -1, -1);  // this build has no model reader
+#endif
+}
+
+Status Interpreter::init_full() {
+  const FullPlan& p = *plan_->full;
+  const size_t need = arena_bytes(plan_->activation_bytes, 0, 0, 0, 0);
+  arena_required_ = need;
+  if (arena_ == nullptr || (reinterpret_cast<uintptr_t>(arena_) & 15u) != 0) {
+    return fail(Status::kBadArgument, -1, -1);
+  }
+  if (arena_ != p.arena || p.records == nullptr || p.nodes == nullptr || p.node_regs == nullptr ||
+      (p.num_inputs > 0 && p.inputs == nullptr) || (p.num_outputs > 0 && p.outputs == nullptr)) {
+    return fail(Status::kBadPlan, -1, -1);
+  }
+  if (arena_size_ < need) return fail(Status::kArenaTooSmall, -1, -1);
+  nodes_ = p.nodes;
+  regs_ = p.node_regs;
+  num_nodes_ = p.num_nodes;
+  input_ids_ = p.inputs;
+  num_inputs_ = p.num_inputs;
+  output_ids_ = p.outputs;
+  num_outputs_ = p.num_outputs;
+  arena_used_ = need;
+  full_ = ready_ = true;
+  return Status::kOk;
+}
+
+#if MF_VERIFY_PLAN
+// After init_model(): every flash record, node, registration and io id of the full plan must
+// be what the model reader and the kernels gave.
+Status Interpreter::verify_full() const {
+  const FullPlan& p = *plan_->full;
+  const Tensor* const rec = p.records;
+  const size_t nt = plan_->num_tensors;
+  if (p.arena != arena_ || rec == nullptr || p.nodes == nullptr || p.node_regs == nullptr ||
+      p.num_nodes != num_nodes_ ||
+      p.num_inputs != num_inputs_ || p.num_outputs != num_outputs_) {
+    return Status::kBadPlan;
+  }
+  for (size_t i = 0; i < num_inputs_; ++i) {
+    if (p.inputs[i] != input_ids_[i]) return Status::kBadPlan;
+  }
+  for (size_t i = 0; i < num_outputs_; ++i) {
+    if (p.outputs[i] != output_ids_[i]) return Status::kBadPlan;
+  }
+  for (size_t i = 0; i < nt; ++i) {
+    if (!same_record(rec[i], *record_of(tensors_, plan_, static_cast<int32_t>(i)))) return Status::kBadPlan;
+  }
+  for (size_t i = 0; i < num_nodes_; ++i) {
+    const Node& a = p.nodes[i];
+    const Node& b = nodes_[i];
+    if (p.node_regs[i] != regs_[i] || a.params != b.params || a.op_data != b.op_data ||
+        a.channel_quant != b.channel_quant || a.num_inputs != b.num_inputs ||
+        a.num_outputs != b.num_outputs) {
+      return Status::kBadPlan;
+    }
+    for (size_t k = 0; k < static_cast<size_t>(a.num_inputs) + a.num_outputs; ++k) {
+      const Tensor* q = a.inputs[k];
+      if (q == nullptr ? b.inputs[k] != nullptr
+                       : (q < rec || q >= rec + nt ||
+                          record_of(tensors_, plan_, static_cast<int32_t>(q - rec)) != b.inputs[k])) {
+        return Status::kBadPlan;
+      }
+    }
+  }
+  return Status::kOk;
+}
+#endif  // MF_VERIFY_PLAN
+
+#if MF_READS_MODEL
+Status Interpreter::init_model() {
   tfl::ModelView mv;
   Status s = tfl::open_model(model_, model_size_, &mv);
   if (s != Status::kOk) return fail(s, -1, -1);
@@ -284,9 +395,11 @@ Status Interpreter::init() {
   uint8_t* p = arena_ + align16(static_cast<size_t>(act));
   tensors_ = reinterpret_cast<Tensor*>(p);
   p += align_state(records * sizeof(Tensor));
-  nodes_ = reinterpret_cast<Node*>(p);
+  Node* const nodes = reinterpret_cast<Node*>(p);
+  nodes_ = nodes;
   p += align_state(nn * sizeof(Node));
-  regs_ = reinterpret_cast<const Registration**>(p);
+  const Registration** const regs = reinterpret_cast<const Registration**>(p);
+  regs_ = regs;
   p += align_state(nn * sizeof(void*));
   Tensor** slots = reinterpret_cast<Tensor**>(p);
   p += align_state(static_cast<size_t>(io_slots) * sizeof(Tensor*));
@@ -318,8 +431,8 @@ Status Interpreter::init() {
     if (s != Status::kOk) return fail(s, op_index, -1);
     const Registration* reg = ops_.find(op.builtin_code, op.version);
     if (reg == nullptr) return fail(Status::kUnsupportedOp, op_index, op.builtin_code);
-    regs_[i] = reg;
-    Node& n = nodes_[i];
+    regs[i] = reg;
+    Node& n = nodes[i];
     const uint32_t nin = op.inputs.size(), nout = op.outputs.size();
     for (uint32_t k = 0; k < nin + nout; ++k) {
       int32_t idx = -1;
@@ -368,7 +481,7 @@ Status Interpreter::init() {
     Tensor* t = record(static_cast<int32_t>(i));
     if (!t->is_constant) t->rank |= kWritten;  // constants are readable anyway
   }
-  const int64_t order = dataflow_check(tensors_, num_tensors_, plan_, nodes_, nn, input_ids_,
+  const int64_t order = dataflow_check(tensors_, num_tensors_, plan_, nodes, nn, input_ids_,
                                        mv.inputs.size(), output_ids_, mv.outputs.size());
   if (order != kOrderOk) {
     const int32_t op = order >= 0 ? static_cast<int32_t>(order) : -1;
@@ -387,7 +500,7 @@ Status Interpreter::init() {
 #endif
       continue;
     }
-    s = regs_[i]->prepare(nodes_[i]);
+    s = regs_[i]->prepare(nodes[i]);
     if (s != Status::kOk) return fail(s, static_cast<int32_t>(i), regs_[i]->builtin_code);
   }
   num_inputs_ = mv.inputs.size();
@@ -396,6 +509,7 @@ Status Interpreter::init() {
   ready_ = true;
   return Status::kOk;
 }
+#endif  // MF_READS_MODEL
 
 #ifdef MF_PROFILE_OPS
 namespace profile {
@@ -450,7 +564,11 @@ Status Interpreter::invoke() {
 size_t Interpreter::num_inputs() const { return num_inputs_; }
 size_t Interpreter::num_outputs() const { return num_outputs_; }
 
-Tensor* Interpreter::record(int32_t tensor_index) { return record_of(tensors_, plan_, tensor_index); }
+Tensor* Interpreter::record(int32_t tensor_index) {
+  // A full plan's records are in flash and never written through (kernels write ->data only).
+  if (full_) return const_cast<Tensor*>(&plan_->full->records[tensor_index]);
+  return record_of(tensors_, plan_, tensor_index);
+}
 
 Tensor* Interpreter::input(size_t i) {
   return i < num_inputs_ ? record(input_ids_[i]) : nullptr;

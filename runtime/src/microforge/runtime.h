@@ -108,8 +108,10 @@ struct ChannelQuant {
   // RequantTable's quick blocks: 2 channels a block for CONV_2D, 4 for
   // DEPTHWISE_CONV_2D), or nullptr: the kernel then derives it per call.
   const int32_t* quick = nullptr;
-  // CONV_2D only: the filter widened for the fast kernels (microforge/lower/wide_filters.py: channel pairs,
-  // per group of four elements the int16 pairs both channels' loop reads), or nullptr.
+  // CONV_2D and FULLY_CONNECTED: the filter widened for the fast kernels (microforge/lower/
+  // wide_filters.py: CONV_2D channel pairs, per group of four elements the int16 pairs both
+  // channels' loop reads; FULLY_CONNECTED the same for quads of rows), or nullptr. A
+  // FULLY_CONNECTED with per-tensor weights has an entry with channels 0 for it alone.
   const uint32_t* wide = nullptr;
 };
 
@@ -122,6 +124,25 @@ struct ChannelQuant {
 struct PlannedOp {
   const void* params;
   const void* op_data;
+};
+
+// Full plan (issues 22, 23): every operator planned, so the generator also emits, in flash, a
+// record for every tensor ([MemoryPlan::num_tensors], activations pointing into `arena`), the
+// wired nodes and their registrations ([num_nodes]) and the graph's input and output tensor ids.
+// With one, init() reads no flatbuffer and the arena holds the activations only
+// (arena_bytes(activation_bytes, 0, 0, 0, 0)); builds with -D MF_VERIFY_PLAN=1 first run the
+// model reader's full init and refuse (kBadPlan) any difference. Builds with
+// -D MF_MODEL_FULL_PLAN=1 (and no MF_VERIFY_PLAN) leave the model reader out.
+struct FullPlan {
+  const Tensor* records;
+  const Node* nodes;
+  const Registration* const* node_regs;
+  size_t num_nodes;
+  const int32_t* inputs;
+  size_t num_inputs;
+  const int32_t* outputs;
+  size_t num_outputs;
+  uint8_t* arena;  // the generator's arena, the one the records point into
 };
 
 struct MemoryPlan {
@@ -145,6 +166,8 @@ struct MemoryPlan {
   size_t num_constants = 0;
   // Per operator ([num_ops], or null): see PlannedOp.
   const PlannedOp* planned_ops = nullptr;
+  // Full plan or null: see FullPlan.
+  const FullPlan* full = nullptr;
 };
 
 // Exact arena bytes for a model: the plan's activations at the head, then the
@@ -203,12 +226,16 @@ class Interpreter {
   size_t arena_size_;
   const MemoryPlan* plan_;
 
+  Status init_model();  // reads the flatbuffer: records, nodes and op state in the arena tail
+  Status init_full();   // takes the plan's flash records and nodes (MemoryPlan::full)
+  Status verify_full() const;  // MF_VERIFY_PLAN: the plan's flash state equals init_model()'s
   Tensor* record(int32_t tensor_index);  // the tensor's record, arena or flash
 
   Tensor* tensors_ = nullptr;      // in the arena tail
   size_t num_tensors_ = 0;         // records there
-  Node* nodes_ = nullptr;          // in the arena tail
-  const Registration** regs_ = nullptr;
+  const Node* nodes_ = nullptr;    // in the arena tail, or the plan's (flash)
+  const Registration* const* regs_ = nullptr;
+  bool full_ = false;              // records, nodes and io ids are the plan's
   size_t num_nodes_ = 0;
   const int32_t* input_ids_ = nullptr;   // points into the model
   size_t num_inputs_ = 0;

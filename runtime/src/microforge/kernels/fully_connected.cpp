@@ -128,9 +128,11 @@ void eval_float(const OpData& d, const float* x, const float* w, const float* bi
 
 // False when neither the fast path nor a compiled reference loop covers the node.
 bool eval_int8(const OpData& d, const int8_t* x, const int8_t* w, const int32_t* bias,
-               int8_t* y) {
+               int8_t* y, const uint32_t* wide) {
 #if MF_FAST_KERNELS
-  if (fast::fully_connected(d, x, w, bias, y)) return true;
+  if (fast::fully_connected(d, x, w, bias, y, wide)) return true;
+#else
+  (void)wide;
 #endif
 #if MF_FC_REFERENCE
   const int32_t* mult = d.channel_mult;
@@ -166,7 +168,8 @@ Status eval(const Node& node) {
                bias != nullptr ? bias->as<float>() : nullptr, node.outputs()[0]->as<float>());
   } else if (!eval_int8(d, node.inputs[0]->as<int8_t>(), node.inputs[1]->as<int8_t>(),
                          bias != nullptr ? bias->as<int32_t>() : nullptr,
-                         node.outputs()[0]->as<int8_t>())) {
+                         node.outputs()[0]->as<int8_t>(),
+                         node.channel_quant != nullptr ? node.channel_quant->wide : nullptr)) {
     return Status::kUnsupportedType;  // the generator's plan skipped prepare's check
   }
   return Status::kOk;

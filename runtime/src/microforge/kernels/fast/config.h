@@ -60,21 +60,29 @@
 #ifndef MF_MODEL_CONV_TILES_ONLY
 #define MF_MODEL_CONV_TILES_ONLY 0
 #endif
-// Mask of 3x3 DEPTHWISE_CONV_2D row routines built: full range 1, clamped 2.
+// Mask of 3x3 DEPTHWISE_CONV_2D line routines built (depthwise_rows.inc): stride 1 along the
+// line full range 1, clamped 2; stride 2 full range 4, clamped 8.
 #ifndef MF_MODEL_DEPTHWISE_ROWS
-#define MF_MODEL_DEPTHWISE_ROWS 3
+#define MF_MODEL_DEPTHWISE_ROWS 15
 #endif
 // 1: depth multiplier 1 only as 3x3 rows on whole groups of 4 channels; depthwise_blocks left out.
 #ifndef MF_MODEL_DEPTHWISE_3X3_ONLY
 #define MF_MODEL_DEPTHWISE_3X3_ONLY 0
 #endif
-// Mask of FULLY_CONNECTED quad routines built: per-tensor full range 1, clamped 2; per-channel 4, 8.
+// Mask of FULLY_CONNECTED quad routines built: per-tensor full range 1, clamped 2; per-channel 4, 8;
+// the same over the plan's widened filter 16, 32, 64, 128.
 #ifndef MF_MODEL_FC_QUADS
-#define MF_MODEL_FC_QUADS 15
+#define MF_MODEL_FC_QUADS 255
 #endif
 // 1: the quad routines take every row quad, so the C 1x4 quads are left out (dot_row remains).
 #ifndef MF_MODEL_FC_QUADS_ONLY
 #define MF_MODEL_FC_QUADS_ONLY 0
+#endif
+// 1: some int8 CONV_2D's patches are rows of a multiple of 16 bytes (not the input's pixels one
+// after another): they are widened four groups an LDM (widen_rows_dsp), word fills for the
+// border patches. 0 (the default) leaves that out; such patches then take the general loops.
+#ifndef MF_MODEL_CONV_WIDEN_ROWS
+#define MF_MODEL_CONV_WIDEN_ROWS 0
 #endif
 // 0: no int8 FULLY_CONNECTED row is deeper than WideRow holds; the deep-row loop is left out.
 #ifndef MF_MODEL_FC_DEEP

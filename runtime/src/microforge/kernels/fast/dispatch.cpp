@@ -66,7 +66,7 @@ bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const i
   if (!conv_2d_covers(d, p)) return false;
   const Requant rq = op_requant(d);
   PatchPair patches;
-  int8_t staging[PatchPair::kMaxPatch];
+  alignas(4) int8_t staging[PatchPair::kMaxPatch];  // word-aligned: PatchPair::widen's LDMs
   RequantTable table;
   conv_2d_widened(d, p, x, w, bias, rq, y, patches, staging, table);
   return true;
@@ -116,7 +116,7 @@ bool fully_connected_covers(const fully_connected::OpData& d) {
 }
 
 bool fully_connected(const fully_connected::OpData& d, const int8_t* x, const int8_t* w,
-                     const int32_t* bias, int8_t* y) {
+                     const int32_t* bias, int8_t* y, const uint32_t* wide) {
   const int32_t n = d.accum_depth;
   if (!fully_connected_covers(d)) return false;
   const Requant rq = op_requant(d);
@@ -132,7 +132,7 @@ bool fully_connected(const fully_connected::OpData& d, const int8_t* x, const in
   WideRow row;
   for (int32_t b = 0; b < d.batches; ++b) {
     row.widen(x + b * n, n, d.input_offset);
-    fully_connected_row(row, requant, d.out_depth, n, w, bias, y + b * d.out_depth);
+    fully_connected_row(row, requant, d.out_depth, n, w, wide, bias, y + b * d.out_depth);
   }
   return true;
 }

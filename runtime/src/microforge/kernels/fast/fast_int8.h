@@ -47,8 +47,9 @@ bool conv_2d(const conv_common::OpData& d, const conv_common::Params& p, const i
 bool depthwise_conv_2d(const conv_common::OpData& d, const conv_common::Params& p,
                        const int8_t* x, const int8_t* w, const int32_t* bias, int8_t* y);
 
+// wide: the plan's widened filter (ChannelQuant::wide), or nullptr.
 bool fully_connected(const fully_connected::OpData& d, const int8_t* x, const int8_t* w,
-                     const int32_t* bias, int8_t* y);
+                     const int32_t* bias, int8_t* y, const uint32_t* wide);
 
 // int8 AVERAGE_POOL_2D with windows of up to 256 elements.
 bool average_pool(const pool_common::OpData& d, const pool_common::Params& p, const int8_t* x, int8_t* y);
