@@ -21,7 +21,8 @@ from support.fast_models import MODELS
 
 pytestmark = pytest.mark.qemu
 
-FAMILIES = {"MF_MODEL_CONV_TILES": ("conv", 15), "MF_MODEL_DEPTHWISE_ROWS": ("dw", 15), "MF_MODEL_FC_QUADS": ("fc", 255)}
+FAMILIES = {"MF_MODEL_CONV_TILES": ("conv", 15), "MF_MODEL_DEPTHWISE_ROWS": ("dw", 15),
+            "MF_MODEL_FC_QUADS": ("fc", 255)}
 SYNTHETIC = sorted(n for n in MODELS if n.startswith(("conv", "dw", "fc")))
 ZOO = ["mlperf_tiny/kws/kws_ref_model.tflite", "mlperf_tiny/vww/vww_96_int8.tflite",
        "mlperf_tiny/ic/pretrainedResnet_quant.tflite", "mlperf_tiny/ad/ad01_int8.tflite"]
